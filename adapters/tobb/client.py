@@ -1,0 +1,391 @@
+"""TOBB adapter: fetch a Turkish carnet by its number (rule G3).
+
+For a carnet issued in Türkiye the hub does not take the carnet's data from the declarant: it asks
+TOBB, which issues and guarantees Turkish carnets and holds their database (karne veritabanı).
+
+    async with TobbClient.from_settings(TobbSettings.from_env()) as tobb:
+        carnet = await tobb.fetch_carnet("TR/2026/000123")   # None: TOBB does not know it
+
+What this adapter decides, and what it leaves to the core:
+
+- It returns TOBB's data as :class:`~hub.messages.carnet.CarnetData`, expired carnets included:
+  whether a carnet is still valid (rule V1) is the core's decision, made with the core's clock.
+- ``None`` means TOBB answered BULUNAMADI. An unusable answer raises :class:`TobbRejected` at once;
+  TOBB out of reach raises :class:`TobbUnavailable` once the retries are spent. Neither is "not
+  found": a declaration must not be refused as "unknown carnet" because TOBB was down.
+- Retries (exponential backoff, full jitter, bounded attempts) only for what a retry can cure:
+  transport errors, timeouts, HTTP 5xx and 429. A 4xx (wrong key, malformed number) or an answer
+  that breaks the schema would fail the same way again, so it is not retried.
+
+The wire format is described in ``schemas/tobb/karne-sorgu-yanit.xsd`` and
+:mod:`adapters.tobb.simulator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from hub.domain.carnet import CarnetData, GoodsListLine
+from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, load_schema, parse_and_validate
+
+__all__ = [
+    "ANSWER_SCHEMA_PATH",
+    "CARNET_NUMBER_PATTERN",
+    "NS",
+    "InvalidCarnetNumber",
+    "TobbClient",
+    "TobbError",
+    "TobbRejected",
+    "TobbSettings",
+    "TobbUnavailable",
+    "normalise_carnet_number",
+]
+
+log = logging.getLogger(__name__)
+
+ANSWER_SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "tobb" / "karne-sorgu-yanit.xsd"
+NS: Final = "urn:tobb:ata:karne-sorgu:1"
+# TR / issue year / six-digit serial. [0-9], not \d: \d would also accept non-ASCII digits.
+CARNET_NUMBER_PATTERN: Final = re.compile(r"TR/[0-9]{4}/[0-9]{6}")
+_USER_AGENT: Final = "ata-hub-tobb-adapter/0.1"
+
+
+class TobbError(Exception):
+    """Base of the TOBB adapter's errors."""
+
+
+class InvalidCarnetNumber(TobbError, ValueError):
+    """The number cannot be a Turkish carnet number; TOBB is not asked."""
+
+
+class TobbUnavailable(TobbError):
+    """TOBB could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(f"TOBB unavailable after {attempts} attempt(s): {reason}")
+        self.reason = reason
+        self.attempts = attempts
+
+
+class TobbRejected(TobbError):
+    """TOBB answered, but the answer cannot be used, or TOBB refused the request (4xx, <Hata>)."""
+
+    def __init__(self, reason: str, *, status_code: int | None = None, error_code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+        self.error_code = error_code  # the <Hata kod="..."> if TOBB sent one
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalise_carnet_number(carnet_number: str) -> str:
+    """Trim and upper-case ``carnet_number``; raise :class:`InvalidCarnetNumber` unless TR/YYYY/NNNNNN."""
+    number = carnet_number.strip().upper()
+    if not CARNET_NUMBER_PATTERN.fullmatch(number):
+        raise InvalidCarnetNumber(f"{carnet_number!r} is not a Turkish carnet number (TR/YYYY/NNNNNN)")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class TobbSettings:
+    """Where and how to reach TOBB; everything needed to switch from the simulator to TOBB."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout_s: float = 5.0
+    max_attempts: int = 5
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 5.0
+    api_key_header: str = "X-Api-Key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TobbSettings:
+        """Read ``TOBB_BASE_URL`` and ``TOBB_API_KEY`` (required), ``TOBB_TIMEOUT_S``,
+        ``TOBB_MAX_ATTEMPTS``, ``TOBB_BACKOFF_INITIAL_S``, ``TOBB_BACKOFF_MAX_S`` and
+        ``TOBB_API_KEY_HEADER`` (optional). Raises ``ValueError`` naming the bad variable."""
+        env = os.environ if environ is None else environ
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ValueError(f"{name} is not set")
+            return value
+
+        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            return value
+
+        return cls(
+            base_url=required("TOBB_BASE_URL"),
+            api_key=required("TOBB_API_KEY"),
+            timeout_s=number("TOBB_TIMEOUT_S", 5.0, float),
+            max_attempts=number("TOBB_MAX_ATTEMPTS", 5, int),
+            backoff_initial_s=number("TOBB_BACKOFF_INITIAL_S", 0.2, float),
+            backoff_max_s=number("TOBB_BACKOFF_MAX_S", 5.0, float),
+            api_key_header=env.get("TOBB_API_KEY_HEADER", "").strip() or "X-Api-Key",
+        )
+
+
+class TobbClient:
+    """Async client of TOBB's carnet look-up (karne sorgu). Use as ``async with``, or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout_s: float = 5.0,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+        *,
+        api_key_header: str = "X-Api-Key",
+        max_answer_bytes: int = DEFAULT_MAX_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if backoff_initial_s < 0 or backoff_max_s < 0:
+            raise ValueError("backoff times cannot be negative")
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._max_answer_bytes = max_answer_bytes
+        self._schema = load_schema(ANSWER_SCHEMA_PATH)
+        self._http = httpx.AsyncClient(
+            # The trailing slash keeps a path prefix in base_url (https://host/ata/) when joining.
+            base_url=base_url.rstrip("/") + "/",
+            headers={api_key_header: api_key, "Accept": "application/xml", "User-Agent": _USER_AGENT},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: TobbSettings, **kwargs: Any) -> TobbClient:
+        return cls(
+            settings.base_url,
+            settings.api_key,
+            timeout_s=settings.timeout_s,
+            max_attempts=settings.max_attempts,
+            backoff_initial_s=settings.backoff_initial_s,
+            backoff_max_s=settings.backoff_max_s,
+            api_key_header=settings.api_key_header,
+            **kwargs,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def fetch_carnet(self, carnet_number: str) -> CarnetData | None:
+        """Look ``carnet_number`` up in TOBB (rule G3).
+
+        Returns the carnet (expired or not), or ``None`` if TOBB does not know it. Raises
+        :class:`InvalidCarnetNumber` before asking for a number that cannot be Turkish,
+        :class:`TobbRejected` for a refused request or an unusable answer (not retried), and
+        :class:`TobbUnavailable` once ``max_attempts`` attempts failed in a retryable way.
+        """
+        number = normalise_carnet_number(carnet_number)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=self._backoff_initial_s, max=self._backoff_max_s),
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=_log_retry,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    answer = await self._ask(number)
+                    return _to_carnet(answer, number)
+        except RetryError as exc:
+            last = exc.last_attempt
+            failure = last.exception()
+            reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+            raise TobbUnavailable(reason, last.attempt_number) from failure
+        raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
+
+    async def _ask(self, number: str) -> Any:
+        """One attempt: the validated answer root, or an exception saying whether to retry."""
+        # quote() with safe="" sends "/" as %2F, so the number stays one path segment.
+        path = f"karne/{quote(number, safe='')}"
+        try:
+            # httpx's timeout bounds each phase; this bounds the whole attempt, so a server
+            # trickling bytes cannot hold the caller beyond timeout_s.
+            async with asyncio.timeout(self._timeout_s):
+                async with self._http.stream("GET", path) as response:
+                    status = response.status_code
+                    body = await self._read_capped(response)
+        except TimeoutError:
+            raise _Retryable(f"no complete answer within {self._timeout_s}s") from None
+        except httpx.UnsupportedProtocol as exc:
+            # A configuration error (base URL without http/https), not an outage: retrying cannot help.
+            raise TobbRejected(f"cannot call TOBB: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timeout ({type(exc).__name__}) after {self._timeout_s}s") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
+
+        if status == 200:
+            try:
+                return parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
+            except XmlRejected as exc:
+                raise TobbRejected(f"TOBB answer refused: {exc.reason}", status_code=status) from exc
+        code, message = self._error_details(body)
+        described = f"HTTP {status}" + (f" {code}: {message}" if code else "")
+        if status == 429 or status >= 500:
+            raise _Retryable(described)
+        raise TobbRejected(f"TOBB refused the request: {described}", status_code=status, error_code=code)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_answer_bytes:
+            raise TobbRejected(
+                f"TOBB answer refused: oversize: {declared} bytes announced, "
+                f"more than the {self._max_answer_bytes} allowed",
+                status_code=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # Counted after content decoding, so a compressed bomb is caught too.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise TobbRejected(
+                    f"TOBB answer refused: oversize: more than the {self._max_answer_bytes} bytes allowed",
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _error_details(self, body: bytes) -> tuple[str | None, str | None]:
+        """The <Hata kod> and text of an error answer, if it is a valid one (proxies send HTML)."""
+        try:
+            root = parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
+        except XmlRejected:
+            return None, None
+        hata = root.find(_q("Hata"))
+        if hata is None:
+            return None, None
+        return hata.get("kod"), _collapse(hata.text)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    failure = state.outcome.exception() if state.outcome is not None else None
+    reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("TOBB attempt %d failed (%s); retrying in %.2fs", state.attempt_number, reason, wait)
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _collapse(text: str | None) -> str:
+    # Text fields are xs:token in the schema: compare and store them whitespace-collapsed.
+    return " ".join((text or "").split())
+
+
+def _text(parent: Any, tag: str) -> str:
+    return _collapse(parent.findtext(_q(tag)))
+
+
+def _to_carnet(root: Any, requested: str) -> CarnetData | None:
+    """Map a schema-valid answer to CarnetData; check what the schema cannot express."""
+    hata = root.find(_q("Hata"))
+    if hata is not None:
+        code = hata.get("kod")
+        raise TobbRejected(
+            f"TOBB answered with an error: {code}: {_collapse(hata.text)}", status_code=200, error_code=code
+        )
+    asked = _text(root, "SorgulananKarneNo")
+    if asked != requested:
+        # A mixed-up answer (a cache, a proxy, a bug at TOBB) must never pass as this carnet.
+        raise TobbRejected(f"TOBB answer is about {asked}, not {requested}", status_code=200)
+    result = _text(root, "Sonuc")
+    karne = root.find(_q("Karne"))
+    if result == "BULUNAMADI":
+        if karne is not None:
+            raise TobbRejected("TOBB answer says BULUNAMADI but carries a carnet", status_code=200)
+        return None
+    if karne is None:
+        raise TobbRejected("TOBB answer says BULUNDU but carries no carnet", status_code=200)
+    if _text(karne, "KarneNo") != requested:
+        raise TobbRejected(f"TOBB answer carries carnet {_text(karne, 'KarneNo')}, not {requested}", status_code=200)
+
+    try:
+        hamil = karne.find(_q("Hamil"))
+        goods = tuple(_to_line(kalem) for kalem in karne.find(_q("EsyaListesi")).iterfind(_q("Kalem")))
+        return CarnetData(
+            carnet_number=requested,
+            holder_name=_text(hamil, "Unvan"),
+            holder_id=_text(hamil, "VergiNo") or _text(hamil, "TCKimlikNo") or None,
+            issuing_country=_text(karne, "DuzenleyenUlke"),
+            issuing_chamber=_text(karne, "DuzenleyenOda"),
+            issued_on=date.fromisoformat(_text(karne, "DuzenlemeTarihi")),
+            valid_until=date.fromisoformat(_text(karne, "GecerlilikTarihi")),
+            goods=goods,
+        )
+    except (ValidationError, ValueError, InvalidOperation) as exc:
+        # Valid against the schema yet not a carnet the hub can hold, e.g. an impossible date.
+        raise TobbRejected(f"TOBB answer does not fit the carnet model: {exc}", status_code=200) from exc
+
+
+def _to_line(kalem: Any) -> GoodsListLine:
+    deger = kalem.find(_q("Deger"))
+    return GoodsListLine(
+        line_no=int(_text(kalem, "SiraNo")),
+        description=_text(kalem, "TicariTanim"),
+        quantity=int(_text(kalem, "Miktar")),
+        weight_kg=Decimal(_text(kalem, "Agirlik")),  # birim is always KG (schema)
+        value=Decimal(_collapse(deger.text)),
+        currency=deger.get("dovizCinsi"),
+        origin_country=_text(kalem, "MenseUlke"),
+    )

@@ -1,0 +1,293 @@
+"""Simulator of TOBB's ATA carnet look-up service (TOBB ATA karne sorgu servisi).
+
+TOBB cannot be reached from development and CI, so this plays it over real HTTP. It speaks the
+interface :mod:`adapters.tobb.client` expects, so the client can be pointed at the real service
+by configuration alone (base URL, API key and its header, timeouts).
+
+TOBB interface (modelled; the real contract is not public, see
+``schemas/tobb/karne-sorgu-yanit.xsd``):
+
+``GET /karne/{karne_no}``
+    ``karne_no`` like ``TR/2026/000123``, percent-encoded by the client (``TR%2F2026%2F000123``);
+    the raw form is accepted too. A plain GET: a registry look-up needs no request document, so
+    there is no SOAP envelope and no request schema. The API key comes in ``X-Api-Key``
+    (the header name is configurable).
+
+    - 200 ``<Sonuc>BULUNDU</Sonuc>`` with the ``<Karne>``, expired or not;
+    - 200 ``<Sonuc>BULUNAMADI</Sonuc>`` for a well-formed number TOBB does not hold;
+    - 400 ``<Hata kod="GECERSIZ_KARNE_NO">`` for a malformed number;
+    - 401 ``<Hata kod="YETKISIZ">`` for a missing or wrong key.
+
+Simulator controls (not TOBB's; for tests and demos, no key needed):
+
+``POST /_sim/faults``
+    JSON ``{"fail_next": N, "status": 503, "delay_next": M, "delay_all": false,
+    "delay_seconds": 0.0, "invalid_next": K}`` replaces the fault plan. Each look-up is first
+    delayed (``delay_seconds``, for the next ``delay_next`` look-ups or all of them with
+    ``delay_all``), then failed with ``status`` and a ``<Hata>`` body while ``fail_next`` lasts,
+    then answered 200 with a schema-invalid body while ``invalid_next`` lasts.
+``GET /_sim/faults``, ``DELETE /_sim/faults``
+    Show or clear the plan.
+``GET /_sim/requests``, ``DELETE /_sim/requests``
+    ``{"count": n, "requests": [...]}``: look-ups seen (all of them, failed ones included),
+    newest last; or reset. Tests use the count to prove that retries happened.
+
+Run it: ``python -m adapters.tobb.simulator --port 8701 [--api-key KEY] [--fixtures FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import os
+import re
+import secrets
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_FIXTURES",
+    "DEFAULT_PORT",
+    "FaultPlan",
+    "create_app",
+    "main",
+    "serve",
+]
+
+DEFAULT_FIXTURES: Final = Path(__file__).resolve().parent / "fixtures" / "carnets.xml"
+DEFAULT_API_KEY: Final = "tobb-sim-key"
+DEFAULT_PORT: Final = 8701
+# The contract shared with the client is the XSD; the rest below is deliberately not imported
+# from the client, so that a wrong assumption there is not silently mirrored here.
+SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "tobb" / "karne-sorgu-yanit.xsd"
+NS: Final = "urn:tobb:ata:karne-sorgu:1"
+_CARNET_NUMBER = re.compile(r"TR/[0-9]{4}/[0-9]{6}")
+_TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
+_XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
+_REQUEST_LOG_SIZE: Final = 200
+_MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
+
+
+class FaultPlan(BaseModel):
+    """Faults the simulator injects into the next look-ups (``POST /_sim/faults``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail_next: int = Field(default=0, ge=0, description="Fail this many next look-ups with `status`.")
+    status: int = Field(default=503, ge=400, le=599, description="HTTP status of injected failures.")
+    delay_next: int = Field(default=0, ge=0, description="Delay this many next look-ups.")
+    delay_all: bool = Field(default=False, description="Delay every look-up until cleared.")
+    delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0, description="Length of each delay.")
+    invalid_next: int = Field(default=0, ge=0, description="Answer this many with a schema-invalid 200.")
+
+
+@dataclass
+class _State:
+    carnets: dict[str, Any]  # KarneNo -> <Karne> element
+    api_key: str
+    api_key_header: str
+    schema: XsdSchema
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    requests_seen: int = 0
+    request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_REQUEST_LOG_SIZE))
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _load_carnets(path: Path, schema: XsdSchema) -> dict[str, Any]:
+    root = parse_untrusted(path.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
+    carnets: dict[str, Any] = {}
+    for karne in root.iterfind(_q("Karne")):
+        number = (karne.findtext(_q("KarneNo")) or "").strip()
+        if number in carnets:
+            raise ValueError(f"{path}: carnet {number} appears twice")
+        for element in karne.iter():  # drop the file's indentation: answers go out compact
+            if element.text is not None and not element.text.strip():
+                element.text = None
+            if element.tail is not None and not element.tail.strip():
+                element.tail = None
+        # Check the record by building the very answer it will be served in: a broken fixture
+        # fails at start-up, not in the middle of a test.
+        serialize_validated(_answer(number, found=karne), schema)
+        carnets[number] = karne
+    if not carnets:
+        raise ValueError(f"{path}: no <Karne> records in namespace {NS}")
+    return carnets
+
+
+def _envelope() -> Any:
+    root = etree.Element(_q("KarneSorguYanit"), nsmap={None: NS}, surum="1.0")
+    etree.SubElement(root, _q("IslemNo")).text = str(uuid.uuid4())
+    etree.SubElement(root, _q("IslemZamani")).text = datetime.now(_TURKIYE_TIME).isoformat(timespec="seconds")
+    return root
+
+
+def _answer(number: str, *, found: Any | None, result: str | None = None) -> Any:
+    root = _envelope()
+    etree.SubElement(root, _q("SorgulananKarneNo")).text = number
+    etree.SubElement(root, _q("Sonuc")).text = result or ("BULUNDU" if found is not None else "BULUNAMADI")
+    if found is not None:
+        root.append(copy.deepcopy(found))
+    return root
+
+
+def _error(code: str, message: str) -> Any:
+    root = _envelope()
+    hata = etree.SubElement(root, _q("Hata"), kod=code)
+    hata.text = message
+    return root
+
+
+_ERRORS_BY_STATUS: Final = {
+    400: ("GECERSIZ_ISTEK", "İstek işlenemedi."),
+    401: ("YETKISIZ", "API anahtarı eksik veya geçersiz."),
+    403: ("YETKISIZ", "Bu servise erişim yetkiniz yok."),
+    429: ("COK_FAZLA_ISTEK", "Çok fazla istek; lütfen daha sonra yeniden deneyin."),
+    503: ("HIZMET_KULLANILAMIYOR", "Hizmet geçici olarak kullanılamıyor."),
+}
+
+
+def _error_for_status(status: int) -> tuple[str, str]:
+    if status in _ERRORS_BY_STATUS:
+        return _ERRORS_BY_STATUS[status]
+    if status >= 500:
+        return ("SISTEM_HATASI", "Beklenmeyen bir sistem hatası oluştu.")
+    return _ERRORS_BY_STATUS[400]
+
+
+def create_app(
+    fixtures_path: Path | None = None,
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    api_key_header: str = "X-Api-Key",
+) -> FastAPI:
+    """Build the simulator app serving the carnets in ``fixtures_path`` (default: the bundled set)."""
+    schema = load_schema(SCHEMA_PATH)
+    state = _State(
+        carnets=_load_carnets(fixtures_path or DEFAULT_FIXTURES, schema),
+        api_key=api_key,
+        api_key_header=api_key_header,
+        schema=schema,
+    )
+    app = FastAPI(title="TOBB ATA karne sorgu (simulator)", version="1.0")
+    app.state.simulator = state
+
+    def xml(element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        # Every answer that leaves is checked against the contract, as TOBB's own would be.
+        body = serialize_validated(element, state.schema)
+        return Response(body, status_code=status, media_type=_XML_MEDIA_TYPE, headers=headers)
+
+    def error(status: int, code: str | None = None, message: str | None = None) -> Response:
+        default_code, default_message = _error_for_status(status)
+        headers = {"Retry-After": "1"} if status in (429, 503) else None
+        return xml(_error(code or default_code, message or default_message), status, headers)
+
+    @app.get("/karne/{karne_no:path}")
+    async def karne_sorgu(karne_no: str, request: Request) -> Response:
+        entry: dict[str, Any] = {"method": request.method, "path": request.url.path, "status": None}
+        state.requests_seen += 1
+        state.request_log.append(entry)
+        response = await _lookup(karne_no, request)
+        entry["status"] = response.status_code
+        return response
+
+    async def _lookup(karne_no: str, request: Request) -> Response:
+        plan = state.faults
+        if plan.delay_all or plan.delay_next > 0:
+            if not plan.delay_all:
+                plan.delay_next -= 1
+            await asyncio.sleep(plan.delay_seconds)
+        if plan.fail_next > 0:
+            plan.fail_next -= 1
+            return error(plan.status)
+        if plan.invalid_next > 0:
+            plan.invalid_next -= 1
+            # Well-formed but breaking the schema: the client must refuse it, not retry it.
+            body = etree.tostring(_answer(karne_no, found=None, result="BELKI"), xml_declaration=True, encoding="UTF-8")
+            return Response(body, media_type=_XML_MEDIA_TYPE)
+
+        offered = request.headers.get(state.api_key_header, "")
+        if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
+            return error(401)
+        if not _CARNET_NUMBER.fullmatch(karne_no):
+            return error(400, "GECERSIZ_KARNE_NO", "Karne numarası TR/YYYY/NNNNNN biçiminde olmalıdır.")
+        return xml(_answer(karne_no, found=state.carnets.get(karne_no)))
+
+    @app.post("/_sim/faults")
+    async def set_faults(plan: FaultPlan) -> FaultPlan:
+        state.faults = plan.model_copy()
+        return state.faults
+
+    @app.get("/_sim/faults")
+    async def get_faults() -> FaultPlan:
+        return state.faults
+
+    @app.delete("/_sim/faults", status_code=204)
+    async def clear_faults() -> None:
+        state.faults = FaultPlan()
+
+    @app.get("/_sim/requests")
+    async def get_requests() -> dict[str, Any]:
+        return {"count": state.requests_seen, "requests": list(state.request_log)}
+
+    @app.delete("/_sim/requests", status_code=204)
+    async def clear_requests() -> None:
+        state.requests_seen = 0
+        state.request_log.clear()
+
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    fixtures_path: Path | None = None,
+    api_key: str | None = None,
+    api_key_header: str = "X-Api-Key",
+    log_level: str = "info",
+) -> None:
+    """Run the simulator in the foreground with uvicorn (key: ``api_key``, else ``TOBB_SIM_API_KEY``)."""
+    key = api_key or os.environ.get("TOBB_SIM_API_KEY") or DEFAULT_API_KEY
+    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m adapters.tobb.simulator", description="TOBB ATA carnet look-up simulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--fixtures", type=Path, default=None, help="carnet records (default: bundled set)")
+    parser.add_argument("--api-key", default=None, help="expected key (default: $TOBB_SIM_API_KEY or built-in)")
+    parser.add_argument("--api-key-header", default="X-Api-Key")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    serve(
+        args.host,
+        args.port,
+        fixtures_path=args.fixtures,
+        api_key=args.api_key,
+        api_key_header=args.api_key_header,
+        log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""A back-end system's view of the hub: send commands, wait for their one outcome.
+
+Used by the demo, the tests and `hub` commands; a team integrating another back end can copy it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import BaseModel
+
+from hub.messages.envelope import Envelope, decode, envelope
+from hub.topics import TopicCatalog, catalog
+
+COMMANDS_TOPIC = "ata.declaration.commands"
+EVENTS_TOPIC = "ata.declaration.events"
+
+
+class NoOutcome(TimeoutError):
+    pass
+
+
+class HubClient:
+    def __init__(self, bootstrap: str, topics: TopicCatalog | None = None) -> None:
+        self._catalog = topics or catalog()
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        # No group: the client reads every partition itself and commits nothing.
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._seen: dict[UUID, list[Envelope[Any]]] = {}
+        self._arrived = asyncio.Condition()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> HubClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start reading outcomes from the current end, so nothing sent after this is missed."""
+        self._catalog.topic(EVENTS_TOPIC)
+        await self._producer.start()
+        await self._consumer.start()
+        partitions = await self._producer.partitions_for(EVENTS_TOPIC)  # waits for the topic's metadata
+        if not partitions:
+            raise RuntimeError(f"topic {EVENTS_TOPIC} does not exist: run `hub topics apply`")
+        assigned = [TopicPartition(EVENTS_TOPIC, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            await self._consumer.position(tp)  # pin the position now, before any command is sent
+        self._reader = asyncio.create_task(self._read())
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except asyncio.CancelledError:
+                pass
+        await self._consumer.stop()
+        await self._producer.stop()
+
+    async def _read(self) -> None:
+        expected = set(self._catalog.topic(EVENTS_TOPIC).messages)
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            if not batches:
+                continue
+            async with self._arrived:
+                for records in batches.values():
+                    for record in records:
+                        event = decode(record.value, expected)
+                        if event.causation_id is not None:
+                            self._seen.setdefault(event.causation_id, []).append(event)
+                self._arrived.notify_all()
+
+    async def send(
+        self,
+        command: BaseModel,
+        carnet_number: str,
+        *,
+        occurred_at: datetime | None = None,
+        correlation_id: UUID | None = None,
+    ) -> Envelope[Any]:
+        message = envelope(
+            command,
+            carnet_number=carnet_number,
+            occurred_at=occurred_at or datetime.now(UTC),
+            correlation_id=correlation_id,
+        )
+        await self.send_envelope(message)
+        return message
+
+    async def send_envelope(self, message: Envelope[Any]) -> None:
+        self._catalog.check_carries(COMMANDS_TOPIC, message.type)
+        headers = [(k, v.encode()) for k, v in message.headers().items()]
+        await self._producer.send_and_wait(COMMANDS_TOPIC, message.encode(), key=message.key, headers=headers)
+
+    async def outcome(self, command: Envelope[Any] | UUID, wait_s: float = 30.0) -> list[Envelope[Any]]:
+        """The events a command caused, or its refusal; waits for the first, then a moment for the rest."""
+        command_id = command if isinstance(command, UUID) else command.message_id
+        async with self._arrived:
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(lambda: command_id in self._seen), wait_s)
+            except TimeoutError:
+                raise NoOutcome(f"no outcome for command {command_id} within {wait_s}s") from None
+        await asyncio.sleep(0.3)  # events of one outcome are committed together and follow at once
+        return list(self._seen[command_id])
+
+    async def call(
+        self, command: BaseModel, carnet_number: str, wait_s: float = 30.0, **kwargs: Any
+    ) -> list[Envelope[Any]]:
+        return await self.outcome(await self.send(command, carnet_number, **kwargs), wait_s)

@@ -1,0 +1,27 @@
+"""Settings from the environment, with the embedded defaults (local Kafka, SQLite under .data/)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from hub.topics import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / ".data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str
+    database_url: str
+    consumer_max_attempts: int  # handling attempts of one message before it is dead-lettered
+    relay_poll_s: float  # how often the outbox relay looks when nobody woke it
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            kafka_bootstrap=os.environ.get("HUB_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            database_url=os.environ.get("HUB_DATABASE_URL", f"sqlite+aiosqlite:///{DATA_DIR / 'hub.db'}"),
+            consumer_max_attempts=int(os.environ.get("HUB_CONSUMER_MAX_ATTEMPTS", "5")),
+            relay_poll_s=float(os.environ.get("HUB_RELAY_POLL_S", "0.5")),
+        )

@@ -1,0 +1,93 @@
+"""The demo scenario of `hub run`: a foreign carnet in at the border (T1), a Turkish carnet out via
+TOBB (E1, G3), and the refusals an officer would expect (G3 unknown carnet, V1 expired carnet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, TextIO
+
+from hub.client import HubClient
+from hub.domain.carnet import CarnetData, GoodsListLine
+from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, DeclarantIn, LodgeDeclaration
+from hub.messages.envelope import Envelope
+
+KAPIKULE = "220300"  # Kapıkule Gümrük Müdürlüğü: a border office
+LIAISON = Actor(role="liaison", office=KAPIKULE, officer_id="irtibat-01")
+INSPECTOR = Actor(role="inspection_officer", office=KAPIKULE, officer_id="muayene-07")
+
+# A German carnet: typed in from the paper carnet, as foreign carnets are.
+FOREIGN_CARNET = CarnetData(
+    carnet_number="DE/2026/A-118804",
+    holder_name="Lichtwerk Bühnentechnik GmbH",
+    issuing_country="DE",
+    issuing_chamber="DIHK Berlin",
+    issued_on=date(2026, 3, 2),
+    valid_until=date(2027, 3, 1),
+    goods=(
+        GoodsListLine(line_no=1, description="LED moving-head spotlights", quantity=12,
+                      weight_kg=Decimal("264"), value=Decimal("38400"), currency="EUR", origin_country="DE"),
+        GoodsListLine(line_no=2, description="Lighting console with flight case", quantity=1,
+                      weight_kg=Decimal("41.5"), value=Decimal("17900"), currency="EUR", origin_country="DE"),
+    ),
+)
+FOREIGN_HOLDER = DeclarantIn(id_kind="PASSPORT", id_value="C01X00T47", name="Jonas Weber", acts_as="representative")
+TURKISH_HOLDER = DeclarantIn(id_kind="VKN", id_value="4810023456", name="Demo Holder", acts_as="holder")
+
+
+@dataclass
+class Step:
+    what: str
+    command: Envelope[Any]
+    outcome: list[Envelope[Any]]
+
+    def describe(self) -> str:
+        first = self.outcome[0]
+        p = first.payload
+        if first.type == "CommandRefused":
+            return f"refused ({p.rule}): {p.reason}"
+        status = getattr(p, "status", "")
+        return f"{first.type} -> {status}"
+
+
+async def play(client: HubClient, out: TextIO, run_id: str) -> list[Step]:
+    """Run the scenario; `run_id` keeps declaration numbers unique across runs on one store."""
+    steps: list[Step] = []
+
+    async def do(what: str, command: Any, carnet: str) -> Step:
+        sent = await client.send(command, carnet)
+        step = Step(what, sent, await client.outcome(sent, wait_s=60))
+        steps.append(step)
+        print(f"  {what:<58} {step.describe()}", file=out, flush=True)
+        return step
+
+    print("Temporary import at the border, foreign carnet (T1):", file=out)
+    n5800 = f"{KAPIKULE}ATA{run_id}01"
+    carnet = FOREIGN_CARNET.carnet_number
+    await do(f"lodge 5800 {n5800}", LodgeDeclaration(
+        declaration_number=n5800, carnet_number=carnet, regime="5800", customs_office=KAPIKULE,
+        office_kind="border", declarant=FOREIGN_HOLDER, carnet=FOREIGN_CARNET), carnet)
+    await do("liaison accepts", AcceptDeclaration(declaration_number=n5800, actor=LIAISON), carnet)
+    done = await do("inspection completed", CompleteInspection(declaration_number=n5800, actor=INSPECTOR), carnet)
+    for line in done.outcome[0].payload.ledger:
+        print(f"    line {line.line_no}: {line.entered} of {line.goods_list_quantity} entered", file=out)
+
+    print("Temporary export at the border, Turkish carnet fetched from TOBB (E1, G3):", file=out)
+    n2600 = f"{KAPIKULE}ATA{run_id}02"
+    carnet = "TR/2026/000123"
+    await do(f"lodge 2600 {n2600} with the carnet number only", LodgeDeclaration(
+        declaration_number=n2600, carnet_number=carnet, regime="2600", customs_office=KAPIKULE,
+        office_kind="border", declarant=TURKISH_HOLDER), carnet)
+    await do("liaison accepts", AcceptDeclaration(declaration_number=n2600, actor=LIAISON), carnet)
+    await do("inspection completed", CompleteInspection(declaration_number=n2600, actor=INSPECTOR), carnet)
+
+    print("What customs refuses:", file=out)
+    for number, carnet, why in (
+        (f"{KAPIKULE}ATA{run_id}03", "TR/2026/999999", "unknown to TOBB"),
+        (f"{KAPIKULE}ATA{run_id}04", "TR/2025/004512", "expired"),
+    ):
+        await do(f"lodge 2600 on a carnet {why}", LodgeDeclaration(
+            declaration_number=number, carnet_number=carnet, regime="2600", customs_office=KAPIKULE,
+            office_kind="border", declarant=TURKISH_HOLDER), carnet)
+    return steps

@@ -1,0 +1,30 @@
+"""The AsyncAPI document of every process: `faststream docs gen hub.entrypoints.asyncapi:app --yaml`.
+
+Built from the same wiring the processes run with, so it cannot describe other topics than they use.
+"""
+
+from __future__ import annotations
+
+from faststream import FastStream
+from faststream.specification import AsyncAPI
+
+from adapters.tobb.app import TobbAdapterProcess
+from adapters.tobb.client import TobbSettings
+from hub.config import Settings
+from hub.entrypoints.core import CoreProcess
+
+_settings = Settings.from_env()
+_core = CoreProcess(_settings)
+_tobb = TobbAdapterProcess(_settings, TobbSettings(base_url="http://tobb.invalid", api_key="-"))
+
+specification = AsyncAPI(
+    _core.broker,
+    _tobb.broker,
+    title="e-ATA/TR integration hub",
+    version="0.1.0",
+    description=(
+        "Kafka topics of the e-ATA/TR integration hub (ATA carnets, Circular 2021/17). Every message is a "
+        "JSON envelope keyed by carnet number; topics.yaml is the list of topics, schemas/json the schemas."
+    ),
+)
+app = FastStream(_core.broker, specification=specification)

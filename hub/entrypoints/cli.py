@@ -1,0 +1,140 @@
+"""`hub`: the command line of the integration hub."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import signal
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from hub.config import DATA_DIR, Settings
+from hub.entrypoints.cli_kafka import kafka_app
+from hub.kafka.admin import apply_topics
+from hub.logs import configure as configure_logging
+from hub.topics import PROJECT_ROOT, catalog
+
+app = typer.Typer(help="e-ATA/TR integration hub.", no_args_is_help=True, add_completion=False)
+topics_app = typer.Typer(help="Kafka topics of topics.yaml.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+schemas_app = typer.Typer(help="JSON Schemas and AsyncAPI document in schemas/.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+
+Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
+
+
+def _settings(bootstrap: str | None) -> Settings:
+    settings = Settings.from_env()
+    return dataclasses.replace(settings, kafka_bootstrap=bootstrap) if bootstrap else settings
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@topics_app.command("apply")
+def topics_apply(bootstrap: Bootstrap = None) -> None:
+    """Create missing topics, report drift of existing ones. Safe to run again."""
+    report = asyncio.run(apply_topics(_settings(bootstrap).kafka_bootstrap, catalog()))
+    for line in report.lines():
+        print(line)
+    if report.drift:
+        raise typer.Exit(1)
+
+
+@schemas_app.command("write")
+def schemas_write() -> None:
+    """Regenerate schemas/json/*.json and schemas/asyncapi.yaml from the code."""
+    from hub import contract
+
+    for path in contract.write():
+        print(path)
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail when the checked-in schemas differ from what the code generates."""
+    from hub import contract
+
+    problems = contract.drift() + contract.catalog_problems(catalog())
+    for problem in problems:
+        print(f"drift: {problem}")
+    if problems:
+        raise typer.Exit(1)
+    print("schemas match the code")
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Play the demo scenario once everything is up.")] = True,
+) -> None:
+    """Everything on the embedded defaults: a local Kafka, SQLite, TOBB simulator, core, TOBB adapter.
+
+    Starts from a clean demo broker and store each time, plays the demo, then runs until Ctrl-C.
+    """
+    from hub.kafka.launcher import KafkaBroker, KafkaStartError, ensure_jars
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too, broker included
+    t0 = time.monotonic()
+    _say("[1/5] Kafka jars (Maven Central, cached in .kafka/lib)")
+    ensure_jars(PROJECT_ROOT)
+    home = PROJECT_ROOT / ".kafka" / "run" / "main"
+    store = DATA_DIR / "demo"
+    for folder in (home, store):
+        shutil.rmtree(folder, ignore_errors=True)
+    store.mkdir(parents=True)
+    configure_logging(store / "hub.log")
+    _say("[2/5] starting Apache Kafka (KRaft, single node) ...")
+    broker = KafkaBroker(home)
+    try:
+        broker.start()
+    except KafkaStartError as exc:
+        _say(str(exc))
+        raise typer.Exit(2) from None
+    try:
+        _say(f"      broker up at {broker.bootstrap_servers} (log: {broker.log_path.relative_to(PROJECT_ROOT)})")
+        settings = dataclasses.replace(
+            Settings.from_env(),
+            kafka_bootstrap=broker.bootstrap_servers,
+            database_url=f"sqlite+aiosqlite:///{store / 'hub.db'}",
+        )
+        asyncio.run(_run_stack(settings, demo, t0))
+    except KeyboardInterrupt:
+        _say("stopping ...")
+    finally:
+        broker.stop()
+        _say("stopped.")
+
+
+async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
+    from hub.client import HubClient
+    from hub.demo import play
+    from hub.entrypoints.stack import running_stack
+
+    _say("[3/5] topics from topics.yaml")
+    for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
+        _say(f"      {line}")
+    _say("[4/5] TOBB simulator, core consumer, TOBB adapter")
+    async with running_stack(settings) as stack:
+        if stack.tobb_simulator is not None:
+            _say(f"      TOBB simulator at {stack.tobb_simulator.base_url}")
+        _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
+        if demo:
+            _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
+            async with HubClient(settings.kafka_bootstrap) as client:
+                await play(client, sys.stdout, run_id=time.strftime("%H%M%S"))
+        _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The core consumer process: commands and TOBB answers in, outcomes out through the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.config import Settings
+from hub.kafka.brokers import kafka_broker
+from hub.kafka.consuming import subscribe_reliably
+from hub.kafka.publishing import document_publications
+from hub.messages.envelope import Envelope
+from hub.relay import OutboxRelay
+from hub.service.core import CONSUMER, CoreService
+from hub.store.engine import create_engine, create_schema
+from hub.topics import TopicCatalog, catalog
+
+COMMANDS_TOPIC = "ata.declaration.commands"
+TOBB_RESULTS_TOPIC = "tobb.carnet.results"
+
+
+class CoreProcess:
+    """Wiring of the core; `start`/`stop` serve the CLI, the demo and the tests alike."""
+
+    def __init__(self, settings: Settings, topics: TopicCatalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = topics or catalog()
+        self.broker = kafka_broker(settings.kafka_bootstrap, CONSUMER)
+        self._service: CoreService | None = None
+        self._relay: OutboxRelay | None = None
+        self.engine: AsyncEngine | None = None
+        for topic, handle in ((COMMANDS_TOPIC, self._on_command), (TOBB_RESULTS_TOPIC, self._on_lookup_result)):
+            subscribe_reliably(
+                self.broker, self.catalog, topic, CONSUMER, handle, max_attempts=settings.consumer_max_attempts
+            )
+        document_publications(self.broker, self.catalog, CONSUMER)
+
+    @property
+    def service(self) -> CoreService:
+        assert self._service is not None, "start the core first"
+        return self._service
+
+    async def _on_command(self, message: Envelope[Any]) -> None:
+        await self.service.handle_command(message)
+
+    async def _on_lookup_result(self, message: Envelope[Any]) -> None:
+        await self.service.handle_lookup_result(message)
+
+    async def start(self) -> None:
+        self.engine = create_engine(self.settings.database_url)
+        await create_schema(self.engine)
+        self._relay = OutboxRelay(
+            self.engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s
+        )
+        self._service = CoreService(self.engine, self.catalog, on_commit=self._relay.wake)
+        await self._relay.start()  # first: what an earlier run committed but did not send leaves now
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        if self.engine is not None:
+            await self.engine.dispose()

@@ -1,0 +1,42 @@
+"""Every message type the hub knows, with its schema version."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from hub.domain import commands as cmd
+from hub.domain import events as ev
+
+# type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
+_TYPES: dict[str, tuple[type[BaseModel], int]] = {
+    model.__name__: (model, 1)
+    for model in (
+        cmd.LodgeDeclaration,
+        cmd.AcceptDeclaration,
+        cmd.CompleteInspection,
+        ev.DeclarationLodged,
+        ev.DeclarationAccepted,
+        ev.InspectionCompleted,
+        ev.CommandRefused,
+        ev.CarnetLookupRequested,
+        ev.CarnetLookupSucceeded,
+        ev.CarnetNotFound,
+        ev.CarnetLookupFailed,
+    )
+}
+
+
+def message_type(model: type[BaseModel]) -> tuple[str, int]:
+    name = model.__name__
+    if name not in _TYPES:
+        raise KeyError(f"{name} is not a registered message type")
+    return name, _TYPES[name][1]
+
+
+def payload_model(name: str) -> type[BaseModel] | None:
+    entry = _TYPES.get(name)
+    return entry[0] if entry else None
+
+
+def all_types() -> dict[str, tuple[type[BaseModel], int]]:
+    return dict(_TYPES)

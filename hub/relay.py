@@ -1,0 +1,123 @@
+"""Outbox relay: publishes committed outbox rows to Kafka, then marks them sent.
+
+At least once: a crash between the broker's acknowledgement and the mark sends a row again, which
+consumers absorb because they apply a message id once. The producer is idempotent with acks=all, so
+a retried send inside one producer session is not duplicated and per-partition order holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.store.tables import outbox
+from hub.topics import TopicCatalog
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bootstrap: str,
+        catalog: TopicCatalog,
+        poll_s: float = 0.5,
+        batch: int = 500,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._poll_s = poll_s
+        self._batch = batch
+        self._now = now
+        self._wake = asyncio.Event()
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            client_id="hub-outbox-relay",
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Called after a commit, so outcomes leave at once instead of at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        await self._producer.start()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._producer.stop()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                sent = await self.relay_once()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; rows stay unsent and are retried")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if sent < self._batch:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+                except TimeoutError:
+                    pass
+
+    async def relay_once(self) -> int:
+        """Send one batch of unsent rows in commit order; returns how many were sent."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.headers, outbox.c.body)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)  # PostgreSQL: several relays share the work
+                )
+            ).all()
+            if not rows:
+                await conn.rollback()
+                return 0
+            deliveries = []
+            for row in rows:
+                self._catalog.topic(row.topic)
+                headers = [(k, v.encode()) for k, v in json.loads(row.headers).items()]
+                deliveries.append(
+                    await self._producer.send(
+                        row.topic, value=row.body.encode(), key=row.message_key.encode(), headers=headers
+                    )
+                )
+            await asyncio.gather(*deliveries)  # every broker acknowledgement, before marking anything
+            await conn.execute(
+                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now())
+            )
+            await conn.commit()
+            return len(rows)
+
+
+async def outbox_backlog(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        count = (await conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None)))).scalar_one()
+        return int(count)

@@ -1,0 +1,124 @@
+"""Tables of the core's state, its processed-message log and its outbox.
+
+Portable SQL only (SQLite and PostgreSQL): no JSON operators, no dialect types.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store keeps aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+carnets = Table(
+    "carnets",
+    metadata,
+    Column("carnet_number", String(40), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("data", Text, nullable=False),  # CarnetData as JSON: the issuer's record, replaced whole
+    Column("version", Integer, nullable=False),  # optimistic lock: one writer per carnet at a time
+)
+
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("declaration_number", String(40), primary_key=True),
+    Column("carnet_number", String(40), ForeignKey("carnets.carnet_number"), nullable=False, index=True),
+    Column("regime", String(16), nullable=False),
+    Column("customs_office", String(16), nullable=False),
+    Column("office_kind", String(8), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("declarant_kind", String(8), nullable=False),
+    Column("declarant_id", String(20), nullable=False),
+    Column("declarant_name", String(200), nullable=False),
+    Column("declarant_acts_as", String(16), nullable=False),
+    Column("lodged_at", UtcDateTime(), nullable=False),
+    Column("previous_declaration", String(40)),
+    Column("destination_office", String(16)),
+    Column("transit_period_days", Integer),
+    Column("vehicle_plate", String(16)),
+    Column("accepted_by", String(40)),
+    Column("inspected_by", String(40)),
+    Column("discharge_deadline", Date),
+    Index("ix_declarations_office_status", "customs_office", "status"),
+)
+
+declaration_lines = Table(
+    "declaration_lines",
+    metadata,
+    Column(
+        "declaration_number",
+        String(40),
+        ForeignKey("declarations.declaration_number"),
+        primary_key=True,
+    ),
+    Column("line_no", Integer, primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("discharged", Integer, nullable=False),
+)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("message_id", String(36), primary_key=True),
+    Column("processed_at", UtcDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("topic", String(100), nullable=False),
+    Column("message_key", String(100), nullable=False),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("message_type", String(64), nullable=False),
+    Column("headers", Text, nullable=False),  # JSON object of str -> str
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Index("ix_outbox_unsent", "sent_at", "id"),
+)
+
+pending_lookups = Table(
+    "pending_lookups",
+    metadata,
+    Column("request_id", String(36), primary_key=True),  # the lodging command's message id
+    Column("carnet_number", String(40), nullable=False),
+    Column("command", Text, nullable=False),  # the command's whole envelope, to finish it later
+    Column("created_at", UtcDateTime(), nullable=False),
+)

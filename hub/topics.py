@@ -1,0 +1,87 @@
+"""topics.yaml: the one list of Kafka topics. Nothing publishes to or reads from a topic it lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOPICS_FILE = PROJECT_ROOT / "topics.yaml"
+
+
+class UndeclaredTopic(LookupError):
+    """A topic (or a message type on a topic) that topics.yaml does not declare."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    description: str
+    partitions: int
+    replication_factor: int
+    cleanup_policy: str
+    retention_ms: int
+    key: str
+    messages: dict[str, str]  # message type -> JSON Schema file, relative to the project root
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+
+    @property
+    def configs(self) -> dict[str, str]:
+        """Topic-level configs as Kafka names them, for create and drift checks."""
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+
+
+class TopicCatalog:
+    def __init__(self, topics: list[TopicSpec]) -> None:
+        self._topics = {t.name: t for t in topics}
+
+    def __iter__(self) -> Iterator[TopicSpec]:
+        return iter(self._topics.values())
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._topics)
+
+    def topic(self, name: str) -> TopicSpec:
+        try:
+            return self._topics[name]
+        except KeyError:
+            raise UndeclaredTopic(f"topic {name!r} is not declared in topics.yaml") from None
+
+    def check_carries(self, name: str, message_type: str) -> TopicSpec:
+        spec = self.topic(name)
+        if message_type not in spec.messages:
+            raise UndeclaredTopic(f"topics.yaml does not let topic {name!r} carry {message_type!r}")
+        return spec
+
+    @classmethod
+    def load(cls, path: Path = TOPICS_FILE) -> TopicCatalog:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        topics = [
+            TopicSpec(
+                name=t["name"],
+                description=t["description"].strip(),
+                partitions=int(t["partitions"]),
+                replication_factor=int(t["replication_factor"]),
+                cleanup_policy=t["cleanup_policy"],
+                retention_ms=int(t["retention_ms"]),
+                key=t["key"],
+                messages={m["type"]: m["schema"] for m in t.get("messages", [])},
+                producers=tuple(t["producers"]),
+                consumers=tuple(t["consumers"]),
+            )
+            for t in raw["topics"]
+        ]
+        return cls(topics)
+
+
+@cache
+def catalog() -> TopicCatalog:
+    """The project's catalogue, read once per process."""
+    return TopicCatalog.load()

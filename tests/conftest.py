@@ -1,0 +1,1 @@
+from tests.kafka_fixture import kafka_broker  # noqa: F401

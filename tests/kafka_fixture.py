@@ -1,0 +1,70 @@
+"""A real Kafka broker for the whole test session (import `kafka_broker` in tests/conftest.py).
+
+The broker lives in <project>/.kafka/run/test-<pid> and is removed after the session. Homes of
+earlier sessions that died without cleaning up (killed pytest) are swept first, including their
+orphaned JVMs, so they never pile up nor hold ports.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, stop_detached
+
+_TEST_HOME = re.compile(r"^test-(\d+)(?:-.*)?$")
+
+
+def kafka_test_home(project_root: Path, suffix: str = "") -> Path:
+    """`.kafka/run/test-<pid>[-suffix]`: the pid lets a later session tell whether it is stale."""
+    name = f"test-{os.getpid()}" + (f"-{suffix}" if suffix else "")
+    return project_root / ".kafka" / "run" / name
+
+
+def sweep_stale_test_homes(project_root: Path) -> None:
+    run_dir = project_root / ".kafka" / "run"
+    if not run_dir.is_dir():
+        return
+    for home in run_dir.iterdir():
+        match = _TEST_HOME.match(home.name)
+        if match is None or not home.is_dir():
+            continue
+        owner = int(match.group(1))
+        if owner == os.getpid() or _alive(owner):
+            continue  # ours, or another live session (e.g. a parallel pytest run)
+        stop_detached(home, timeout=10)  # kills the orphaned JVM, if any, by its pid file
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    root = find_project_root()
+    sweep_stale_test_homes(root)
+    home = kafka_test_home(root)
+    shutil.rmtree(home, ignore_errors=True)
+    broker = KafkaBroker(home, project_root=root)
+    try:
+        broker.start()
+    except KafkaStartError as err:
+        # Fail loudly with the broker log; the home is kept for a post-mortem and swept later.
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(home, ignore_errors=True)

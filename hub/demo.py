@@ -26,10 +26,24 @@ FOREIGN_CARNET = CarnetData(
     issued_on=date(2026, 3, 2),
     valid_until=date(2027, 3, 1),
     goods=(
-        GoodsListLine(line_no=1, description="LED moving-head spotlights", quantity=12,
-                      weight_kg=Decimal("264"), value=Decimal("38400"), currency="EUR", origin_country="DE"),
-        GoodsListLine(line_no=2, description="Lighting console with flight case", quantity=1,
-                      weight_kg=Decimal("41.5"), value=Decimal("17900"), currency="EUR", origin_country="DE"),
+        GoodsListLine(
+            line_no=1,
+            description="LED moving-head spotlights",
+            quantity=12,
+            weight_kg=Decimal("264"),
+            value=Decimal("38400"),
+            currency="EUR",
+            origin_country="DE",
+        ),
+        GoodsListLine(
+            line_no=2,
+            description="Lighting console with flight case",
+            quantity=1,
+            weight_kg=Decimal("41.5"),
+            value=Decimal("17900"),
+            currency="EUR",
+            origin_country="DE",
+        ),
     ),
 )
 FOREIGN_HOLDER = DeclarantIn(id_kind="PASSPORT", id_value="C01X00T47", name="Jonas Weber", acts_as="representative")
@@ -65,9 +79,19 @@ async def play(client: HubClient, out: TextIO, run_id: str) -> list[Step]:
     print("Temporary import at the border, foreign carnet (T1):", file=out)
     n5800 = f"{KAPIKULE}ATA{run_id}01"
     carnet = FOREIGN_CARNET.carnet_number
-    await do(f"lodge 5800 {n5800}", LodgeDeclaration(
-        declaration_number=n5800, carnet_number=carnet, regime="5800", customs_office=KAPIKULE,
-        office_kind="border", declarant=FOREIGN_HOLDER, carnet=FOREIGN_CARNET), carnet)
+    await do(
+        f"lodge 5800 {n5800}",
+        LodgeDeclaration(
+            declaration_number=n5800,
+            carnet_number=carnet,
+            regime="5800",
+            customs_office=KAPIKULE,
+            office_kind="border",
+            declarant=FOREIGN_HOLDER,
+            carnet=FOREIGN_CARNET,
+        ),
+        carnet,
+    )
     await do("liaison accepts", AcceptDeclaration(declaration_number=n5800, actor=LIAISON), carnet)
     done = await do("inspection completed", CompleteInspection(declaration_number=n5800, actor=INSPECTOR), carnet)
     for line in done.outcome[0].payload.ledger:
@@ -76,9 +100,18 @@ async def play(client: HubClient, out: TextIO, run_id: str) -> list[Step]:
     print("Temporary export at the border, Turkish carnet fetched from TOBB (E1, G3):", file=out)
     n2600 = f"{KAPIKULE}ATA{run_id}02"
     carnet = "TR/2026/000123"
-    await do(f"lodge 2600 {n2600} with the carnet number only", LodgeDeclaration(
-        declaration_number=n2600, carnet_number=carnet, regime="2600", customs_office=KAPIKULE,
-        office_kind="border", declarant=TURKISH_HOLDER), carnet)
+    await do(
+        f"lodge 2600 {n2600} with the carnet number only",
+        LodgeDeclaration(
+            declaration_number=n2600,
+            carnet_number=carnet,
+            regime="2600",
+            customs_office=KAPIKULE,
+            office_kind="border",
+            declarant=TURKISH_HOLDER,
+        ),
+        carnet,
+    )
     await do("liaison accepts", AcceptDeclaration(declaration_number=n2600, actor=LIAISON), carnet)
     await do("inspection completed", CompleteInspection(declaration_number=n2600, actor=INSPECTOR), carnet)
 
@@ -87,7 +120,16 @@ async def play(client: HubClient, out: TextIO, run_id: str) -> list[Step]:
         (f"{KAPIKULE}ATA{run_id}03", "TR/2026/999999", "unknown to TOBB"),
         (f"{KAPIKULE}ATA{run_id}04", "TR/2025/004512", "expired"),
     ):
-        await do(f"lodge 2600 on a carnet {why}", LodgeDeclaration(
-            declaration_number=number, carnet_number=carnet, regime="2600", customs_office=KAPIKULE,
-            office_kind="border", declarant=TURKISH_HOLDER), carnet)
+        await do(
+            f"lodge 2600 on a carnet {why}",
+            LodgeDeclaration(
+                declaration_number=number,
+                carnet_number=carnet,
+                regime="2600",
+                customs_office=KAPIKULE,
+                office_kind="border",
+                declarant=TURKISH_HOLDER,
+            ),
+            carnet,
+        )
     return steps

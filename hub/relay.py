@@ -110,9 +110,7 @@ class OutboxRelay:
                     )
                 )
             await asyncio.gather(*deliveries)  # every broker acknowledgement, before marking anything
-            await conn.execute(
-                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now())
-            )
+            await conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now()))
             await conn.commit()
             return len(rows)
 

@@ -1,1 +1,100 @@
+"""Session fixtures: one real Kafka broker, topics from topics.yaml, and the hub running on it.
+
+A test that needs Kafka fails, with the broker's log, when the broker cannot start: never skips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.tobb.client import TobbSettings
+from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
+from hub.client import HubClient
+from hub.config import Settings
+from hub.entrypoints.stack import Stack, running_stack
+from hub.http_server import BackgroundServer
+from hub.kafka.admin import apply_topics
+from hub.kafka.launcher import KafkaBroker
+from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+async def bootstrap(kafka_broker: KafkaBroker) -> str:  # noqa: F811
+    """The broker's address, with every topic of topics.yaml created."""
+    report = await apply_topics(kafka_broker.bootstrap_servers, catalog())
+    assert not report.drift, report.lines()
+    return kafka_broker.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def settings(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    db = Path(tmp_path_factory.mktemp("store")) / "hub.db"
+    return dataclasses.replace(
+        Settings.from_env(),
+        kafka_bootstrap=bootstrap,
+        database_url=f"sqlite+aiosqlite:///{db}",
+        consumer_max_attempts=3,
+        relay_poll_s=0.2,
+    )
+
+
+@pytest.fixture(scope="session")
+def tobb_simulator() -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_app(api_key=DEFAULT_API_KEY)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tobb_settings(tobb_simulator: BackgroundServer) -> TobbSettings:
+    """Small timeouts and backoff, so that a TOBB that is down ends in seconds, not minutes."""
+    return TobbSettings(
+        base_url=tobb_simulator.base_url,
+        api_key=DEFAULT_API_KEY,
+        timeout_s=1.0,
+        max_attempts=3,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )
+
+
+@pytest.fixture(scope="session")
+async def stack(settings: Settings, tobb_settings: TobbSettings) -> AsyncIterator[Stack]:
+    async with running_stack(settings, tobb_settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def client(stack: Stack) -> AsyncIterator[HubClient]:
+    async with HubClient(stack.settings.kafka_bootstrap) as hub_client:
+        yield hub_client
+
+
+class SimulatorControl:
+    """The simulator's own fault and request-log endpoints."""
+
+    def __init__(self, server: BackgroundServer) -> None:
+        self.base_url = server.base_url
+
+    def faults(self, **plan: object) -> None:
+        httpx.post(f"{self.base_url}/_sim/faults", json=plan).raise_for_status()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.base_url}/_sim/faults").raise_for_status()
+
+    def requests_for(self, carnet_number: str) -> int:
+        seen = httpx.get(f"{self.base_url}/_sim/requests").json()["requests"]
+        return sum(1 for r in seen if carnet_number in str(r))
+
+
+@pytest.fixture
+def tobb(tobb_simulator: BackgroundServer) -> Iterator[SimulatorControl]:
+    control = SimulatorControl(tobb_simulator)
+    control.clear()
+    yield control
+    control.clear()

@@ -25,7 +25,11 @@ class TobbAdapterProcess:
         self._client: TobbClient | None = None
         self._service: TobbLookupService | None = None
         subscribe_reliably(
-            self.broker, self.catalog, REQUESTS_TOPIC, NAME, self._on_request,
+            self.broker,
+            self.catalog,
+            REQUESTS_TOPIC,
+            NAME,
+            self._on_request,
             max_attempts=settings.consumer_max_attempts,
         )
         document_publications(self.broker, self.catalog, NAME)
@@ -44,9 +48,7 @@ class TobbAdapterProcess:
             backoff_max_s=self._tobb.backoff_max_s,
         )
         await self._client.__aenter__()
-        self._service = TobbLookupService(
-            self._client, Publisher(self.broker, self.catalog), failures=(TobbError,)
-        )
+        self._service = TobbLookupService(self._client, Publisher(self.broker, self.catalog), failures=(TobbError,))
         await self.broker.start()
 
     async def stop(self) -> None:

@@ -160,9 +160,7 @@ def _check_request(carnet: Carnet | None, cmd: LodgeDeclaration) -> Regime:
             )
             if not value
         ]
-        _refuse_unless(
-            not missing, "E2", f"a 2600 lodged inland and sent to the border needs {', '.join(missing)}"
-        )
+        _refuse_unless(not missing, "E2", f"a 2600 lodged inland and sent to the border needs {', '.join(missing)}")
     if regime is Regime.TEMPORARY_IMPORT and cmd.office_kind is OfficeKind.INLAND:
         previous = carnet.declarations.get(cmd.previous_declaration or "") if carnet else None
         _refuse_unless(
@@ -226,9 +224,7 @@ def _register(carnet: Carnet, cmd: LodgeDeclaration, regime: Regime, clock: Cloc
 
 def _entry_lines(carnet: Carnet, cmd: LodgeDeclaration, regime: Regime) -> list[DeclarationLine]:
     """Quantities entering now: none beyond what the goods list still allows (G7)."""
-    room = {
-        g.line_no: g.quantity - carnet.outstanding_entry(regime, g.line_no) for g in carnet.data.goods
-    }
+    room = {g.line_no: g.quantity - carnet.outstanding_entry(regime, g.line_no) for g in carnet.data.goods}
     if not cmd.lines:
         lines = [DeclarationLine(no, left) for no, left in room.items() if left > 0]
         _refuse_unless(bool(lines), "G7", f"every goods-list line of {carnet.number} is already under {regime}")
@@ -338,9 +334,7 @@ def _declaration(carnet: Carnet | None, number: str) -> Declaration:
 
 
 def _check_actor(actor: Actor, role: Role, declaration: Declaration, action: str) -> None:
-    _refuse_unless(
-        actor.role == role.value, "C1", f"only the {role.value} profile may {action}, not {actor.role!r}"
-    )
+    _refuse_unless(actor.role == role.value, "C1", f"only the {role.value} profile may {action}, not {actor.role!r}")
     _refuse_unless(
         actor.office == declaration.customs_office,
         "C1",

@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
@@ -130,6 +130,54 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
                 await play(client, sys.stdout, run_id=time.strftime("%H%M%S"))
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
+
+
+@app.command()
+def core(bootstrap: Bootstrap = None) -> None:
+    """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP."""
+    from hub.entrypoints.core import CoreProcess
+
+    configure_logging(None)
+    asyncio.run(_serve(CoreProcess(_settings(bootstrap))))
+
+
+@app.command("tobb-adapter")
+def tobb_adapter(bootstrap: Bootstrap = None) -> None:
+    """Run the TOBB adapter alone: $TOBB_BASE_URL, $TOBB_API_KEY and the TOBB_* tuning variables."""
+    from adapters.tobb.app import TobbAdapterProcess
+    from adapters.tobb.client import TobbSettings
+
+    configure_logging(None)
+    asyncio.run(_serve(TobbAdapterProcess(_settings(bootstrap), TobbSettings.from_env())))
+
+
+@app.command("tobb-simulator")
+def tobb_simulator(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8701,
+) -> None:
+    """Run the TOBB simulator alone (API key: $TOBB_SIM_API_KEY or the built-in demo key)."""
+    from adapters.tobb.simulator import serve
+
+    serve(host, port)
+
+
+class _Process(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def _serve(process: _Process) -> None:
+    """Start, run until SIGINT or SIGTERM, stop cleanly (offsets of finished work are committed)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await process.start()
+    try:
+        await stop.wait()
+    finally:
+        await process.stop()
 
 
 def main() -> None:

@@ -37,14 +37,14 @@ async def running_stack(settings: Settings, tobb: TobbSettings | None = None) ->
     if tobb is None:
         simulator = BackgroundServer(create_app(api_key=DEFAULT_API_KEY)).start()
         tobb = TobbSettings(base_url=simulator.base_url, api_key=DEFAULT_API_KEY)
-    core = CoreProcess(settings)
-    adapter = TobbAdapterProcess(settings, tobb)
+    stack = Stack(settings, CoreProcess(settings), TobbAdapterProcess(settings, tobb), simulator)
     try:
-        await core.start()
-        await adapter.start()
-        yield Stack(settings, core, adapter, simulator)
+        await stack.core.start()
+        await stack.tobb_adapter.start()
+        yield stack
     finally:
-        await adapter.stop()
-        await core.stop()
+        # The stack's current processes: a caller may have replaced one (a restart).
+        await stack.tobb_adapter.stop()
+        await stack.core.stop()
         if simulator is not None:
             simulator.stop()

@@ -7,6 +7,7 @@ aiokafka's admin client answers with per-topic error codes instead of raising: e
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiokafka.errors import for_code
 from hub.topics import TopicCatalog, TopicSpec
 
 TOPIC_ALREADY_EXISTS = 36
+UNKNOWN_TOPIC_OR_PARTITION = 3
 
 
 class TopicApplyError(RuntimeError):
@@ -94,19 +96,33 @@ def _topic_errors(response: Any) -> list[tuple[str, int, str | None]]:
     return out
 
 
+async def _topic_configs(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[str, dict[str, str]]:
+    """Configs of existing topics. A topic created a moment ago may be unknown to the broker asked
+    for a little while (metadata propagates): ask again for up to ~10 s before calling it an error."""
+    for attempt in range(50):
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs])
+        configs: dict[str, dict[str, str]] = {}
+        failures = []
+        for response in responses:
+            for resource in response.to_object()["resources"]:
+                if resource["error_code"] != 0:
+                    failures.append((resource["resource_name"], resource["error_code"]))
+                    continue
+                configs[resource["resource_name"]] = {
+                    c["config_names"]: c["config_value"] for c in resource["config_entries"]
+                }
+        if not failures:
+            return configs
+        if any(code != UNKNOWN_TOPIC_OR_PARTITION for _, code in failures) or attempt == 49:
+            name, code = failures[0]
+            raise TopicApplyError(f"describing {name} failed: {for_code(code).__name__}")
+        await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
 async def _compare(admin: AIOKafkaAdminClient, specs: list[TopicSpec], brokers: int, report: ApplyReport) -> None:
+    configs = await _topic_configs(admin, specs)
     described = {t["topic"]: t for t in await admin.describe_topics([s.name for s in specs])}
-    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs])
-    configs: dict[str, dict[str, str]] = {}
-    for response in responses:
-        for resource in response.to_object()["resources"]:
-            if resource["error_code"] != 0:
-                raise TopicApplyError(
-                    f"describing {resource['resource_name']} failed: {for_code(resource['error_code']).__name__}"
-                )
-            configs[resource["resource_name"]] = {
-                c["config_names"]: c["config_value"] for c in resource["config_entries"]
-            }
     for spec in specs:
         topic = described[spec.name]
         if topic["error_code"] != 0:

@@ -44,6 +44,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
+
 carnets = Table(
     "carnets",
     metadata,

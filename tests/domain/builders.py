@@ -75,7 +75,7 @@ def lodge(
         carnet_number=data.carnet_number if data else extra.pop("carnet_number", "TR/2026/000123"),
         regime=regime,
         customs_office=office,
-        office_kind=kind,  # type: ignore[arg-type]
+        office_kind=kind,
         declarant=declarant,
         carnet=data,
         lines=tuple(LineQuantity(line_no=n, quantity=q) for n, q in lines),

@@ -6,7 +6,7 @@ from datetime import date
 
 from hub.domain import rules
 from hub.domain.commands import Actor, DeclarantIn
-from hub.domain.events import CommandRefused, DeclarationAccepted, DeclarationLodged, InspectionCompleted
+from hub.domain.events import DeclarationAccepted, DeclarationLodged, InspectionCompleted
 from hub.domain.model import Carnet, CarnetSource, Status
 from tests.domain.builders import (
     BORDER,
@@ -203,14 +203,3 @@ def test_rules_do_not_change_the_carnet_they_are_given() -> None:
     carnet: Carnet = applied(rules.lodge(None, lodge(), clock())).carnet
     rules.accept(carnet, accept(), clock())
     assert carnet.declarations["D1"].status is Status.LODGED
-
-
-def test_refusal_event_names_the_rule() -> None:
-    event = CommandRefused(
-        command_id="00000000-0000-0000-0000-000000000001",
-        command_type="LodgeDeclaration",  # type: ignore[arg-type]
-        declaration_number="D1",
-        rule="G3",
-        reason="x",
-    )
-    assert event.rule == "G3"

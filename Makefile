@@ -1,0 +1,35 @@
+# The two commands of the README, and the developer's checks. Everything is installed by these files.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+
+.PHONY: run test check schemas bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "==> Python environment in $(VENV) (pinned by pyproject.toml and constraints.txt)"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## run: start Kafka, the hub, the TOBB simulator and adapter, play the demo; Ctrl-C stops
+run: $(STAMP)
+	@$(VENV)/bin/hub run
+
+## test: lint and types, then the whole suite against a real Kafka broker the suite starts itself
+test: check
+	@$(VENV)/bin/hub kafka jars
+	@$(VENV)/bin/pytest
+
+## check: lint, types, schema drift
+check: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check hub adapters
+	@$(VENV)/bin/mypy hub adapters tests
+	@$(VENV)/bin/hub schemas check
+
+## schemas: regenerate schemas/json and schemas/asyncapi.yaml after changing a message
+schemas: $(STAMP)
+	@$(VENV)/bin/hub schemas write
+
+clean:
+	rm -rf .data .kafka/run $(VENV)

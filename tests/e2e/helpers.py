@@ -1,0 +1,89 @@
+"""What the end-to-end tests share: commands of the first flows, and reading Kafka back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from hub.client import HubClient
+from hub.domain.commands import LineQuantity, LodgeDeclaration
+from hub.messages.envelope import Envelope
+from tests.domain.builders import BORDER, HOLDER, carnet_data
+
+TURKISH_CARNET = "TR/2026/000457"  # a valid fixture carnet of the TOBB simulator; line 1 has 40 pieces
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
+
+
+def foreign_5800(number: str | None = None) -> LodgeDeclaration:
+    """A 5800 at the border on a foreign carnet of its own, so tests never share a ledger."""
+    data = carnet_data(number=unique("DE/2026/E2E-"))
+    return LodgeDeclaration(
+        declaration_number=number or unique("220300ATA"),
+        carnet_number=data.carnet_number,
+        regime="5800",
+        customs_office=BORDER,
+        office_kind="border",
+        declarant=HOLDER,
+        carnet=data,
+    )
+
+
+def turkish_2600(carnet_number: str = TURKISH_CARNET, quantity: int = 1) -> LodgeDeclaration:
+    """A 2600 at the border with the carnet number only: the rest comes from TOBB (G3)."""
+    return LodgeDeclaration(
+        declaration_number=unique("220300ATA"),
+        carnet_number=carnet_number,
+        regime="2600",
+        customs_office=BORDER,
+        office_kind="border",
+        declarant=HOLDER,
+        lines=(LineQuantity(line_no=1, quantity=quantity),),
+    )
+
+
+async def only_outcome(client: HubClient, command: Envelope[Any], wait_s: float = 30) -> Envelope[Any]:
+    events = await client.outcome(command, wait_s=wait_s)
+    assert len(events) == 1, [e.type for e in events]
+    return events[0]
+
+
+async def read_topic(bootstrap: str, topic: str, wait_s: float = 10) -> list[Any]:
+    """Every record of a topic from its beginning, read without a group (commits nothing)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        async with asyncio.timeout(wait_s):
+            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def eventually(check: Any, wait_s: float = 15, every_s: float = 0.2) -> Any:
+    """Poll an async check until it returns something truthy."""
+    async with asyncio.timeout(wait_s):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(every_s)

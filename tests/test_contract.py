@@ -1,0 +1,83 @@
+"""The contract: topics.yaml is the only list of topics, and the checked-in schemas match the code."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub import contract
+from hub.client import HubClient
+from hub.kafka.consuming import subscribe_reliably
+from hub.kafka.publishing import Publisher
+from hub.messages.envelope import UndecodableMessage, decode, envelope
+from hub.store.uow import UnitOfWork
+from hub.topics import PROJECT_ROOT, UndeclaredTopic, catalog
+from tests.e2e.helpers import foreign_5800
+
+
+def test_checked_in_json_schemas_and_asyncapi_match_the_code() -> None:
+    assert contract.drift() == [], "run `hub schemas write` and commit schemas/"
+
+
+def test_topics_yaml_names_the_generated_schema_of_every_message_type() -> None:
+    assert contract.catalog_problems(catalog()) == []
+
+
+def test_asyncapi_document_has_only_topics_of_topics_yaml() -> None:
+    document = yaml.safe_load((PROJECT_ROOT / "schemas" / "asyncapi.yaml").read_text(encoding="utf-8"))
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses and addresses <= set(catalog().names)
+    assert {"ata.declaration.commands", "ata.declaration.events", "tobb.carnet.requests"} <= addresses
+
+
+def test_a_message_on_the_wire_validates_against_its_checked_in_json_schema() -> None:
+    lodge = foreign_5800()
+    wire = json.loads(envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC)).encode())
+    schema = json.loads((PROJECT_ROOT / "schemas/json/LodgeDeclaration.v1.json").read_text(encoding="utf-8"))
+    jsonschema.validate(wire, schema)
+    wire["type"] = "AcceptDeclaration"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wire, schema)
+
+
+def test_envelope_carries_ids_causality_and_the_carnet_key() -> None:
+    lodge = foreign_5800()
+    command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
+    assert command.correlation_id == command.message_id and command.causation_id is None
+    assert command.key == lodge.carnet_number.encode()
+    decoded = decode(command.encode(), {"LodgeDeclaration"})
+    assert decoded == command
+    with pytest.raises(UndecodableMessage, match="not carried on this topic"):
+        decode(command.encode(), {"AcceptDeclaration"})
+
+
+def test_subscribing_to_an_undeclared_topic_is_refused() -> None:
+    async def handle(_: Any) -> None:
+        return None
+
+    with pytest.raises(UndeclaredTopic, match=r"not declared in topics\.yaml"):
+        subscribe_reliably(KafkaBroker("127.0.0.1:1"), catalog(), "ata.declaration.secret", "g", handle)
+
+
+async def test_publishing_to_an_undeclared_topic_or_an_undeclared_type_is_refused() -> None:
+    lodge = foreign_5800()
+    message = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
+    publisher = Publisher(KafkaBroker("127.0.0.1:1"), catalog())
+    with pytest.raises(UndeclaredTopic):
+        await publisher.publish("ata.declaration.secret", message)
+    with pytest.raises(UndeclaredTopic, match=r"does not let topic .ata\.declaration\.events. carry"):
+        await publisher.publish("ata.declaration.events", message)  # a command on the events topic
+    uow = UnitOfWork(create_async_engine("sqlite+aiosqlite://"), catalog(), "test")
+    with pytest.raises(UndeclaredTopic):
+        uow.publish("somewhere.else", message)
+    client = HubClient("127.0.0.1:1", catalog())
+    wrong = message.model_copy(update={"type": "DeclarationLodged"})  # an event sent as a command
+    with pytest.raises(UndeclaredTopic):
+        await client.send_envelope(wrong)

@@ -25,25 +25,20 @@ FOREIGN_CARNET = CarnetData(
     issuing_chamber="DIHK Berlin",
     issued_on=date(2026, 3, 2),
     valid_until=date(2027, 3, 1),
-    goods=(
+    goods=tuple(
         GoodsListLine(
-            line_no=1,
-            description="LED moving-head spotlights",
-            quantity=12,
-            weight_kg=Decimal("264"),
-            value=Decimal("38400"),
+            line_no=no,
+            description=text,
+            quantity=qty,
+            weight_kg=Decimal(kg),
+            value=Decimal(eur),
             currency="EUR",
             origin_country="DE",
-        ),
-        GoodsListLine(
-            line_no=2,
-            description="Lighting console with flight case",
-            quantity=1,
-            weight_kg=Decimal("41.5"),
-            value=Decimal("17900"),
-            currency="EUR",
-            origin_country="DE",
-        ),
+        )
+        for no, text, qty, kg, eur in (
+            (1, "LED moving-head spotlights", 12, "264", "38400"),
+            (2, "Lighting console with flight case", 1, "41.5", "17900"),
+        )
     ),
 )
 FOREIGN_HOLDER = DeclarantIn(id_kind="PASSPORT", id_value="C01X00T47", name="Jonas Weber", acts_as="representative")

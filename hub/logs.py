@@ -16,6 +16,9 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setLevel(logging.WARNING if log_file else level)
     terminal.setFormatter(fmt)
+    if log_file is not None:
+        # aiokafka reports transient group-coordinator states while a group forms: file only.
+        terminal.addFilter(lambda record: not record.name.startswith("aiokafka"))
     root.addHandler(terminal)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
-from hub.messages.envelope import Envelope, decode, envelope
+from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope
 from hub.topics import TopicCatalog, catalog
 
 COMMANDS_TOPIC = "ata.declaration.commands"
@@ -31,6 +31,7 @@ class HubClient:
         # No group: the client reads every partition itself and commits nothing.
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._seen: dict[UUID, list[Envelope[Any]]] = {}
+        self._expected: dict[UUID, int] = {}  # outcome size, from each event's header
         self._arrived = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
 
@@ -78,6 +79,8 @@ class HubClient:
                         event = decode(record.value, expected)
                         if event.causation_id is not None:
                             self._seen.setdefault(event.causation_id, []).append(event)
+                            size = dict(record.headers or ()).get(OUTCOME_SIZE_HEADER)
+                            self._expected[event.causation_id] = int(size) if size else 1
                 self._arrived.notify_all()
 
     async def send(
@@ -103,14 +106,17 @@ class HubClient:
         await self._producer.send_and_wait(COMMANDS_TOPIC, message.encode(), key=message.key, headers=headers)
 
     async def outcome(self, command: Envelope[Any] | UUID, wait_s: float = 30.0) -> list[Envelope[Any]]:
-        """The events a command caused, or its refusal; waits for the first, then a moment for the rest."""
+        """The events a command caused, or its refusal: all of them (their header says how many)."""
         command_id = command if isinstance(command, UUID) else command.message_id
+
+        def complete() -> bool:
+            return len(self._seen.get(command_id, ())) >= self._expected.get(command_id, 1 << 30)
+
         async with self._arrived:
             try:
-                await asyncio.wait_for(self._arrived.wait_for(lambda: command_id in self._seen), wait_s)
+                await asyncio.wait_for(self._arrived.wait_for(complete), wait_s)
             except TimeoutError:
                 raise NoOutcome(f"no outcome for command {command_id} within {wait_s}s") from None
-        await asyncio.sleep(0.3)  # events of one outcome are committed together and follow at once
         return list(self._seen[command_id])
 
     async def call(

@@ -1,8 +1,12 @@
-"""Events: what happened, as the hub tells every other system."""
+"""Events: what happened, as the hub tells every other system.
+
+Every change to a carnet is one of these, so replaying a carnet's events rebuilds it
+(hub/domain/evolve.py). An outcome's events share the causation id of their command.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,18 +15,18 @@ from hub.domain.carnet import CarnetData
 from hub.domain.commands import Actor, DeclarantIn
 
 
-class DeclaredLine(BaseModel):
+class _Event(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+
+class DeclaredLine(_Event):
     line_no: int
     description: str
     quantity: int = Field(description="Quantity crossing on this declaration.")
 
 
-class LedgerLine(BaseModel):
+class LedgerLine(_Event):
     """Where one goods-list line stands on a regime-entry declaration (G7)."""
-
-    model_config = ConfigDict(frozen=True)
 
     line_no: int
     goods_list_quantity: int
@@ -31,10 +35,15 @@ class LedgerLine(BaseModel):
     open: int = Field(description="entered - discharged: still under the regime.")
 
 
-class DeclarationLodged(BaseModel):
-    """A declaration is registered (tescil) in e-ATA/TR."""
+class CarnetRecorded(_Event):
+    """The carnet's data as the hub now holds it: first use, or TOBB's record changed (G3)."""
 
-    model_config = ConfigDict(frozen=True)
+    carnet: CarnetData
+    source: str = Field(description="TOBB or declarant.")
+
+
+class DeclarationLodged(_Event):
+    """A declaration is registered (tescil) in e-ATA/TR (G1), filled from its reference where it has one."""
 
     declaration_number: str
     carnet_number: str
@@ -42,26 +51,46 @@ class DeclarationLodged(BaseModel):
     customs_office: str
     office_kind: str
     status: str
+    lodged_at: datetime
     declarant: DeclarantIn
     holder_name: str
     carnet_source: str = Field(description="TOBB (fetched by number, G3) or declarant (foreign carnet).")
     carnet_valid_until: date
     lines: tuple[DeclaredLine, ...]
     previous_declaration: str | None = None
+    destination_office: str | None = Field(default=None, description="Transits: presented there (E3, T2, R2).")
+    transit_period_days: int | None = None
+    vehicle_plate: str | None = None
 
 
-class DeclarationAccepted(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DeclarationAccepted(_Event):
     declaration_number: str
     status: str
     by: Actor
+    inspection_officer: str | None = None
 
 
-class InspectionCompleted(BaseModel):
+class DeclarationRejected(_Event):
+    declaration_number: str
+    status: str
+    by: Actor
+    reason: str
+
+
+class DeclarationCancelled(_Event):
+    declaration_number: str
+    status: str
+    reason: str
+
+
+class InspectionReassigned(_Event):
+    declaration_number: str
+    inspection_officer: str
+    by: Actor
+
+
+class InspectionCompleted(_Event):
     """Inspection completed; on a regime-entry declaration the goods are now under the regime."""
-
-    model_config = ConfigDict(frozen=True)
 
     declaration_number: str
     regime: str
@@ -73,10 +102,88 @@ class InspectionCompleted(BaseModel):
     )
 
 
-class CommandRefused(BaseModel):
-    """The one outcome of a command that was not applied: which rule, and why, in words."""
+class GoodsDischarged(_Event):
+    """Quantities of a regime-entry declaration discharged by a re-export, re-import (or TCGB) (G7, F2)."""
 
-    model_config = ConfigDict(frozen=True)
+    declaration_number: str = Field(description="The regime-entry declaration (5800 or 2600).")
+    discharged_by: str = Field(description="The declaration that discharged it.")
+    rule: str
+    ledger: tuple[LedgerLine, ...] = Field(description="The lines after the discharge.")
+
+
+class DeclarationClosed(_Event):
+    """A declaration reaches 'kapanmış': its regime is discharged or its transit finished."""
+
+    declaration_number: str
+    status: str
+    rule: str = Field(description="The rule that closed it: I2, I3, T4, R3, X3, E4, G7...")
+    reason: str
+
+
+class CorrectionRequested(_Event):
+    declaration_number: str
+    request_id: str
+    lines: tuple[tuple[int, int], ...] = Field(description="(line number, corrected quantity).")
+    reason: str
+
+
+class ExtensionRequested(_Event):
+    declaration_number: str
+    request_id: str
+    until: date
+    reason: str
+
+
+class RequestDecided(_Event):
+    """The director's decision on a correction or extension (G6); approved ones are applied with it."""
+
+    declaration_number: str
+    request_id: str
+    kind: str
+    approved: bool
+    by: Actor
+    note: str = ""
+    ledger: tuple[LedgerLine, ...] = Field(default=(), description="Approved corrections: the corrected lines.")
+    discharge_deadline: date | None = Field(default=None, description="Approved extensions: the new deadline.")
+
+
+class LineDocumentAttached(_Event):
+    declaration_number: str
+    line_no: int
+    name: str
+    document_type: str
+    sha256: str
+    location: str
+    attached_by: str
+
+
+class LineExplained(_Event):
+    declaration_number: str
+    line_no: int
+    note: str
+    by: Actor
+
+
+class DeadlineApproaching(_Event):
+    """V2: a regime-entry declaration still open, its deadline within the warning period."""
+
+    declaration_number: str
+    discharge_deadline: date
+    days_left: int
+    open_lines: tuple[LedgerLine, ...]
+
+
+class DeadlinePassed(_Event):
+    """V2: deadline passed with goods undischarged: customs may claim against the guaranteeing association."""
+
+    declaration_number: str
+    discharge_deadline: date
+    open_lines: tuple[LedgerLine, ...]
+    guaranteeing_association: str
+
+
+class CommandRefused(_Event):
+    """The one outcome of a command that was not applied: which rule, and why, in words."""
 
     command_id: UUID
     command_type: str
@@ -85,33 +192,25 @@ class CommandRefused(BaseModel):
     reason: str
 
 
-class CarnetLookupRequested(BaseModel):
+class CarnetLookupRequested(_Event):
     """The core asks TOBB, through the TOBB adapter, for a Turkish carnet (G3)."""
-
-    model_config = ConfigDict(frozen=True)
 
     request_id: UUID = Field(description="Answers carry it back; it is the lodging command's id.")
     carnet_number: str
 
 
-class CarnetLookupSucceeded(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CarnetLookupSucceeded(_Event):
     request_id: UUID
     carnet: CarnetData
 
 
-class CarnetNotFound(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CarnetNotFound(_Event):
     request_id: UUID
     carnet_number: str
 
 
-class CarnetLookupFailed(BaseModel):
-    """TOBB did not answer within the adapter's bound of attempts."""
-
-    model_config = ConfigDict(frozen=True)
+class CarnetLookupFailed(_Event):
+    """TOBB did not answer within the adapter's bound of attempts, or answered unusably."""
 
     request_id: UUID
     carnet_number: str
@@ -119,5 +218,22 @@ class CarnetLookupFailed(BaseModel):
     attempts: int
 
 
-Event = DeclarationLodged | DeclarationAccepted | InspectionCompleted | CommandRefused
-CarnetLookupResult = CarnetLookupSucceeded | CarnetNotFound | CarnetLookupFailed
+# Events that change a carnet, in the order evolve() knows them.
+CARNET_EVENTS: tuple[type[BaseModel], ...] = (
+    CarnetRecorded,
+    DeclarationLodged,
+    DeclarationAccepted,
+    DeclarationRejected,
+    DeclarationCancelled,
+    InspectionReassigned,
+    InspectionCompleted,
+    GoodsDischarged,
+    DeclarationClosed,
+    CorrectionRequested,
+    ExtensionRequested,
+    RequestDecided,
+    LineDocumentAttached,
+    LineExplained,
+    DeadlineApproaching,
+    DeadlinePassed,
+)

@@ -1,7 +1,8 @@
 """The carnet aggregate: one ATA carnet with every declaration lodged under it.
 
 All of one carnet's traffic is ordered on one Kafka partition (keyed by carnet number), so the
-carnet is the unit of consistency: rules load it whole, decide, and it is stored whole.
+carnet is the unit of consistency: rules load it whole, decide, and it is stored whole. Every
+change to it is an event (hub/domain/evolve.py), so the event log rebuilds it exactly.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ class Regime(StrEnum):
         return self in (Regime.TEMPORARY_IMPORT, Regime.TEMPORARY_EXPORT)
 
     @property
-    def needs_turkish_carnet(self) -> bool:
-        return self in (Regime.TEMPORARY_EXPORT, Regime.RE_IMPORT)
+    def is_discharge(self) -> bool:
+        return self in (Regime.RE_EXPORT, Regime.RE_IMPORT)
+
+    @property
+    def is_transit(self) -> bool:
+        return self in (Regime.TRANSIT_IN, Regime.TRANSIT_OUT)
 
 
 class OfficeKind(StrEnum):
@@ -39,13 +44,18 @@ class OfficeKind(StrEnum):
 
 
 class Status(StrEnum):
-    """What an officer sees in e-ATA/TR."""
+    """What an officer sees in e-ATA/TR, in the order a declaration moves through them."""
 
-    LODGED = "lodged"  # tescil edildi
-    ACCEPTED = "accepted"  # kabul edildi (irtibat servisi)
-    INSPECTION_COMPLETED = "inspection_completed"  # muayene tamamlandı
-    CLOSED = "closed"  # kapanmış: the regime is discharged
-    CANCELLED = "cancelled"  # iptal
+    LODGED = "lodged"  # tescil edildi: may be accepted, rejected or cancelled
+    ACCEPTED = "accepted"  # kabul edildi: may be inspected; its inspection officer reassigned
+    INSPECTION_COMPLETED = "inspection_completed"  # muayene tamamlandı: open regime, or transit presented
+    CLOSED = "closed"  # kapanmış: discharged or finished; nothing more happens
+    REJECTED = "rejected"  # refused at acceptance by the liaison service
+    CANCELLED = "cancelled"  # iptal: withdrawn by the declarant before acceptance
+
+    @property
+    def is_live(self) -> bool:
+        return self not in (Status.CLOSED, Status.REJECTED, Status.CANCELLED)
 
 
 class Role(StrEnum):
@@ -62,12 +72,25 @@ class CarnetSource(StrEnum):
 
 
 @dataclass
+class LineDocument:
+    """A document attached to a goods line (C3): where it is, and its checksum to prove it unchanged."""
+
+    name: str
+    document_type: str
+    sha256: str
+    location: str
+    attached_by: str
+
+
+@dataclass
 class DeclarationLine:
     """One goods-list line on a declaration: the quantity crossing now (G7)."""
 
     line_no: int
     quantity: int
     discharged: int = 0  # on regime-entry declarations: re-exported, re-imported or drawn down
+    documents: list[LineDocument] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # explanations of the inspection officer (C3)
 
     @property
     def open(self) -> int:
@@ -80,6 +103,18 @@ class Declarant:
     id_value: str
     name: str
     acts_as: str  # "holder" or "representative"
+
+
+@dataclass
+class Request:
+    """A correction or extension request (G6), decided by the director (C1)."""
+
+    request_id: str
+    kind: str  # "correction" | "extension"
+    reason: str
+    lines: dict[int, int] = field(default_factory=dict)  # correction: line -> corrected quantity
+    until: date | None = None  # extension: the new deadline asked for
+    decision: str | None = None  # None while pending, then "approved" | "rejected"
 
 
 @dataclass
@@ -97,8 +132,21 @@ class Declaration:
     transit_period_days: int | None = None
     vehicle_plate: str | None = None
     accepted_by: str | None = None
+    inspection_officer: str | None = None  # assigned at acceptance, reassigned by the director
     inspected_by: str | None = None
     discharge_deadline: date | None = None  # re-export/re-import deadline of a regime-entry declaration
+    extended: bool = False  # the deadline was moved by an approved extension (G6)
+    deadline_warned: bool = False  # V2: "deadline approaching" published
+    deadline_passed: bool = False  # V2: "deadline passed, undischarged" published
+    closed_by: str | None = None  # rule id that closed it (I2, I3, T4, R3, X3, E4, F2, ...)
+    requests: dict[str, Request] = field(default_factory=dict)
+
+    @property
+    def inspecting_office(self) -> str:
+        """Where inspection completes: a ÇIKIŞ completes at its destination (E4, R3, X3)."""
+        if self.regime is Regime.TRANSIT_OUT and self.destination_office:
+            return self.destination_office
+        return self.customs_office
 
 
 @dataclass
@@ -120,6 +168,12 @@ class Carnet:
                 return line.quantity
         return None
 
+    def description(self, line_no: int) -> str:
+        for line in self.data.goods:
+            if line.line_no == line_no:
+                return line.description
+        return ""
+
     def outstanding_entry(self, regime: Regime, line_no: int) -> int:
         """How much of a goods-list line is under this regime now: entered or being entered, not discharged.
 
@@ -129,5 +183,5 @@ class Carnet:
         return sum(
             d.lines[line_no].open
             for d in self.declarations.values()
-            if d.regime is regime and d.status is not Status.CANCELLED and line_no in d.lines
+            if d.regime is regime and d.status.is_live and line_no in d.lines
         )

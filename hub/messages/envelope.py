@@ -13,6 +13,9 @@ from hub.messages.types import message_type, payload_model
 
 P = TypeVar("P", bound=BaseModel)
 
+# Header on every event of a command's outcome: how many events the outcome has.
+OUTCOME_SIZE_HEADER = "outcome_events"
+
 
 class Envelope(BaseModel, Generic[P]):
     """Identity, causality and key of a message, around its payload."""

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from hub.domain import commands as cmd
 from hub.domain import events as ev
+from hub.domain.commands import COMMANDS
+
+TOBB_MESSAGES: tuple[type[BaseModel], ...] = (
+    ev.CarnetLookupRequested,
+    ev.CarnetLookupSucceeded,
+    ev.CarnetNotFound,
+    ev.CarnetLookupFailed,
+)
+OUTCOMES: tuple[type[BaseModel], ...] = (*ev.CARNET_EVENTS, ev.CommandRefused)
 
 # type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
 _TYPES: dict[str, tuple[type[BaseModel], int]] = {
-    model.__name__: (model, 1)
-    for model in (
-        cmd.LodgeDeclaration,
-        cmd.AcceptDeclaration,
-        cmd.CompleteInspection,
-        ev.DeclarationLodged,
-        ev.DeclarationAccepted,
-        ev.InspectionCompleted,
-        ev.CommandRefused,
-        ev.CarnetLookupRequested,
-        ev.CarnetLookupSucceeded,
-        ev.CarnetNotFound,
-        ev.CarnetLookupFailed,
-    )
+    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES)
 }
 
 

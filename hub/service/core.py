@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain import events as ev
 from hub.domain import rules
-from hub.domain.commands import AcceptDeclaration, CompleteInspection, LodgeDeclaration
-from hub.messages.envelope import Envelope, decode, reply
+from hub.domain.commands import LodgeDeclaration
+from hub.domain.model import Carnet
+from hub.domain.offices import OFFICES, OfficeRegistry
+from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
+from hub.store.queries import carnets_with_deadlines_due
 from hub.store.uow import UnitOfWork
 from hub.topics import TopicCatalog
 
@@ -42,7 +45,9 @@ class CoreService:
         catalog: TopicCatalog,
         on_commit: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = utc_now,
+        offices: OfficeRegistry = OFFICES,
     ) -> None:
+        self._offices = offices
         self._engine = engine
         self._catalog = catalog
         self._on_commit = on_commit  # wakes the outbox relay
@@ -57,19 +62,11 @@ class CoreService:
             await uow.claim(message, now)
             carnet = await uow.carnets.get(message.carnet_number)
             cmd = message.payload
-            clock = clock_of(message)
             outcome: rules.Outcome
-            if isinstance(cmd, LodgeDeclaration):
-                if cmd.carnet_number != message.carnet_number:
-                    outcome = rules.Refused("G1", "the message key and the declaration name different carnets")
-                else:
-                    outcome = rules.lodge(carnet, cmd, clock)
-            elif isinstance(cmd, AcceptDeclaration):
-                outcome = rules.accept(carnet, cmd, clock)
-            elif isinstance(cmd, CompleteInspection):
-                outcome = rules.complete_inspection(carnet, cmd, clock)
-            else:  # the topic's declared types are all above; decode() let nothing else through
-                raise TypeError(f"not a command: {message.type}")
+            if getattr(cmd, "carnet_number", message.carnet_number) != message.carnet_number:
+                outcome = rules.Refused("G1", "the message key and the declaration name different carnets")
+            else:
+                outcome = rules.decide(carnet, cmd, clock_of(message), await self._context(uow, carnet, cmd))
             if isinstance(outcome, rules.LookUpCarnet):
                 await uow.park_lookup(message.message_id, message)
                 request = ev.CarnetLookupRequested(request_id=message.message_id, carnet_number=outcome.carnet_number)
@@ -78,6 +75,38 @@ class CoreService:
                 await self._record(uow, outcome, message, now)
             await uow.commit(now)
         self._on_commit()
+
+    async def _context(self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any) -> rules.Context:
+        """Where a reference outside this carnet lives, so the refusal can say so."""
+        previous = getattr(cmd, "previous_declaration", None)
+        if previous is None or (carnet is not None and previous in carnet.declarations):
+            return rules.Context(offices=self._offices)
+        return rules.Context(offices=self._offices, reference_carnet=await uow.carnets.carnet_of(previous))
+
+    async def check_deadlines(self, today: date, warn_days: int) -> int:
+        """V2: publish 'deadline approaching' and 'deadline passed' once each; returns how many."""
+        published = 0
+        for carnet_number in await self._carnets_due(today, warn_days):
+            async with self._uow() as uow:
+                now = self._now()
+                carnet = await uow.carnets.get(carnet_number)
+                if carnet is None:
+                    continue
+                applied = rules.check_deadlines(carnet, rules.Clock(now=now, today=today), warn_days)
+                if not applied.events:
+                    continue
+                await uow.carnets.save(applied.carnet)
+                for event in applied.events:
+                    uow.publish(EVENTS_TOPIC, envelope(event, carnet_number=carnet_number, occurred_at=now))
+                await uow.commit(now)
+                published += len(applied.events)
+        if published:
+            self._on_commit()
+        return published
+
+    async def _carnets_due(self, today: date, warn_days: int) -> list[str]:
+        async with self._engine.connect() as conn:
+            return await carnets_with_deadlines_due(conn, today + timedelta(days=warn_days))
 
     async def handle_lookup_result(self, message: Envelope[Any]) -> None:
         async with self._uow() as uow:
@@ -97,7 +126,8 @@ class CoreService:
                 outcome = rules.tobb_unavailable(cmd, result.reason)
             else:
                 found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
-                outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command))
+                context = rules.Context(offices=self._offices)
+                outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command), context)
             await self._record(uow, outcome, command, now)
             await uow.commit(now)
         self._on_commit()
@@ -120,5 +150,7 @@ class CoreService:
             ]
         else:
             raise TypeError(f"cannot record {outcome!r}")
+        # The outcome's size travels with each event, so a client knows when it has all of it.
+        size = {OUTCOME_SIZE_HEADER: str(len(events))}
         for event in events:
-            uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now))
+            uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)

@@ -1,29 +1,29 @@
-"""Repository of carnet aggregates: load one carnet whole, save what changed."""
+"""Repository of carnet aggregates: load one carnet whole, save it whole, keep the projection current."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.domain.carnet import CarnetData
-from hub.domain.model import (
-    Carnet,
-    CarnetSource,
-    Declarant,
-    Declaration,
-    DeclarationLine,
-    OfficeKind,
-    Regime,
-    Status,
-)
+from hub.domain.model import Carnet, Declaration
 from hub.store.tables import carnets, declaration_lines, declarations
+
+_STATE = TypeAdapter(Carnet)
 
 
 class ConcurrencyConflict(RuntimeError):
     """Someone else changed the carnet since it was loaded; the message is handled again."""
+
+
+def dump_state(carnet: Carnet) -> str:
+    return _STATE.dump_json(carnet).decode()
+
+
+def load_state(text: str) -> Carnet:
+    return _STATE.validate_json(text)
 
 
 @dataclass
@@ -32,38 +32,32 @@ class CarnetRepository:
     _seen: dict[str, Carnet] = field(default_factory=dict)
 
     async def get(self, carnet_number: str) -> Carnet | None:
-        row = (await self.conn.execute(select(carnets).where(carnets.c.carnet_number == carnet_number))).first()
+        row = (
+            await self.conn.execute(
+                select(carnets.c.state, carnets.c.version).where(carnets.c.carnet_number == carnet_number)
+            )
+        ).first()
         if row is None:
             return None
-        decl_rows = (
-            await self.conn.execute(select(declarations).where(declarations.c.carnet_number == carnet_number))
-        ).all()
-        numbers = [d.declaration_number for d in decl_rows]
-        line_rows = (
-            (
-                await self.conn.execute(
-                    select(declaration_lines).where(declaration_lines.c.declaration_number.in_(numbers))
-                )
-            ).all()
-            if numbers
-            else []
-        )
-        lines: dict[str, dict[int, DeclarationLine]] = {n: {} for n in numbers}
-        for ln in line_rows:
-            lines[ln.declaration_number][ln.line_no] = DeclarationLine(ln.line_no, ln.quantity, ln.discharged)
-        carnet = Carnet(
-            data=CarnetData.model_validate_json(row.data),
-            source=CarnetSource(row.source),
-            declarations={d.declaration_number: _declaration(d, lines[d.declaration_number]) for d in decl_rows},
-            version=row.version,
-        )
-        self._seen[carnet_number] = copy.deepcopy(carnet)
+        carnet = load_state(row.state)
+        carnet.version = row.version
+        self._seen[carnet_number] = load_state(row.state)
+        self._seen[carnet_number].version = row.version
         return carnet
+
+    async def carnet_of(self, declaration_number: str) -> str | None:
+        """Which carnet a declaration belongs to, whichever carnet that is."""
+        row = (
+            await self.conn.execute(
+                select(declarations.c.carnet_number).where(declarations.c.declaration_number == declaration_number)
+            )
+        ).first()
+        return None if row is None else str(row.carnet_number)
 
     async def save(self, carnet: Carnet) -> None:
         """Write the carnet; fails with ConcurrencyConflict if it changed since `get`."""
         before = self._seen.get(carnet.number)
-        values = {"source": carnet.source.value, "data": carnet.data.model_dump_json()}
+        values = {"source": carnet.source.value, "state": dump_state(carnet)}
         if before is None:
             await self.conn.execute(insert(carnets).values(carnet_number=carnet.number, version=1, **values))
             carnet.version = 1
@@ -78,81 +72,44 @@ class CarnetRepository:
             carnet.version = before.version + 1
         old = before.declarations if before else {}
         for number, decl in carnet.declarations.items():
-            previous = old.get(number)
-            if previous == decl:
-                continue
-            row = _declaration_row(carnet.number, decl)
-            if previous is None:
-                await self.conn.execute(insert(declarations).values(**row))
-            else:
-                await self.conn.execute(
-                    update(declarations).where(declarations.c.declaration_number == number).values(**row)
-                )
-            for line in decl.lines.values():
-                was = previous.lines.get(line.line_no) if previous else None
-                if was == line:
-                    continue
-                line_values = {"quantity": line.quantity, "discharged": line.discharged}
-                if was is None:
-                    await self.conn.execute(
-                        insert(declaration_lines).values(declaration_number=number, line_no=line.line_no, **line_values)
-                    )
-                else:
-                    await self.conn.execute(
-                        update(declaration_lines)
-                        .where(
-                            declaration_lines.c.declaration_number == number,
-                            declaration_lines.c.line_no == line.line_no,
-                        )
-                        .values(**line_values)
-                    )
-        self._seen[carnet.number] = copy.deepcopy(carnet)
+            if old.get(number) != decl:
+                await self._project(carnet.number, decl, is_new=number not in old)
+        self._seen[carnet.number] = load_state(values["state"])
+        self._seen[carnet.number].version = carnet.version
 
-
-def _declaration(row: object, lines: dict[int, DeclarationLine]) -> Declaration:
-    r = row._mapping  # type: ignore[attr-defined]
-    return Declaration(
-        number=r["declaration_number"],
-        regime=Regime(r["regime"]),
-        customs_office=r["customs_office"],
-        office_kind=OfficeKind(r["office_kind"]),
-        status=Status(r["status"]),
-        declarant=Declarant(
-            id_kind=r["declarant_kind"],
-            id_value=r["declarant_id"],
-            name=r["declarant_name"],
-            acts_as=r["declarant_acts_as"],
-        ),
-        lodged_at=r["lodged_at"],
-        lines=lines,
-        previous_declaration=r["previous_declaration"],
-        destination_office=r["destination_office"],
-        transit_period_days=r["transit_period_days"],
-        vehicle_plate=r["vehicle_plate"],
-        accepted_by=r["accepted_by"],
-        inspected_by=r["inspected_by"],
-        discharge_deadline=r["discharge_deadline"],
-    )
-
-
-def _declaration_row(carnet_number: str, d: Declaration) -> dict[str, object]:
-    return {
-        "declaration_number": d.number,
-        "carnet_number": carnet_number,
-        "regime": d.regime.value,
-        "customs_office": d.customs_office,
-        "office_kind": d.office_kind.value,
-        "status": d.status.value,
-        "declarant_kind": d.declarant.id_kind,
-        "declarant_id": d.declarant.id_value,
-        "declarant_name": d.declarant.name,
-        "declarant_acts_as": d.declarant.acts_as,
-        "lodged_at": d.lodged_at,
-        "previous_declaration": d.previous_declaration,
-        "destination_office": d.destination_office,
-        "transit_period_days": d.transit_period_days,
-        "vehicle_plate": d.vehicle_plate,
-        "accepted_by": d.accepted_by,
-        "inspected_by": d.inspected_by,
-        "discharge_deadline": d.discharge_deadline,
-    }
+    async def _project(self, carnet_number: str, d: Declaration, is_new: bool) -> None:
+        row = {
+            "carnet_number": carnet_number,
+            "regime": d.regime.value,
+            "customs_office": d.customs_office,
+            "office_kind": d.office_kind.value,
+            "destination_office": d.destination_office,
+            "status": d.status.value,
+            "previous_declaration": d.previous_declaration,
+            "declarant_kind": d.declarant.id_kind,
+            "declarant_id": d.declarant.id_value,
+            "lodged_at": d.lodged_at,
+            "discharge_deadline": d.discharge_deadline,
+            "deadline_warned": d.deadline_warned,
+            "deadline_passed": d.deadline_passed,
+            "closed_by": d.closed_by,
+        }
+        if is_new:
+            await self.conn.execute(insert(declarations).values(declaration_number=d.number, **row))
+        else:
+            await self.conn.execute(
+                update(declarations).where(declarations.c.declaration_number == d.number).values(**row)
+            )
+            await self.conn.execute(delete(declaration_lines).where(declaration_lines.c.declaration_number == d.number))
+        await self.conn.execute(
+            insert(declaration_lines),
+            [
+                {
+                    "declaration_number": d.number,
+                    "line_no": ln.line_no,
+                    "quantity": ln.quantity,
+                    "discharged": ln.discharged,
+                }
+                for ln in d.lines.values()
+            ],
+        )

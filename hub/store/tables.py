@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -50,10 +51,12 @@ carnets = Table(
     metadata,
     Column("carnet_number", String(40), primary_key=True),
     Column("source", String(16), nullable=False),
-    Column("data", Text, nullable=False),  # CarnetData as JSON: the issuer's record, replaced whole
+    # The aggregate as JSON: loaded and saved whole, since the carnet is the unit of consistency.
+    Column("state", Text, nullable=False),
     Column("version", Integer, nullable=False),  # optimistic lock: one writer per carnet at a time
 )
 
+# Projection of the declarations for queries across carnets (visibility, deadlines, references).
 declarations = Table(
     "declarations",
     metadata,
@@ -62,31 +65,24 @@ declarations = Table(
     Column("regime", String(16), nullable=False),
     Column("customs_office", String(16), nullable=False),
     Column("office_kind", String(8), nullable=False),
+    Column("destination_office", String(16)),
     Column("status", String(24), nullable=False),
+    Column("previous_declaration", String(40)),
     Column("declarant_kind", String(8), nullable=False),
     Column("declarant_id", String(20), nullable=False),
-    Column("declarant_name", String(200), nullable=False),
-    Column("declarant_acts_as", String(16), nullable=False),
     Column("lodged_at", UtcDateTime(), nullable=False),
-    Column("previous_declaration", String(40)),
-    Column("destination_office", String(16)),
-    Column("transit_period_days", Integer),
-    Column("vehicle_plate", String(16)),
-    Column("accepted_by", String(40)),
-    Column("inspected_by", String(40)),
     Column("discharge_deadline", Date),
+    Column("deadline_warned", Boolean, nullable=False),
+    Column("deadline_passed", Boolean, nullable=False),
+    Column("closed_by", String(8)),
     Index("ix_declarations_office_status", "customs_office", "status"),
+    Index("ix_declarations_deadline", "status", "discharge_deadline"),
 )
 
 declaration_lines = Table(
     "declaration_lines",
     metadata,
-    Column(
-        "declaration_number",
-        String(40),
-        ForeignKey("declarations.declaration_number"),
-        primary_key=True,
-    ),
+    Column("declaration_number", String(40), ForeignKey("declarations.declaration_number"), primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("quantity", Integer, nullable=False),
     Column("discharged", Integer, nullable=False),

@@ -32,7 +32,7 @@ class UnitOfWork:
         self._catalog = catalog
         self._consumer = consumer
         self._conn: AsyncConnection | None = None
-        self.outgoing: list[tuple[str, Envelope[Any]]] = []
+        self.outgoing: list[tuple[str, Envelope[Any], dict[str, str]]] = []
 
     @property
     def conn(self) -> AsyncConnection:
@@ -73,10 +73,10 @@ class UnitOfWork:
         except IntegrityError:
             raise AlreadyProcessed(str(message.message_id)) from None
 
-    def publish(self, topic: str, message: Envelope[Any]) -> None:
+    def publish(self, topic: str, message: Envelope[Any], headers: dict[str, str] | None = None) -> None:
         """Queue a message for the outbox; refuses topics and types topics.yaml does not declare."""
         self._catalog.check_carries(topic, message.type)
-        self.outgoing.append((topic, message))
+        self.outgoing.append((topic, message, {**message.headers(), **(headers or {})}))
 
     async def park_lookup(self, request_id: UUID, command: Envelope[Any]) -> None:
         await self.conn.execute(
@@ -110,12 +110,12 @@ class UnitOfWork:
                         "message_key": message.carnet_number,
                         "message_id": str(message.message_id),
                         "message_type": message.type,
-                        "headers": json.dumps(message.headers()),
+                        "headers": json.dumps(headers),
                         "body": message.model_dump_json(),
                         "created_at": at,
                         "sent_at": None,
                     }
-                    for topic, message in self.outgoing
+                    for topic, message, headers in self.outgoing
                 ],
             )
         await self.conn.commit()

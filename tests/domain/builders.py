@@ -17,8 +17,9 @@ from hub.domain.commands import (
 )
 from hub.domain.rules import Clock
 
-BORDER = "220300"  # Kapıkule
-INLAND = "341000"  # an inland office in İstanbul
+BORDER = "220100"  # Kapıkule, a border office
+EXIT_BORDER = "310100"  # Cilvegözü, another border office
+INLAND = "342000"  # Erenköy, an inland office in İstanbul
 LIAISON = Actor(role="liaison", office=BORDER, officer_id="irtibat-01")
 INSPECTOR = Actor(role="inspection_officer", office=BORDER, officer_id="muayene-07")
 HOLDER = DeclarantIn(id_kind="VKN", id_value="4810023456", name="Anadolu Sahne Teknik A.Ş.")
@@ -64,18 +65,17 @@ def lodge(
     regime: str = "5800",
     carnet: CarnetData | None = None,
     office: str = BORDER,
-    kind: str = "border",
     lines: tuple[tuple[int, int], ...] = (),
     declarant: DeclarantIn = HOLDER,
     **extra: Any,
 ) -> LodgeDeclaration:
-    data = carnet if carnet is not None else (carnet_data() if regime in ("5800", "3158") else None)
+    typed_in = regime == "5800" and "previous_declaration" not in extra
+    data = carnet if carnet is not None else (carnet_data() if typed_in else None)
     return LodgeDeclaration(
         declaration_number=number,
         carnet_number=data.carnet_number if data else extra.pop("carnet_number", "TR/2026/000123"),
         regime=regime,
         customs_office=office,
-        office_kind=kind,
         declarant=declarant,
         carnet=data,
         lines=tuple(LineQuantity(line_no=n, quantity=q) for n, q in lines),

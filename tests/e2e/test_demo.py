@@ -7,7 +7,7 @@ import io
 import pytest
 
 from hub.client import HubClient
-from hub.demo import play
+from hub.demo import main_event, play
 from hub.entrypoints.stack import Stack
 
 pytestmark = pytest.mark.kafka
@@ -17,7 +17,7 @@ async def test_demo_scenario_shows_t1_e1_and_the_g3_v1_refusals(client: HubClien
     # rule: T1, E1, G3, V1
     out = io.StringIO()
     steps = await play(client, out, run_id="T0")
-    kinds = [(s.outcome[0].type, getattr(s.outcome[0].payload, "rule", None)) for s in steps]
+    kinds = [(main_event(s.outcome).type, getattr(main_event(s.outcome).payload, "rule", None)) for s in steps]
     assert kinds == [
         ("DeclarationLodged", None),
         ("DeclarationAccepted", None),

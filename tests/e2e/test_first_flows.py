@@ -43,7 +43,7 @@ async def test_t1_5800_at_border_travels_lodged_accepted_inspected(client: HubCl
         lines = (
             await conn.execute(select(declaration_lines).where(declaration_lines.c.declaration_number == number))
         ).all()
-    assert row.status == "inspection_completed" and row.accepted_by == LIAISON.officer_id
+    assert row.status == "inspection_completed" and row.discharge_deadline == lodge.carnet.valid_until  # type: ignore[union-attr]
     assert sorted((ln.line_no, ln.quantity) for ln in lines) == [(1, 12), (2, 1)]
 
 

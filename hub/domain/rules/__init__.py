@@ -1,0 +1,60 @@
+"""The regime rules of Circular 2021/17: given one carnet and one command, what happens.
+
+Each function returns an outcome (events, a refusal naming its rule, or a TOBB look-up) and
+leaves the carnet it was given untouched: the events, applied by evolve(), are the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hub.domain import commands as cmd
+from hub.domain.model import Carnet
+from hub.domain.rules.base import Applied, Clock, Context, LookUpCarnet, Outcome, Refused
+from hub.domain.rules.deadlines import check_deadlines
+from hub.domain.rules.lines import attach_document, explain_line
+from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable
+from hub.domain.rules.office import accept, cancel, complete_inspection, reassign, reject
+from hub.domain.rules.requests import decide as decide_request
+from hub.domain.rules.requests import request_correction, request_extension
+
+_HANDLERS: dict[type[Any], Callable[[Carnet | None, Any, Clock], Outcome]] = {
+    cmd.AcceptDeclaration: accept,
+    cmd.RejectDeclaration: reject,
+    cmd.CancelDeclaration: cancel,
+    cmd.ReassignInspection: reassign,
+    cmd.CompleteInspection: complete_inspection,
+    cmd.RequestCorrection: request_correction,
+    cmd.RequestExtension: request_extension,
+    cmd.DecideRequest: decide_request,
+    cmd.AttachLineDocument: attach_document,
+    cmd.ExplainLine: explain_line,
+}
+
+
+def decide(carnet: Carnet | None, command: Any, clock: Clock, ctx: Context | None = None) -> Outcome:
+    """The one entry point: which rule applies to this command."""
+    if isinstance(command, cmd.LodgeDeclaration):
+        return lodge(carnet, command, clock, ctx)
+    return _HANDLERS[type(command)](carnet, command, clock)
+
+
+__all__ = [
+    "Applied",
+    "Clock",
+    "Context",
+    "LookUpCarnet",
+    "Outcome",
+    "Refused",
+    "accept",
+    "cancel",
+    "check_deadlines",
+    "complete_inspection",
+    "decide",
+    "lodge",
+    "lodge_with_tobb_answer",
+    "reassign",
+    "reject",
+    "tobb_unavailable",
+]

@@ -1,0 +1,77 @@
+"""What every rule shares: the command's clock, the three kinds of outcome, and refusing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from hub.domain.evolve import evolve
+from hub.domain.model import Carnet
+from hub.domain.offices import OFFICES, OfficeRegistry
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The command's own time, handed in: the core never reads a clock."""
+
+    now: datetime
+    today: date  # the date in Türkiye at `now`
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules may know beyond the carnet: the offices, and where a reference lives."""
+
+    offices: OfficeRegistry = OFFICES
+    reference_carnet: str | None = None  # the carnet of the referenced declaration, when it is another one
+
+
+@dataclass(frozen=True)
+class Refused:
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LookUpCarnet:
+    """Nothing is decided until TOBB has answered for this Turkish carnet (G3)."""
+
+    carnet_number: str
+
+
+@dataclass
+class Applied:
+    carnet: Carnet
+    events: list[BaseModel] = field(default_factory=list)
+
+
+Outcome = Refused | LookUpCarnet | Applied
+
+
+class Refusal(Exception):
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.refused = Refused(rule, reason)
+
+
+def refuse_unless(condition: bool, rule: str, reason: str) -> None:
+    if not condition:
+        raise Refusal(rule, reason)
+
+
+class Decision:
+    """Events decided so far, and the carnet as they leave it: cascades read the updated state."""
+
+    def __init__(self, carnet: Carnet | None) -> None:
+        self.carnet = carnet
+        self.events: list[BaseModel] = []
+
+    def emit(self, event: BaseModel) -> None:
+        self.carnet = evolve(self.carnet, event)
+        self.events.append(event)
+
+    def applied(self) -> Applied:
+        assert self.carnet is not None
+        return Applied(self.carnet, self.events)

@@ -16,6 +16,8 @@ class Settings:
     database_url: str
     consumer_max_attempts: int  # handling attempts of one message before it is dead-lettered
     relay_poll_s: float  # how often the outbox relay looks when nobody woke it
+    deadline_warn_days: int = 30  # V2: "deadline approaching" this many days before
+    deadline_check_s: float = 3600.0  # V2: how often the deadline monitor runs
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -24,4 +26,6 @@ class Settings:
             database_url=os.environ.get("HUB_DATABASE_URL", f"sqlite+aiosqlite:///{DATA_DIR / 'hub.db'}"),
             consumer_max_attempts=int(os.environ.get("HUB_CONSUMER_MAX_ATTEMPTS", "5")),
             relay_poll_s=float(os.environ.get("HUB_RELAY_POLL_S", "0.5")),
+            deadline_warn_days=int(os.environ.get("HUB_DEADLINE_WARN_DAYS", "30")),
+            deadline_check_s=float(os.environ.get("HUB_DEADLINE_CHECK_S", "3600")),
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,9 +15,11 @@ from hub.kafka.consuming import subscribe_reliably
 from hub.kafka.publishing import document_publications
 from hub.messages.envelope import Envelope
 from hub.relay import OutboxRelay
-from hub.service.core import CONSUMER, CoreService
+from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
 from hub.store.engine import create_engine, create_schema
 from hub.topics import TopicCatalog, catalog
+
+log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 TOBB_RESULTS_TOPIC = "tobb.carnet.results"
@@ -30,6 +35,7 @@ class CoreProcess:
         self._service: CoreService | None = None
         self._relay: OutboxRelay | None = None
         self.engine: AsyncEngine | None = None
+        self._monitor: asyncio.Task[None] | None = None
         for topic, handle in ((COMMANDS_TOPIC, self._on_command), (TOBB_RESULTS_TOPIC, self._on_lookup_result)):
             subscribe_reliably(
                 self.broker, self.catalog, topic, CONSUMER, handle, max_attempts=settings.consumer_max_attempts
@@ -56,8 +62,25 @@ class CoreProcess:
         self._service = CoreService(self.engine, self.catalog, on_commit=self._relay.wake)
         await self._relay.start()  # first: what an earlier run committed but did not send leaves now
         await self.broker.start()
+        self._monitor = asyncio.create_task(self._watch_deadlines(), name="deadline-monitor")
+
+    async def _watch_deadlines(self) -> None:
+        """V2: the scheduled job. Each run reports what is due once; a failed run is retried next time."""
+        while True:
+            try:
+                today = utc_now().astimezone(TURKEY).date()
+                await self.service.check_deadlines(today, self.settings.deadline_warn_days)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("deadline check failed; it runs again in %ss", self.settings.deadline_check_s)
+            await asyncio.sleep(self.settings.deadline_check_s)
 
     async def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
         await self.broker.stop()
         if self._relay is not None:
             await self._relay.stop()

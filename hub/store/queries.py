@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.domain.model import Regime, Status
-from hub.store.tables import declarations
+from hub.domain.model import Carnet, Declaration, LineDocument, Regime, Status
+from hub.domain.visibility import SEEN_EVERYWHERE, may_see
+from hub.store.carnets import load_state
+from hub.store.tables import carnets, declarations
 
 
 async def carnets_with_deadlines_due(conn: AsyncConnection, until: date) -> list[str]:
@@ -25,3 +28,96 @@ async def carnets_with_deadlines_due(conn: AsyncConnection, until: date) -> list
         .order_by(declarations.c.carnet_number)
     )
     return [r.carnet_number for r in rows]
+
+
+@dataclass(frozen=True)
+class LineView:
+    line_no: int
+    description: str
+    quantity: int
+    discharged: int
+    open: int
+    documents: tuple[LineDocument, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeclarationView:
+    """A declaration as an office sees it, with its lines' documents and explanations (C3)."""
+
+    declaration_number: str
+    carnet_number: str
+    holder_name: str
+    regime: str
+    customs_office: str
+    destination_office: str | None
+    status: str
+    previous_declaration: str | None
+    discharge_deadline: date | None
+    closed_by: str | None
+    lines: tuple[LineView, ...]
+
+
+def _view(carnet: Carnet, d: Declaration) -> DeclarationView:
+    return DeclarationView(
+        declaration_number=d.number,
+        carnet_number=carnet.number,
+        holder_name=carnet.data.holder_name,
+        regime=d.regime.value,
+        customs_office=d.customs_office,
+        destination_office=d.destination_office,
+        status=d.status.value,
+        previous_declaration=d.previous_declaration,
+        discharge_deadline=d.discharge_deadline,
+        closed_by=d.closed_by,
+        lines=tuple(
+            LineView(ln.line_no, carnet.description(ln.line_no), ln.quantity, ln.discharged, ln.open,
+                     tuple(ln.documents), tuple(ln.notes))
+            for ln in sorted(d.lines.values(), key=lambda x: x.line_no)
+        ),
+    )  # fmt: skip
+
+
+def _visible(office: str) -> ColumnElement[bool]:
+    """The SQL form of hub.domain.visibility.may_see."""
+    return or_(
+        declarations.c.status.in_([s.value for s in SEEN_EVERYWHERE]),
+        declarations.c.customs_office == office,
+        and_(
+            declarations.c.regime == Regime.TRANSIT_OUT.value,
+            declarations.c.status == Status.ACCEPTED.value,
+            declarations.c.destination_office == office,
+        ),
+    )
+
+
+async def _carnets(conn: AsyncConnection, numbers: set[str]) -> dict[str, Carnet]:
+    rows = await conn.execute(
+        select(carnets.c.carnet_number, carnets.c.state).where(carnets.c.carnet_number.in_(numbers))
+    )
+    return {r.carnet_number: load_state(r.state) for r in rows}
+
+
+async def visible_to(conn: AsyncConnection, office: str) -> list[DeclarationView]:
+    """C2: every declaration customs office `office` may see, in declaration-number order."""
+    rows = (
+        await conn.execute(
+            select(declarations.c.declaration_number, declarations.c.carnet_number)
+            .where(_visible(office))
+            .order_by(declarations.c.declaration_number)
+        )
+    ).all()
+    states = await _carnets(conn, {r.carnet_number for r in rows})
+    return [_view(states[r.carnet_number], states[r.carnet_number].declarations[r.declaration_number]) for r in rows]
+
+
+async def declaration_for(conn: AsyncConnection, number: str, office: str) -> DeclarationView | None:
+    """One declaration with its lines, documents and notes, if `office` may see it (C2, C3)."""
+    row = (
+        await conn.execute(select(declarations.c.carnet_number).where(declarations.c.declaration_number == number))
+    ).first()
+    if row is None:
+        return None
+    carnet = (await _carnets(conn, {row.carnet_number}))[row.carnet_number]
+    d = carnet.declarations[number]
+    return _view(carnet, d) if may_see(d, office) else None

@@ -57,8 +57,9 @@ async def seed(engine: AsyncEngine) -> CoreService:
     n = data.carnet_number
 
     def lodge(number: str, regime: str, office: str, **extra: Any) -> LodgeDeclaration:
-        return LodgeDeclaration(declaration_number=number, carnet_number=n, regime=regime, customs_office=office,
-                                declarant=HOLDER, **extra)  # fmt: skip
+        return LodgeDeclaration(
+            declaration_number=number, carnet_number=n, regime=regime, customs_office=office, declarant=HOLDER, **extra
+        )
 
     await run(
         service,
@@ -79,8 +80,10 @@ async def test_c2_completed_seen_everywhere_lodged_only_at_its_own_office(engine
     # rule: C2
     await seed(engine)
     async with engine.connect() as conn:
-        seen = {office: [v.declaration_number for v in await visible_to(conn, office)]
-                for office in (BORDER, INLAND, EXIT_BORDER, "060100")}  # fmt: skip
+        seen = {
+            office: [v.declaration_number for v in await visible_to(conn, office)]
+            for office in (BORDER, INLAND, EXIT_BORDER, "060100")
+        }
     assert seen["060100"] == ["GIRIS-1", "GIRIS-2"]  # an uninvolved office: completed ones only
     assert seen[INLAND] == ["5800-IN", "GIRIS-1", "GIRIS-2"]  # plus its own lodged 5800
     assert seen[EXIT_BORDER] == ["CIKIS-2", "GIRIS-1", "GIRIS-2"]
@@ -91,8 +94,18 @@ async def test_c2_accepted_cikis_is_presented_to_its_destination(engine: AsyncEn
     # rule: C2 (and E3: a ÇIKIŞ is presented to its destination office)
     service = await seed(engine)
     n = "DE/2026/C2-1"
-    await run(service, n, LodgeDeclaration(declaration_number="GIRIS-3", carnet_number=n, regime="ATA-TR/GİRİŞ",
-                                           customs_office=BORDER, declarant=HOLDER, destination_office="040100"))  # fmt: skip
+    await run(
+        service,
+        n,
+        LodgeDeclaration(
+            declaration_number="GIRIS-3",
+            carnet_number=n,
+            regime="ATA-TR/GİRİŞ",
+            customs_office=BORDER,
+            declarant=HOLDER,
+            destination_office="040100",
+        ),
+    )
     await run(service, n, AcceptDeclaration(declaration_number="GIRIS-3", actor=officer("liaison", BORDER)))
     async with engine.connect() as conn:
         assert await declaration_for(conn, "GIRIS-3", "040100") is None  # accepted, not yet approved
@@ -117,12 +130,25 @@ async def test_c3_documents_and_explanations_come_back_with_the_declaration(engi
     await run(
         service,
         n,
-        AttachLineDocument(declaration_number="GIRIS-1", line_no=1, name="invoice-118804.pdf", document_type="invoice",
-                           sha256=SHA, location="s3://eata-docs/2026/invoice-118804.pdf", attached_by="4810023456"),
-        ExplainLine(declaration_number="GIRIS-1", line_no=1, note="Serial numbers match the goods list.",
-                    actor=officer("inspection_officer", BORDER)),
-        ExplainLine(declaration_number="GIRIS-1", line_no=2, note="Not my office.", actor=officer("inspection_officer", INLAND)),
-    )  # fmt: skip
+        AttachLineDocument(
+            declaration_number="GIRIS-1",
+            line_no=1,
+            name="invoice-118804.pdf",
+            document_type="invoice",
+            sha256=SHA,
+            location="s3://eata-docs/2026/invoice-118804.pdf",
+            attached_by="4810023456",
+        ),
+        ExplainLine(
+            declaration_number="GIRIS-1",
+            line_no=1,
+            note="Serial numbers match the goods list.",
+            actor=officer("inspection_officer", BORDER),
+        ),
+        ExplainLine(
+            declaration_number="GIRIS-1", line_no=2, note="Not my office.", actor=officer("inspection_officer", INLAND)
+        ),
+    )
     async with engine.connect() as conn:
         view = await declaration_for(conn, "GIRIS-1", "060100")
     assert view is not None

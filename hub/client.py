@@ -6,6 +6,7 @@ Used by the demo, the tests and `hub` commands; a team integrating another back 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,8 +26,14 @@ class NoOutcome(TimeoutError):
 
 
 class HubClient:
-    def __init__(self, bootstrap: str, topics: TopicCatalog | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: TopicCatalog | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._catalog = topics or catalog()
+        self._clock = clock  # when commands are issued: the core judges a command at that time
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
         # No group: the client reads every partition itself and commits nothing.
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -94,7 +101,7 @@ class HubClient:
         message = envelope(
             command,
             carnet_number=carnet_number,
-            occurred_at=occurred_at or datetime.now(UTC),
+            occurred_at=occurred_at or self._clock(),
             correlation_id=correlation_id,
         )
         await self.send_envelope(message)

@@ -12,7 +12,7 @@ import yaml
 
 from hub.messages.envelope import Envelope
 from hub.messages.types import all_types
-from hub.topics import PROJECT_ROOT, TopicCatalog
+from hub.topics import PROJECT_ROOT, TopicCatalog, catalog
 
 SCHEMAS = PROJECT_ROOT / "schemas"
 ASYNCAPI = SCHEMAS / "asyncapi.yaml"
@@ -44,8 +44,12 @@ def render_asyncapi() -> str:
 
 
 def rendered() -> dict[str, str]:
+    from hub import catalogue, rule_table
+
     files = render_json_schemas()
     files[str(ASYNCAPI.relative_to(PROJECT_ROOT))] = render_asyncapi()
+    files["docs/messages.md"] = catalogue.render(catalog())
+    files["docs/rules.md"] = rule_table.render()
     return files
 
 
@@ -63,7 +67,8 @@ def drift(root: Path = PROJECT_ROOT) -> list[str]:
 
 def write(root: Path = PROJECT_ROOT) -> list[str]:
     files = rendered()
-    (root / "schemas" / "json").mkdir(parents=True, exist_ok=True)
+    for folder in ("schemas/json", "docs"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
     for stale in set((root / "schemas" / "json").glob("*.json")) - {root / p for p in files}:
         stale.unlink()
     for path, text in files.items():

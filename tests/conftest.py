@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -69,9 +71,14 @@ async def stack(settings: Settings, tobb_settings: TobbSettings) -> AsyncIterato
         yield running
 
 
+# Commands of the suite are issued on this day, so that carnet validity (V1) and deadlines (V2)
+# are judged against fixed fixture dates, today as in a year.
+SESSION_NOW = datetime(2026, 11, 21, 9, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
+
+
 @pytest.fixture(scope="session")
 async def client(stack: Stack) -> AsyncIterator[HubClient]:
-    async with HubClient(stack.settings.kafka_bootstrap) as hub_client:
+    async with HubClient(stack.settings.kafka_bootstrap, clock=lambda: SESSION_NOW) as hub_client:
         yield hub_client
 
 

@@ -46,7 +46,7 @@ import secrets
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
@@ -109,10 +109,18 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
-def _load_carnets(path: Path, schema: XsdSchema) -> dict[str, Any]:
+# The day the bundled fixtures were written for; `shift_days` moves their dates along with the calendar.
+FIXTURE_DAY: Final = date(2026, 11, 21)
+
+
+def _load_carnets(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str, Any]:
     root = parse_untrusted(path.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
     carnets: dict[str, Any] = {}
     for karne in root.iterfind(_q("Karne")):
+        for tag in ("DuzenlemeTarihi", "GecerlilikTarihi"):  # issue and validity dates
+            element = karne.find(_q(tag))
+            if shift_days and element is not None and element.text:
+                element.text = (date.fromisoformat(element.text.strip()) + timedelta(days=shift_days)).isoformat()
         number = (karne.findtext(_q("KarneNo")) or "").strip()
         if number in carnets:
             raise ValueError(f"{path}: carnet {number} appears twice")
@@ -175,11 +183,18 @@ def create_app(
     *,
     api_key: str = DEFAULT_API_KEY,
     api_key_header: str = "X-Api-Key",
+    today: date | None = None,
 ) -> FastAPI:
-    """Build the simulator app serving the carnets in ``fixtures_path`` (default: the bundled set)."""
+    """Build the simulator app serving the carnets in ``fixtures_path`` (default: the bundled set).
+
+    With ``today``, fixture dates move by ``today - FIXTURE_DAY``: a carnet valid for three more
+    months stays so, an expired one stays expired, whatever the calendar says (demos, long-lived
+    environments). Without it, the dates are served as written (tests judge at FIXTURE_DAY).
+    """
     schema = load_schema(SCHEMA_PATH)
+    shift = (today - FIXTURE_DAY).days if today else 0
     state = _State(
-        carnets=_load_carnets(fixtures_path or DEFAULT_FIXTURES, schema),
+        carnets=_load_carnets(fixtures_path or DEFAULT_FIXTURES, schema, shift),
         api_key=api_key,
         api_key_header=api_key_header,
         schema=schema,
@@ -264,7 +279,7 @@ def serve(
 ) -> None:
     """Run the simulator in the foreground with uvicorn (key: ``api_key``, else ``TOBB_SIM_API_KEY``)."""
     key = api_key or os.environ.get("TOBB_SIM_API_KEY") or DEFAULT_API_KEY
-    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header)
+    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header, today=date.today())
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import time
+from datetime import date
 from typing import Annotated, Protocol
 
 import typer
@@ -127,7 +128,7 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
         if demo:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
             async with HubClient(settings.kafka_bootstrap) as client:
-                await play(client, sys.stdout, run_id=time.strftime("%H%M%S"))
+                await play(client, sys.stdout, run_id=time.strftime("%H%M%S"), today=date.today())
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 

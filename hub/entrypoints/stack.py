@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
@@ -35,7 +36,8 @@ async def running_stack(settings: Settings, tobb: TobbSettings | None = None) ->
     if tobb is None and os.environ.get("TOBB_BASE_URL"):
         tobb = TobbSettings.from_env()
     if tobb is None:
-        simulator = BackgroundServer(create_app(api_key=DEFAULT_API_KEY)).start()
+        # The demo runs on the real calendar: fixture carnets stay as valid (or expired) as written.
+        simulator = BackgroundServer(create_app(api_key=DEFAULT_API_KEY, today=date.today())).start()
         tobb = TobbSettings(base_url=simulator.base_url, api_key=DEFAULT_API_KEY)
     stack = Stack(settings, CoreProcess(settings), TobbAdapterProcess(settings, tobb), simulator)
     try:

@@ -77,11 +77,18 @@ class CoreService:
         self._on_commit()
 
     async def _context(self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any) -> rules.Context:
-        """Where a reference outside this carnet lives, so the refusal can say so."""
-        previous = getattr(cmd, "previous_declaration", None)
-        if previous is None or (carnet is not None and previous in carnet.declarations):
-            return rules.Context(offices=self._offices)
-        return rules.Context(offices=self._offices, reference_carnet=await uow.carnets.carnet_of(previous))
+        """What lies outside this carnet: where a reference lives, whether the number is taken (G1)."""
+        known = carnet.declarations if carnet is not None else {}
+
+        async def elsewhere(number: str | None) -> str | None:
+            return None if number is None or number in known else await uow.carnets.carnet_of(number)
+
+        taken = await elsewhere(cmd.declaration_number) if isinstance(cmd, LodgeDeclaration) else None
+        return rules.Context(
+            offices=self._offices,
+            reference_carnet=await elsewhere(getattr(cmd, "previous_declaration", None)),
+            number_taken_by=taken,
+        )
 
     async def check_deadlines(self, today: date, warn_days: int) -> int:
         """V2: publish 'deadline approaching' and 'deadline passed' once each; returns how many."""
@@ -126,7 +133,7 @@ class CoreService:
                 outcome = rules.tobb_unavailable(cmd, result.reason)
             else:
                 found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
-                context = rules.Context(offices=self._offices)
+                context = await self._context(uow, carnet, cmd)
                 outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command), context)
             await self._record(uow, outcome, command, now)
             await uow.commit(now)

@@ -26,6 +26,7 @@ class Context:
 
     offices: OfficeRegistry = OFFICES
     reference_carnet: str | None = None  # the carnet of the referenced declaration, when it is another one
+    number_taken_by: str | None = None  # the carnet that already has this declaration number, if another one
 
 
 @dataclass(frozen=True)

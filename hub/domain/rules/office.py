@@ -60,7 +60,8 @@ def accept(carnet: Carnet | None, cmd: AcceptDeclaration, clock: Clock) -> Outco
                 declaration_number=d.number,
                 status=Status.ACCEPTED.value,
                 by=cmd.actor,
-                inspection_officer=cmd.inspection_officer,
+                # A director's earlier reassignment stands unless the liaison names someone (C1).
+                inspection_officer=cmd.inspection_officer or d.inspection_officer,
             )
         )
         return decision.applied()

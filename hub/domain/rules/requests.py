@@ -91,6 +91,11 @@ def decide(carnet: Carnet | None, cmd: DecideRequest, clock: Clock) -> Outcome:
             decided = decided.model_copy(update={"ledger": corrected})
         elif cmd.approve:
             refuse_unless(d.status is Status.INSPECTION_COMPLETED, "G6", f"{d.number} is {d.status} now")
+            refuse_unless(
+                d.discharge_deadline is None or (request.until is not None and request.until > d.discharge_deadline),
+                "G6",
+                f"{request.request_id} asks for {request.until}; the deadline is already {d.discharge_deadline}",
+            )
             decided = decided.model_copy(update={"discharge_deadline": request.until})
         decision = Decision(carnet)
         decision.emit(decided)

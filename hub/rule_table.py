@@ -33,16 +33,35 @@ def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
+def _rule_comments(source: str) -> dict[int, set[str]]:
+    """Line -> rule ids named by a `# rule:` comment on it."""
+    return {
+        tok.start[0]: set(re.findall(r"\b([A-Z]\d)\b", tok.string.split("rule:", 1)[1]))
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT and "rule:" in tok.string
+    }
+
+
+def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, set[str]]) -> set[str]:
+    end = fn.end_lineno or fn.lineno
+    return {rid for line, ids in comments.items() if fn.lineno <= line <= end for rid in ids}
+
+
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
-    """Rule id -> `module:function` of the domain whose code names the rule."""
+    """Rule id -> `module:function` of the domain whose code names the rule (a literal or `# rule:`)."""
     found: dict[str, set[str]] = defaultdict(set)
     for path in sorted((root / "hub" / "domain").rglob("*.py")):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
+        comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):
             body = fn.body[1:] if ast.get_docstring(fn) else fn.body
-            for node in (n for stmt in body for n in ast.walk(stmt)):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and RULE.match(node.value):
-                    found[node.value].add(f"{module}:{fn.name}")
+            literals = {
+                node.value
+                for node in (n for stmt in body for n in ast.walk(stmt))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and RULE.match(node.value)
+            }
+            for rid in literals | _commented(fn, comments):
+                found[rid].add(f"{module}:{fn.name}")
     return found
 
 
@@ -50,24 +69,12 @@ def checking_tests(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
     """Rule id -> `file::test` named after it or carrying a `# rule:` comment that names it."""
     found: dict[str, set[str]] = defaultdict(set)
     for path in sorted((root / "tests").rglob("test_*.py")):
-        source = path.read_text(encoding="utf-8")
-        comments: dict[int, str] = {
-            tok.start[0]: tok.string
-            for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-            if tok.type == tokenize.COMMENT and "rule:" in tok.string
-        }
+        comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):
             if not fn.name.startswith("test_"):
                 continue
             named = {part.upper() for part in fn.name.split("_") if RULE.match(part.upper())}
-            end = fn.end_lineno or fn.lineno
-            commented = {
-                rid
-                for line, text in comments.items()
-                if fn.lineno <= line <= end
-                for rid in re.findall(r"\b([A-Z]\d)\b", text.split("rule:", 1)[1])
-            }
-            for rid in named | commented:
+            for rid in named | _commented(fn, comments):
                 found[rid].add(f"{path.relative_to(root)}::{fn.name}")
     return found
 

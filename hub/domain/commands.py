@@ -119,6 +119,10 @@ class CompleteInspection(BaseModel):
 
     declaration_number: str
     actor: Actor
+    voucher_number: str | None = Field(
+        default=None,
+        description="The carnet voucher (yaprak) the officer signed and stamped by hand; recorded, not replaced (G8).",
+    )
 
 
 class RequestCorrection(BaseModel):

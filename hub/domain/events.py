@@ -100,6 +100,7 @@ class InspectionCompleted(_Event):
     discharge_deadline: date | None = Field(
         default=None, description="Re-export/re-import deadline, never after the carnet's validity (V1)."
     )
+    voucher_number: str | None = Field(default=None, description="The paper voucher stamped by hand (G8).")
 
 
 class GoodsDischarged(_Event):

@@ -94,7 +94,7 @@ def _apply(carnet: Carnet, event: BaseModel) -> None:
         case ev.InspectionCompleted():
             d = _declaration(carnet, event.declaration_number)
             d.status, d.inspected_by = Status(event.status), event.by.officer_id
-            d.discharge_deadline = event.discharge_deadline
+            d.discharge_deadline, d.voucher_number = event.discharge_deadline, event.voucher_number
             _set_ledger(d, event.ledger)
         case ev.GoodsDischarged():
             _set_ledger(_declaration(carnet, event.declaration_number), event.ledger)

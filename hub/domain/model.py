@@ -134,6 +134,7 @@ class Declaration:
     accepted_by: str | None = None
     inspection_officer: str | None = None  # assigned at acceptance, reassigned by the director
     inspected_by: str | None = None
+    voucher_number: str | None = None  # the paper voucher stamped by hand at inspection (G8)
     discharge_deadline: date | None = None  # re-export/re-import deadline of a regime-entry declaration
     extended: bool = False  # the deadline was moved by an approved extension (G6)
     deadline_warned: bool = False  # V2: "deadline approaching" published

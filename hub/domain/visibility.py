@@ -13,6 +13,7 @@ SEEN_EVERYWHERE = (Status.INSPECTION_COMPLETED, Status.CLOSED)
 
 
 def may_see(declaration: Declaration, office: str) -> bool:
+    # rule: C2
     if declaration.status in SEEN_EVERYWHERE or declaration.customs_office == office:
         return True
     return (

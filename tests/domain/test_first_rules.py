@@ -211,3 +211,12 @@ def test_rules_do_not_change_the_carnet_they_are_given() -> None:
     carnet: Carnet = applied(rules.lodge(None, lodge(), clock())).carnet
     rules.accept(carnet, accept(), clock())
     assert carnet.declarations["D1"].status is Status.LODGED
+
+
+def test_g8_paper_voucher_stamped_by_hand_is_recorded_with_the_inspection() -> None:
+    # rule: G8 (the system records the voucher the officer signed and stamped; it does not replace it)
+    carnet = applied(rules.accept(applied(rules.lodge(None, lodge(), clock())).carnet, accept(), clock())).carnet
+    stamped = inspect().model_copy(update={"voucher_number": "IM-1/3"})
+    done = applied(rules.complete_inspection(carnet, stamped, clock()))
+    assert the(InspectionCompleted, done).voucher_number == "IM-1/3"
+    assert done.carnet.declarations["D1"].voucher_number == "IM-1/3"

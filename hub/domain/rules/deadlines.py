@@ -10,7 +10,7 @@ from hub.domain.rules.ledger import ledger
 
 def check_deadlines(carnet: Carnet, clock: Clock, warn_days: int) -> Applied:
     """'Deadline approaching' from `warn_days` before, 'deadline passed, undischarged' after: once each."""
-    decision = Decision(carnet)
+    decision = Decision(carnet)  # rule: V2
     for d in sorted(carnet.declarations.values(), key=lambda x: x.number):
         if not (d.regime.is_regime_entry and d.status is Status.INSPECTION_COMPLETED and d.discharge_deadline):
             continue

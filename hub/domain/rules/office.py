@@ -150,6 +150,7 @@ def complete_inspection(carnet: Carnet | None, cmd: CompleteInspection, clock: C
                 by=cmd.actor,
                 ledger=ledger(carnet, d) if entry else (),
                 discharge_deadline=carnet.data.valid_until if entry else None,
+                voucher_number=cmd.voucher_number,  # rule: G8, the paper voucher is recorded, not replaced
             )
         )
         _cascade(decision, d.number)

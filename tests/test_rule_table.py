@@ -1,0 +1,17 @@
+"""Every rule this hub enforces so far has a function that enforces it and a test named after it."""
+
+from hub import rule_table
+
+# Sections I, II and V of Circular 2021/17, and the Convention's V1, V2 (the regime issue).
+REGIME_RULES = (
+    [f"G{i}" for i in range(1, 9)]
+    + ["E1", "E2", "E3", "E4", "I1", "I2", "I3", "T1", "T2", "T3", "T4", "R1", "R2", "R3", "X1", "X2", "X3"]
+    + ["C1", "C2", "C3", "V1", "V2"]
+)
+
+
+def test_every_regime_rule_is_enforced_and_tested() -> None:
+    enforced, tested = rule_table.enforcing_functions(), rule_table.checking_tests()
+    assert set(REGIME_RULES) <= set(rule_table.domain_rules())
+    assert [r for r in REGIME_RULES if not enforced.get(r)] == []
+    assert [r for r in REGIME_RULES if not tested.get(r)] == []

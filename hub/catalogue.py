@@ -82,7 +82,10 @@ def render(catalog: TopicCatalog) -> str:
     for spec in catalog:
         who = f"Produced by {', '.join(spec.producers)}; consumed by {', '.join(spec.consumers)}."
         out += [f"## Topic `{spec.name}`", "", spec.description, "", f"Key: {spec.key}. {who}", ""]
-        for name in spec.messages:
+        for name, schema in spec.messages.items():
+            if spec.format != "json":
+                out += [f"### {name} ({spec.format})", "", f"BİLGE's own document, validated against `{schema}`.", ""]
+                continue
             model = types_[name][0]
             doc = re.sub(r"\s+", " ", inspect.getdoc(model) or "").strip()
             out += [f"### {name} (v{types_[name][1]})", "", doc, "", *_fields(model), ""]

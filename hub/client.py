@@ -39,6 +39,7 @@ class HubClient:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._seen: dict[UUID, list[Envelope[Any]]] = {}
         self._expected: dict[UUID, int] = {}  # outcome size, from each event's header
+        self._all: list[Envelope[Any]] = []
         self._arrived = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
 
@@ -84,6 +85,7 @@ class HubClient:
                 for records in batches.values():
                     for record in records:
                         event = decode(record.value, expected)
+                        self._all.append(event)
                         if event.causation_id is not None:
                             self._seen.setdefault(event.causation_id, []).append(event)
                             size = dict(record.headers or ()).get(OUTCOME_SIZE_HEADER)
@@ -125,6 +127,21 @@ class HubClient:
             except TimeoutError:
                 raise NoOutcome(f"no outcome for command {command_id} within {wait_s}s") from None
         return list(self._seen[command_id])
+
+    async def first(self, matches: Callable[[Envelope[Any]], bool], wait_s: float = 30.0) -> Envelope[Any]:
+        """The first event read since start that matches, waiting for it: for events no command caused."""
+
+        def found() -> Envelope[Any] | None:
+            return next((e for e in self._all if matches(e)), None)
+
+        async with self._arrived:
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), wait_s)
+            except TimeoutError:
+                raise NoOutcome(f"no matching event within {wait_s}s") from None
+        event = found()
+        assert event is not None
+        return event
 
     async def call(
         self, command: BaseModel, carnet_number: str, wait_s: float = 30.0, **kwargs: Any

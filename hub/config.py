@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 
 from hub.topics import PROJECT_ROOT
 
@@ -18,6 +19,7 @@ class Settings:
     relay_poll_s: float  # how often the outbox relay looks when nobody woke it
     deadline_warn_days: int = 30  # V2: "deadline approaching" this many days before
     deadline_check_s: float = 3600.0  # V2: how often the deadline monitor runs
+    bilge_cutover: date = date(2021, 6, 2)  # L2: BİLGE takes no ATA regime codes from this day
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +30,5 @@ class Settings:
             relay_poll_s=float(os.environ.get("HUB_RELAY_POLL_S", "0.5")),
             deadline_warn_days=int(os.environ.get("HUB_DEADLINE_WARN_DAYS", "30")),
             deadline_check_s=float(os.environ.get("HUB_DEADLINE_CHECK_S", "3600")),
+            bilge_cutover=date.fromisoformat(os.environ.get("HUB_BILGE_CUTOVER", "2021-06-02")),
         )

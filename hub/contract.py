@@ -82,6 +82,10 @@ def catalog_problems(catalog: TopicCatalog) -> list[str]:
     problems = []
     for spec in catalog:
         for name, path in spec.messages.items():
+            if spec.format != "json":
+                if not (PROJECT_ROOT / path).is_file():
+                    problems.append(f"{spec.name}: {name} schema {path} does not exist")
+                continue
             if name not in types:
                 problems.append(f"{spec.name}: {name} is not a message type")
             elif path != json_schema_path(name, types[name][1]):

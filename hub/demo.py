@@ -3,14 +3,27 @@ TOBB (E1, G3), and the refusals an officer would expect (G3 unknown carnet, V1 e
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
 
+import httpx
+
+from adapters.bilge.service import drawdown_id
+from adapters.bilge.simulator import sample_tcgb_xml
 from hub.client import HubClient
+from hub.domain.bilge import SummaryOpening
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, DeclarantIn, LodgeDeclaration
+from hub.domain.commands import (
+    AcceptDeclaration,
+    Actor,
+    CompleteInspection,
+    DeclarantIn,
+    LineQuantity,
+    LodgeDeclaration,
+)
 from hub.messages.envelope import Envelope
 
 KAPIKULE = "220100"  # Kapıkule Gümrük Müdürlüğü: a border office
@@ -70,6 +83,13 @@ class Step:
         return f"{first.type} -> {status}"
 
 
+def _print_closures(events: list[Envelope[Any]], out: TextIO) -> None:
+    for event in events:
+        if event.type == "DeclarationClosed":
+            p = event.payload
+            print(f"    {p.declaration_number} closed ({p.rule}): {p.reason}", file=out)
+
+
 def at_kapikule(number: str, carnet_number: str, regime: str, declarant: DeclarantIn, **extra: Any) -> LodgeDeclaration:
     return LodgeDeclaration(
         declaration_number=number,
@@ -81,8 +101,22 @@ def at_kapikule(number: str, carnet_number: str, regime: str, declarant: Declara
     )
 
 
-async def play(client: HubClient, out: TextIO, run_id: str, today: date) -> list[Step]:
-    """Run the scenario on `today`; `run_id` keeps declaration numbers unique across runs on one store."""
+# The özet beyan the demo's German goods arrived under, as BİLGE (its simulator) holds it.
+SUMMARY = SummaryOpening(
+    summary_number="26220100OB000088",
+    transport_document="DE-CMR-884120",
+    transport_line=2,
+    packages=2,
+    temporary_storage=True,
+    storage_code="22-GDY-0007",
+)
+
+
+async def play(client: HubClient, out: TextIO, run_id: str, today: date, bilge_intake: str) -> list[Step]:
+    """Run the scenario on `today`; `run_id` keeps declaration numbers unique across runs on one store.
+
+    `bilge_intake` is where BİLGE delivers documents: the demo plays BİLGE sending a TCGB there.
+    """
     foreign = foreign_carnet(today)
     steps: list[Step] = []
 
@@ -93,36 +127,44 @@ async def play(client: HubClient, out: TextIO, run_id: str, today: date) -> list
         print(f"  {what:<58} {step.describe()}", file=out, flush=True)
         return step
 
-    print("Temporary import and re-export at the border, foreign carnet (T1, R1):", file=out)
+    print("Temporary import at the border under an özet beyan, foreign carnet (T1, S1):", file=out)
     n5800 = f"{KAPIKULE}ATA{run_id}01"
     carnet = foreign.carnet_number
     await do(
-        f"lodge 5800 {n5800}",
-        at_kapikule(n5800, carnet, "5800", FOREIGN_HOLDER, carnet=foreign),
+        f"lodge 5800 {n5800} opening {SUMMARY.summary_number}",
+        at_kapikule(n5800, carnet, "5800", FOREIGN_HOLDER, carnet=foreign, summary=SUMMARY),
         carnet,
     )
     await do("liaison accepts", AcceptDeclaration(declaration_number=n5800, actor=LIAISON), carnet)
     done = await do("inspection completed", CompleteInspection(declaration_number=n5800, actor=INSPECTOR), carnet)
     for line in main_event(done.outcome).payload.ledger:
         print(f"    line {line.line_no}: {line.entered} of {line.goods_list_quantity} entered", file=out)
+    closure = await client.first(lambda e: e.type == "SummaryClosureRecorded" and e.payload.declaration_number == n5800)
+    print(f"    BİLGE confirmed: {closure.payload.summary_number} {SUMMARY.transport_document} line "
+          f"{SUMMARY.transport_line} closed, goods out of temporary storage (S4)", file=out)  # fmt: skip
+
+    print("Re-export of part, final import of the rest through a TCGB in BİLGE (R1, F1, F2):", file=out)
     n3158 = f"{KAPIKULE}ATA{run_id}05"
     await do(
-        f"lodge 3158 {n3158} referencing the 5800 only",
-        at_kapikule(n3158, carnet, "3158", FOREIGN_HOLDER, previous_declaration=n5800),
+        f"lodge 3158 {n3158} for the spotlights (line 1)",
+        at_kapikule(n3158, carnet, "3158", FOREIGN_HOLDER, previous_declaration=n5800,
+                    lines=(LineQuantity(line_no=1, quantity=12),)),
         carnet,
-    )
+    )  # fmt: skip
     await do("liaison accepts", AcceptDeclaration(declaration_number=n3158, actor=LIAISON), carnet)
     out_again = await do(
         "inspection completed: goods re-exported (R1)",
         CompleteInspection(declaration_number=n3158, actor=INSPECTOR),
         carnet,
     )
-    for event in out_again.outcome:
-        if event.type == "DeclarationClosed":
-            print(
-                f"    {event.payload.declaration_number} closed ({event.payload.rule}): {event.payload.reason}",
-                file=out,
-            )
+    _print_closures(out_again.outcome, out)
+    tcgb = f"{today:%y}{KAPIKULE}IM{zlib.crc32(run_id.encode()) % 1_000_000:06d}"  # a BİLGE-shaped number
+    document = sample_tcgb_xml(tcgb, "4000", KAPIKULE, [(1, n5800, carnet, 2, 1)], registered_on=today)
+    async with httpx.AsyncClient() as http:
+        (await http.post(bilge_intake, content=document, headers={"X-Belge-No": tcgb})).raise_for_status()
+    drawn = await client.outcome(drawdown_id(tcgb, carnet), wait_s=60)
+    print(f"  {'BİLGE sends TCGB ' + tcgb + ' (final import, line 2)':<58} {drawn[0].type}", file=out)
+    _print_closures(drawn, out)
 
     print("Temporary export at the border, Turkish carnet fetched from TOBB (E1, G3):", file=out)
     n2600 = f"{KAPIKULE}ATA{run_id}02"

@@ -30,6 +30,7 @@ class TopicSpec:
     messages: dict[str, str]  # message type -> JSON Schema file, relative to the project root
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
+    format: str = "json"  # "json": envelopes of hub/messages; "xml": an external system's own documents
 
     @property
     def configs(self) -> dict[str, str]:
@@ -75,6 +76,7 @@ class TopicCatalog:
                 messages={m["type"]: m["schema"] for m in t.get("messages", [])},
                 producers=tuple(t["producers"]),
                 consumers=tuple(t["consumers"]),
+                format=t.get("format", "json"),
             )
             for t in raw["topics"]
         ]

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from adapters.bilge import simulator as bilge_sim
+from adapters.bilge.client import BilgeSettings
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.client import HubClient
@@ -66,8 +68,27 @@ def tobb_settings(tobb_simulator: BackgroundServer) -> TobbSettings:
 
 
 @pytest.fixture(scope="session")
-async def stack(settings: Settings, tobb_settings: TobbSettings) -> AsyncIterator[Stack]:
-    async with running_stack(settings, tobb_settings) as running:
+def bilge_simulator() -> Iterator[BackgroundServer]:
+    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bilge_settings(bilge_simulator: BackgroundServer) -> BilgeSettings:
+    """Small timeouts and backoff, so that a BİLGE outage is felt in seconds."""
+    return BilgeSettings(
+        base_url=bilge_simulator.base_url,
+        api_key=bilge_sim.DEFAULT_API_KEY,
+        timeout_s=1.0,
+        max_attempts=3,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )
+
+
+@pytest.fixture(scope="session")
+async def stack(settings: Settings, tobb_settings: TobbSettings, bilge_settings: BilgeSettings) -> AsyncIterator[Stack]:
+    async with running_stack(settings, tobb_settings, bilge_settings) as running:
         yield running
 
 

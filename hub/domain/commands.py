@@ -10,6 +10,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.domain.bilge import DrawDownByTcgb, SummaryOpening
 from hub.domain.carnet import CarnetData
 
 
@@ -67,6 +68,9 @@ class LodgeDeclaration(BaseModel):
     destination_office: str | None = Field(default=None, description="Transits and inland 2600 (E2, T2, R2).")
     transit_period_days: int | None = Field(default=None, description="Inland 2600 sent to the border (E2).")
     vehicle_plate: str | None = Field(default=None, description="Inland 2600 sent to the border (E2).")
+    summary: SummaryOpening | None = Field(
+        default=None, description="The özet beyan document or line the arriving goods came under (S1–S3)."
+    )
 
 
 class AcceptDeclaration(BaseModel):
@@ -198,6 +202,7 @@ Command = (
     | DecideRequest
     | AttachLineDocument
     | ExplainLine
+    | DrawDownByTcgb
 )
 COMMANDS: tuple[type[BaseModel], ...] = (
     LodgeDeclaration,
@@ -211,4 +216,5 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     DecideRequest,
     AttachLineDocument,
     ExplainLine,
+    DrawDownByTcgb,
 )

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.domain.bilge import SummaryOpening
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import Actor, DeclarantIn
 
@@ -61,6 +62,28 @@ class DeclarationLodged(_Event):
     destination_office: str | None = Field(default=None, description="Transits: presented there (E3, T2, R2).")
     transit_period_days: int | None = None
     vehicle_plate: str | None = None
+    summary: SummaryOpening | None = Field(default=None, description="The özet beyan part opened (S1–S3).")
+
+
+class LegacyDeclarationImported(_Event):
+    """L1: a 5800/2600 lodged in BİLGE before e-ATA/TR, fetched from BİLGE, now tracked as a regime entry."""
+
+    declaration_number: str = Field(description="The BİLGE declaration number.")
+    regime: str
+    customs_office: str
+    office_kind: str
+    registered_at: datetime
+    holder_name: str
+    lines: tuple[DeclaredLine, ...]
+    discharge_deadline: date
+
+
+class SummaryClosureRecorded(_Event):
+    """S4: BİLGE confirmed the closure of the özet beyan part and the release from temporary storage."""
+
+    declaration_number: str
+    summary_number: str
+    closure_id: UUID
 
 
 class DeclarationAccepted(_Event):
@@ -223,6 +246,8 @@ class CarnetLookupFailed(_Event):
 CARNET_EVENTS: tuple[type[BaseModel], ...] = (
     CarnetRecorded,
     DeclarationLodged,
+    LegacyDeclarationImported,
+    SummaryClosureRecorded,
     DeclarationAccepted,
     DeclarationRejected,
     DeclarationCancelled,

@@ -79,7 +79,23 @@ def _apply(carnet: Carnet, event: BaseModel) -> None:
                 destination_office=event.destination_office,
                 transit_period_days=event.transit_period_days,
                 vehicle_plate=event.vehicle_plate,
+                summary=event.summary,
             )
+        case ev.LegacyDeclarationImported():
+            carnet.declarations[event.declaration_number] = Declaration(
+                number=event.declaration_number,
+                regime=Regime(event.regime),
+                customs_office=event.customs_office,
+                office_kind=OfficeKind(event.office_kind),
+                status=Status.INSPECTION_COMPLETED,
+                declarant=Declarant("BİLGE", event.declaration_number, event.holder_name, "holder"),
+                lodged_at=event.registered_at,
+                lines={ln.line_no: DeclarationLine(ln.line_no, ln.quantity) for ln in event.lines},
+                discharge_deadline=event.discharge_deadline,
+                legacy=True,
+            )
+        case ev.SummaryClosureRecorded():
+            _declaration(carnet, event.declaration_number).summary_closed = True
         case ev.DeclarationAccepted():
             d = _declaration(carnet, event.declaration_number)
             d.status, d.accepted_by, d.inspection_officer = (

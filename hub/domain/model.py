@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from hub.domain.bilge import SummaryOpening
 from hub.domain.carnet import CarnetData
 
 
@@ -69,6 +70,7 @@ class Role(StrEnum):
 class CarnetSource(StrEnum):
     TOBB = "TOBB"  # Turkish carnet, fetched by number (G3)
     DECLARANT = "declarant"  # foreign carnet, typed in from the paper carnet
+    BILGE = "BİLGE"  # recorded from a legacy BİLGE declaration (L1)
 
 
 @dataclass
@@ -140,6 +142,9 @@ class Declaration:
     deadline_warned: bool = False  # V2: "deadline approaching" published
     deadline_passed: bool = False  # V2: "deadline passed, undischarged" published
     closed_by: str | None = None  # rule id that closed it (I2, I3, T4, R3, X3, E4, F2, ...)
+    summary: SummaryOpening | None = None  # the özet beyan part it opened (S1–S3)
+    summary_closed: bool = False  # BİLGE confirmed the closure of that part (S4)
+    legacy: bool = False  # a 5800/2600 lodged in BİLGE before e-ATA/TR, imported to be discharged (L1)
     requests: dict[str, Request] = field(default_factory=dict)
 
     @property

@@ -120,15 +120,16 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
     _say("[3/5] topics from topics.yaml")
     for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
         _say(f"      {line}")
-    _say("[4/5] TOBB simulator, core consumer, TOBB adapter")
+    _say("[4/5] TOBB and BİLGE simulators, core consumer, TOBB and BİLGE adapters")
     async with running_stack(settings) as stack:
-        if stack.tobb_simulator is not None:
-            _say(f"      TOBB simulator at {stack.tobb_simulator.base_url}")
+        for name, server in zip(("TOBB", "BİLGE"), stack.simulators, strict=False):
+            _say(f"      {name} simulator at {server.base_url}")
+        _say(f"      BİLGE document intake at {stack.bilge_intake_url}")
         _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
         if demo:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
             async with HubClient(settings.kafka_bootstrap) as client:
-                await play(client, sys.stdout, run_id=time.strftime("%H%M%S"), today=date.today())
+                await play(client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url)
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 TOBB_RESULTS_TOPIC = "tobb.carnet.results"
+BILGE_RESULTS_TOPIC = "bilge.results"
 
 
 class CoreProcess:
@@ -36,7 +37,12 @@ class CoreProcess:
         self._relay: OutboxRelay | None = None
         self.engine: AsyncEngine | None = None
         self._monitor: asyncio.Task[None] | None = None
-        for topic, handle in ((COMMANDS_TOPIC, self._on_command), (TOBB_RESULTS_TOPIC, self._on_lookup_result)):
+        subscriptions = (
+            (COMMANDS_TOPIC, self._on_command),
+            (TOBB_RESULTS_TOPIC, self._on_lookup_result),
+            (BILGE_RESULTS_TOPIC, self._on_lookup_result),
+        )
+        for topic, handle in subscriptions:
             subscribe_reliably(
                 self.broker, self.catalog, topic, CONSUMER, handle, max_attempts=settings.consumer_max_attempts
             )
@@ -59,7 +65,9 @@ class CoreProcess:
         self._relay = OutboxRelay(
             self.engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s
         )
-        self._service = CoreService(self.engine, self.catalog, on_commit=self._relay.wake)
+        self._service = CoreService(
+            self.engine, self.catalog, on_commit=self._relay.wake, cutover=self.settings.bilge_cutover
+        )
         await self._relay.start()  # first: what an earlier run committed but did not send leaves now
         await self.broker.start()
         self._monitor = asyncio.create_task(self._watch_deadlines(), name="deadline-monitor")

@@ -1,8 +1,8 @@
 """The whole hub in one process: what `hub run` starts, and what the end-to-end tests start.
 
-Kafka runs in its own JVM (started by the launcher); the TOBB simulator, the core and the TOBB
-adapter run here as asyncio tasks and threads, each with its own Kafka clients, exactly as they
-would in separate processes.
+Kafka runs in its own JVM (started by the launcher); the simulators, the core and the adapters
+run here as asyncio tasks and threads, each with its own Kafka clients, exactly as they would in
+separate processes.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 
+from adapters.bilge import simulator as bilge_simulator
+from adapters.bilge.app import BilgeAdapterProcess
+from adapters.bilge.client import BilgeSettings
+from adapters.tobb import simulator as tobb_simulator
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
-from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.config import Settings
 from hub.entrypoints.core import CoreProcess
 from hub.http_server import BackgroundServer
@@ -26,27 +29,50 @@ class Stack:
     settings: Settings
     core: CoreProcess
     tobb_adapter: TobbAdapterProcess
-    tobb_simulator: BackgroundServer | None
+    bilge_adapter: BilgeAdapterProcess
+    simulators: list[BackgroundServer]
+
+    @property
+    def bilge_intake_url(self) -> str:
+        assert self.bilge_adapter.intake is not None
+        return f"{self.bilge_adapter.intake.base_url}/bilge/belgeler"
 
 
 @contextlib.asynccontextmanager
-async def running_stack(settings: Settings, tobb: TobbSettings | None = None) -> AsyncIterator[Stack]:
-    """Start TOBB simulator (unless $TOBB_BASE_URL or `tobb` names a real TOBB), core, adapter; stop in reverse."""
-    simulator = None
+async def running_stack(
+    settings: Settings, tobb: TobbSettings | None = None, bilge: BilgeSettings | None = None
+) -> AsyncIterator[Stack]:
+    """Start simulators (for TOBB and BİLGE unless $TOBB_BASE_URL / $BILGE_BASE_URL or the arguments
+    name real ones), core and adapters; stop them in reverse."""
+    simulators = []
     if tobb is None and os.environ.get("TOBB_BASE_URL"):
         tobb = TobbSettings.from_env()
     if tobb is None:
         # The demo runs on the real calendar: fixture carnets stay as valid (or expired) as written.
-        simulator = BackgroundServer(create_app(api_key=DEFAULT_API_KEY, today=date.today())).start()
-        tobb = TobbSettings(base_url=simulator.base_url, api_key=DEFAULT_API_KEY)
-    stack = Stack(settings, CoreProcess(settings), TobbAdapterProcess(settings, tobb), simulator)
+        app = tobb_simulator.create_app(api_key=tobb_simulator.DEFAULT_API_KEY, today=date.today())
+        simulators.append(BackgroundServer(app).start())
+        tobb = TobbSettings(base_url=simulators[-1].base_url, api_key=tobb_simulator.DEFAULT_API_KEY)
+    if bilge is None and os.environ.get("BILGE_BASE_URL"):
+        bilge = BilgeSettings.from_env()
+    if bilge is None:
+        simulators.append(BackgroundServer(bilge_simulator.create_app()).start())
+        bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
+    stack = Stack(
+        settings,
+        CoreProcess(settings),
+        TobbAdapterProcess(settings, tobb),
+        BilgeAdapterProcess(settings, bilge),
+        simulators,
+    )
     try:
         await stack.core.start()
         await stack.tobb_adapter.start()
+        await stack.bilge_adapter.start()
         yield stack
     finally:
         # The stack's current processes: a caller may have replaced one (a restart).
+        await stack.bilge_adapter.stop()
         await stack.tobb_adapter.stop()
         await stack.core.stop()
-        if simulator is not None:
-            simulator.stop()
+        for server in simulators:
+            server.stop()

@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
-from hub.messages.envelope import Envelope, UndecodableMessage, decode
+from hub.messages.envelope import UndecodableMessage, decode
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_TOPIC = "hub.deadletter"
 
-Handler = Callable[[Envelope[Any]], Awaitable[None]]
+Handler = Callable[[Any], Awaitable[None]]
+Decoder = Callable[[bytes | None], Any]
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -37,6 +38,11 @@ async def _raw_body(message: StreamMessage[Any]) -> bytes:
 
 class _ReadAgain(Exception):
     """Handling failed and may succeed on another try."""
+
+
+class RetryLater(Exception):
+    """The message is fine but an external system is down: read it again later, without counting it
+    towards the dead-letter bound (an outage of BİLGE is not a poison message)."""
 
 
 class DeadLetters:
@@ -78,10 +84,17 @@ def subscribe_reliably(
     *,
     max_attempts: int = 5,
     retry_backoff_s: float = 0.2,
+    decoder: Decoder | None = None,
+    outage_backoff_s: float = 5.0,
 ) -> None:
-    """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic)."""
+    """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
+
+    `decoder` turns the bytes into what `handle` takes, raising UndecodableMessage for what must be
+    dead-lettered; by default an envelope of a type the topic carries.
+    """
     spec = catalog.topic(topic)
     expected = set(spec.messages)
+    decode_body: Decoder = decoder or (lambda body: decode(body, expected))
     dead_letters = DeadLetters(broker, catalog, group_id)
     attempts: dict[tuple[int, int], int] = {}  # (partition, offset) -> failed attempts in this process
 
@@ -102,6 +115,10 @@ def subscribe_reliably(
             await msg.ack()
         except _ReadAgain:
             await msg.nack()  # seek back: the same record comes again, nothing after it is committed
+        except RetryLater as exc:
+            log.warning("%s/%s@%s waits for an external system: %s", topic, *where, exc)
+            await asyncio.sleep(outage_backoff_s)
+            await msg.nack()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -113,14 +130,16 @@ def subscribe_reliably(
     async def _handle_one(body: bytes, record: Any, where: tuple[int, int]) -> None:
         """Returns when the record is settled (applied, duplicate or dead-lettered); raises to re-read it."""
         try:
-            message = decode(body, expected)
+            message = decode_body(body)
         except UndecodableMessage as exc:
             await dead_letters.send(record, str(exc), attempts=1)
             return
         try:
             await handle(message)
         except AlreadyProcessed:
-            log.info("%s %s delivered again: already applied", message.type, message.message_id)
+            log.info("%s delivered again: already applied", getattr(message, "message_id", "message"))
+        except RetryLater:
+            raise
         except Exception as exc:
             failed = attempts.get(where, 0) + 1
             if failed < max_attempts:

@@ -30,7 +30,7 @@ def document_publications(broker: KafkaBroker, catalog: TopicCatalog, producer: 
     """Declare, for the AsyncAPI document, what this process publishes according to topics.yaml."""
     types = all_types()
     for spec in catalog:
-        if producer not in spec.producers or not spec.messages:
+        if producer not in spec.producers or not spec.messages or spec.format != "json":
             continue
         models: list[type[BaseModel]] = [Envelope[types[name][0]] for name in spec.messages]  # type: ignore[misc]
         schema: Any = models[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from hub.domain import bilge
 from hub.domain import events as ev
 from hub.domain.commands import COMMANDS
 
@@ -13,11 +14,25 @@ TOBB_MESSAGES: tuple[type[BaseModel], ...] = (
     ev.CarnetNotFound,
     ev.CarnetLookupFailed,
 )
-OUTCOMES: tuple[type[BaseModel], ...] = (*ev.CARNET_EVENTS, ev.CommandRefused)
+OUTCOMES: tuple[type[BaseModel], ...] = (*ev.CARNET_EVENTS, ev.CommandRefused, bilge.BilgeAnomalyReported)
+BILGE_REQUESTS: tuple[type[BaseModel], ...] = (
+    bilge.SummaryLookupRequested,
+    bilge.LegacyLookupRequested,
+    bilge.SummaryClosureRequested,
+    bilge.TcgbAnswered,
+)
+BILGE_RESULTS: tuple[type[BaseModel], ...] = (
+    bilge.SummaryFound,
+    bilge.SummaryNotFound,
+    bilge.LegacyFound,
+    bilge.LegacyNotFound,
+    bilge.BilgeLookupFailed,
+    bilge.SummaryClosureConfirmed,
+)
 
 # type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
 _TYPES: dict[str, tuple[type[BaseModel], int]] = {
-    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES)
+    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS)
 }
 
 

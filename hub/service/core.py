@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.domain import bilge, rules
 from hub.domain import events as ev
-from hub.domain import rules
 from hub.domain.commands import LodgeDeclaration
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
 from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
-from hub.store.queries import carnets_with_deadlines_due
+from hub.store.queries import carnets_with_deadlines_due, summary_opened_in_hub
 from hub.store.uow import UnitOfWork
 from hub.topics import TopicCatalog
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CONSUMER = "hub-core"
 EVENTS_TOPIC = "ata.declaration.events"
 TOBB_REQUESTS_TOPIC = "tobb.carnet.requests"
+BILGE_REQUESTS_TOPIC = "bilge.requests"
 TURKEY = ZoneInfo("Europe/Istanbul")
 
 
@@ -46,8 +47,10 @@ class CoreService:
         on_commit: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = utc_now,
         offices: OfficeRegistry = OFFICES,
+        cutover: date = rules.base.BILGE_CUTOVER,
     ) -> None:
         self._offices = offices
+        self._cutover = cutover
         self._engine = engine
         self._catalog = catalog
         self._on_commit = on_commit  # wakes the outbox relay
@@ -56,39 +59,150 @@ class CoreService:
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._engine, self._catalog, CONSUMER)
 
+    # --- commands --------------------------------------------------------------------------
+
     async def handle_command(self, message: Envelope[Any]) -> None:
         async with self._uow() as uow:
             now = self._now()
             await uow.claim(message, now)
             carnet = await uow.carnets.get(message.carnet_number)
-            cmd = message.payload
-            outcome: rules.Outcome
-            if getattr(cmd, "carnet_number", message.carnet_number) != message.carnet_number:
-                outcome = rules.Refused("G1", "the message key and the declaration name different carnets")
-            else:
-                outcome = rules.decide(carnet, cmd, clock_of(message), await self._context(uow, carnet, cmd))
-            if isinstance(outcome, rules.LookUpCarnet):
-                await uow.park_lookup(message.message_id, message)
-                request = ev.CarnetLookupRequested(request_id=message.message_id, carnet_number=outcome.carnet_number)
-                uow.publish(TOBB_REQUESTS_TOPIC, reply(request, to=message, occurred_at=now))
-            else:
-                await self._record(uow, outcome, message, now)
+            await self._decide(uow, carnet, message, {}, now)
             await uow.commit(now)
         self._on_commit()
 
-    async def _context(self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any) -> rules.Context:
-        """What lies outside this carnet: where a reference lives, whether the number is taken (G1)."""
+    async def _decide(
+        self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], answers: dict[str, Any], now: datetime
+    ) -> None:
+        """Decide a command with what earlier look-ups answered; ask for more, or record the outcome."""
+        cmd = message.payload
+        if getattr(cmd, "carnet_number", message.carnet_number) != message.carnet_number:
+            await self._record(
+                uow, rules.Refused("G1", "the message key and the command name different carnets"), message, now
+            )
+            return
+        ctx = await self._context(uow, carnet, cmd, answers)
+        outcome = rules.decide(carnet, cmd, clock_of(message), ctx)
+        request: BaseModel | None = None
+        topic = BILGE_REQUESTS_TOPIC
+        if isinstance(outcome, rules.LookUpCarnet):
+            request, topic = (
+                ev.CarnetLookupRequested(request_id=message.message_id, carnet_number=outcome.carnet_number),
+                TOBB_REQUESTS_TOPIC,
+            )
+        elif isinstance(outcome, rules.LookUpSummary):
+            request = bilge.SummaryLookupRequested(request_id=message.message_id, summary_number=outcome.summary_number)
+        elif isinstance(outcome, rules.LookUpLegacy):
+            request = bilge.LegacyLookupRequested(request_id=message.message_id, bilge_number=outcome.bilge_number)
+        if request is not None:
+            await uow.park_lookup(message.message_id, message, answers)
+            uow.publish(topic, reply(request, to=message, occurred_at=now))
+            return
+        if isinstance(cmd, bilge.DrawDownByTcgb):  # BİLGE is told either way (F2)
+            uow.publish(
+                BILGE_REQUESTS_TOPIC, reply(rules.tcgb_answer(carnet, cmd, outcome), to=message, occurred_at=now)
+            )
+        if isinstance(outcome, rules.Refused) and outcome.rule == "L2" and ctx.legacy is not None:
+            legacy = ctx.legacy
+            anomaly = bilge.BilgeAnomalyReported(
+                bilge_number=legacy.bilge_number, regime=legacy.regime, registered_on=legacy.registered_on,
+                reason=outcome.reason,
+            )  # fmt: skip
+            uow.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=message.carnet_number, occurred_at=now))
+        await self._record(uow, outcome, message, now)
+
+    async def _context(
+        self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any, answers: dict[str, Any]
+    ) -> rules.Context:
+        """What lies outside this carnet: where a reference lives, whether the number is taken (G1),
+        and what TOBB or BİLGE answered for this command."""
         known = carnet.declarations if carnet is not None else {}
 
         async def elsewhere(number: str | None) -> str | None:
             return None if number is None or number in known else await uow.carnets.carnet_of(number)
 
         taken = await elsewhere(cmd.declaration_number) if isinstance(cmd, LodgeDeclaration) else None
+        summary = bilge.SummaryFound.model_validate(answers["summary"]) if "summary" in answers else None
+        opened = 0
+        if summary is not None and isinstance(cmd, LodgeDeclaration) and cmd.summary is not None:
+            opened = await summary_opened_in_hub(uow.conn, cmd.summary, exclude=cmd.declaration_number)
         return rules.Context(
             offices=self._offices,
             reference_carnet=await elsewhere(getattr(cmd, "previous_declaration", None)),
             number_taken_by=taken,
+            summary=summary,
+            summary_opened_in_hub=opened,
+            legacy=bilge.LegacyDeclaration.model_validate(answers["legacy"]) if "legacy" in answers else None,
+            cutover=self._cutover,
         )
+
+    # --- answers of TOBB and BİLGE -----------------------------------------------------------
+
+    async def handle_lookup_result(self, message: Envelope[Any]) -> None:
+        """A TOBB or BİLGE answer: finish (or take further) the command that waited for it."""
+        async with self._uow() as uow:
+            now = self._now()
+            await uow.claim(message, now)
+            result = message.payload
+            if isinstance(result, bilge.SummaryClosureConfirmed):
+                await self._closure_confirmed(uow, message, now)
+            else:
+                await self._resume(uow, result, now)
+            await uow.commit(now)
+        self._on_commit()
+
+    async def _resume(self, uow: UnitOfWork, result: Any, now: datetime) -> None:
+        parked = await uow.take_lookup(result.request_id)
+        if parked is None:
+            log.info("answer to look-up %s, already answered: ignored", result.request_id)
+            return
+        text, answers = parked
+        command = decode(text.encode(), {LodgeDeclaration.__name__})
+        cmd: LodgeDeclaration = command.payload
+        carnet = await uow.carnets.get(command.carnet_number)
+        outcome: rules.Outcome | None = None
+        match result:
+            case ev.CarnetLookupFailed():
+                outcome = rules.tobb_unavailable(cmd, result.reason)
+            case ev.CarnetLookupSucceeded() | ev.CarnetNotFound():
+                found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
+                ctx = await self._context(uow, carnet, cmd, answers)
+                outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command), ctx)
+            case bilge.SummaryFound():
+                answers["summary"] = result.model_dump(mode="json")
+            case bilge.LegacyFound():
+                answers["legacy"] = result.declaration.model_dump(mode="json")
+            case bilge.SummaryNotFound():
+                outcome = rules.Refused("S1", f"BİLGE has no özet beyan {result.summary_number}")
+            case bilge.LegacyNotFound():
+                outcome = rules.Refused("L1", f"BİLGE has no declaration {result.bilge_number}")
+            case bilge.BilgeLookupFailed():
+                rule = "S2" if cmd.summary and cmd.summary.summary_number == result.reference else "L1"
+                outcome = rules.Refused(
+                    rule, f"{result.reference} could not be fetched from BİLGE ({result.reason}); lodge again later"
+                )
+        if outcome is None:
+            await self._decide(uow, carnet, command, answers, now)
+        else:
+            await self._record(uow, outcome, command, now)
+
+    async def _closure_confirmed(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
+        """S4: BİLGE closed the özet beyan part; record it on the declaration, once."""
+        confirmed: bilge.SummaryClosureConfirmed = message.payload
+        carnet = await uow.carnets.get(message.carnet_number)
+        declaration = carnet.declarations.get(confirmed.declaration_number) if carnet else None
+        if carnet is None or declaration is None or declaration.summary_closed:
+            return
+        event = ev.SummaryClosureRecorded(
+            declaration_number=confirmed.declaration_number,
+            summary_number=confirmed.summary_number,
+            closure_id=confirmed.closure_id,
+        )
+        decision = rules.base.Decision(carnet)
+        decision.emit(event)
+        await uow.carnets.save(decision.applied().carnet)
+        uow.publish(EVENTS_TOPIC, reply(event, to=message, occurred_at=now))
+
+    # --- V2 ------------------------------------------------------------------------------------
 
     async def check_deadlines(self, today: date, warn_days: int) -> int:
         """V2: publish 'deadline approaching' and 'deadline passed' once each; returns how many."""
@@ -115,29 +229,7 @@ class CoreService:
         async with self._engine.connect() as conn:
             return await carnets_with_deadlines_due(conn, today + timedelta(days=warn_days))
 
-    async def handle_lookup_result(self, message: Envelope[Any]) -> None:
-        async with self._uow() as uow:
-            now = self._now()
-            await uow.claim(message, now)
-            result = message.payload
-            parked = await uow.take_lookup(result.request_id)
-            if parked is None:
-                log.info("TOBB answer %s for a look-up already answered: ignored", message.message_id)
-                await uow.commit(now)
-                return
-            command = decode(parked.encode(), {LodgeDeclaration.__name__})
-            cmd: LodgeDeclaration = command.payload
-            carnet = await uow.carnets.get(command.carnet_number)
-            outcome: rules.Outcome
-            if isinstance(result, ev.CarnetLookupFailed):
-                outcome = rules.tobb_unavailable(cmd, result.reason)
-            else:
-                found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
-                context = await self._context(uow, carnet, cmd)
-                outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command), context)
-            await self._record(uow, outcome, command, now)
-            await uow.commit(now)
-        self._on_commit()
+    # --- outcomes ------------------------------------------------------------------------------
 
     async def _record(self, uow: UnitOfWork, outcome: rules.Outcome, command: Envelope[Any], now: datetime) -> None:
         """Store an outcome: the new state and its events, or the refusal. Either way, one outcome."""
@@ -145,6 +237,8 @@ class CoreService:
         if isinstance(outcome, rules.Applied):
             await uow.carnets.save(outcome.carnet)
             events = outcome.events
+            for closure in rules.closures(outcome.carnet, events):  # S4: BİLGE is told with the completion
+                uow.publish(BILGE_REQUESTS_TOPIC, reply(closure, to=command, occurred_at=now))
         elif isinstance(outcome, rules.Refused):
             events = [
                 ev.CommandRefused(

@@ -93,6 +93,11 @@ class CarnetRepository:
             "deadline_warned": d.deadline_warned,
             "deadline_passed": d.deadline_passed,
             "closed_by": d.closed_by,
+            "summary_number": d.summary.summary_number if d.summary else None,
+            "transport_document": d.summary.transport_document if d.summary else None,
+            "transport_line": d.summary.transport_line if d.summary else None,
+            "summary_packages": d.summary.packages if d.summary else None,
+            "summary_closed": d.summary_closed,
         }
         if is_new:
             await self.conn.execute(insert(declarations).values(declaration_number=d.number, **row))

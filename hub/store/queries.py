@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.domain.bilge import SummaryOpening
 from hub.domain.model import Carnet, Declaration, LineDocument, Regime, Status
 from hub.domain.visibility import SEEN_EVERYWHERE, may_see
 from hub.store.carnets import load_state
@@ -121,3 +122,19 @@ async def declaration_for(conn: AsyncConnection, number: str, office: str) -> De
     carnet = (await _carnets(conn, {row.carnet_number}))[row.carnet_number]
     d = carnet.declarations[number]
     return _view(carnet, d) if may_see(d, office) else None
+
+
+async def summary_opened_in_hub(conn: AsyncConnection, opening: SummaryOpening, exclude: str) -> int:
+    """Packages of an özet beyan part that live hub declarations opened and BİLGE has not closed (S2)."""
+    line = declarations.c.transport_line
+    rows = await conn.execute(
+        select(func.coalesce(func.sum(declarations.c.summary_packages), 0)).where(
+            declarations.c.summary_number == opening.summary_number,
+            declarations.c.transport_document == opening.transport_document,
+            line.is_(None) if opening.transport_line is None else line == opening.transport_line,
+            declarations.c.summary_closed.is_(False),
+            declarations.c.status.notin_([Status.REJECTED.value, Status.CANCELLED.value]),
+            declarations.c.declaration_number != exclude,
+        )
+    )
+    return int(rows.scalar_one())

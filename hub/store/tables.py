@@ -75,7 +75,14 @@ declarations = Table(
     Column("deadline_warned", Boolean, nullable=False),
     Column("deadline_passed", Boolean, nullable=False),
     Column("closed_by", String(8)),
+    # The özet beyan part it opened (S2 counts what hub declarations hold open of it).
+    Column("summary_number", String(40)),
+    Column("transport_document", String(40)),
+    Column("transport_line", Integer),
+    Column("summary_packages", Integer),
+    Column("summary_closed", Boolean, nullable=False, default=False),
     Index("ix_declarations_office_status", "customs_office", "status"),
+    Index("ix_declarations_summary", "summary_number", "transport_document"),
     Index("ix_declarations_deadline", "status", "discharge_deadline"),
 )
 
@@ -117,5 +124,6 @@ pending_lookups = Table(
     Column("request_id", String(36), primary_key=True),  # the lodging command's message id
     Column("carnet_number", String(40), nullable=False),
     Column("command", Text, nullable=False),  # the command's whole envelope, to finish it later
+    Column("answers", Text, nullable=False),  # JSON of what earlier look-ups answered (legacy, summary)
     Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -78,27 +78,33 @@ class UnitOfWork:
         self._catalog.check_carries(topic, message.type)
         self.outgoing.append((topic, message, {**message.headers(), **(headers or {})}))
 
-    async def park_lookup(self, request_id: UUID, command: Envelope[Any]) -> None:
+    async def park_lookup(
+        self, request_id: UUID, command: Envelope[Any], answers: dict[str, Any] | None = None
+    ) -> None:
+        """Keep a command waiting for an external answer, with the answers it already has."""
         await self.conn.execute(
             insert(pending_lookups).values(
                 request_id=str(request_id),
                 carnet_number=command.carnet_number,
                 command=command.model_dump_json(),
+                answers=json.dumps(answers or {}),
                 created_at=command.occurred_at,
             )
         )
 
-    async def take_lookup(self, request_id: UUID) -> str | None:
-        """The parked command's envelope JSON, removed; None if it was answered already."""
+    async def take_lookup(self, request_id: UUID) -> tuple[str, dict[str, Any]] | None:
+        """The parked command's envelope JSON and earlier answers, removed; None if answered already."""
         row = (
             await self.conn.execute(
-                select(pending_lookups.c.command).where(pending_lookups.c.request_id == str(request_id))
+                select(pending_lookups.c.command, pending_lookups.c.answers).where(
+                    pending_lookups.c.request_id == str(request_id)
+                )
             )
         ).first()
         if row is None:
             return None
         await self.conn.execute(delete(pending_lookups).where(pending_lookups.c.request_id == str(request_id)))
-        return str(row.command)
+        return str(row.command), json.loads(row.answers)
 
     async def commit(self, at: datetime) -> None:
         if self.outgoing:

@@ -10,14 +10,18 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.domain import commands as cmd
+from hub.domain.bilge import DrawDownByTcgb
 from hub.domain.model import Carnet
-from hub.domain.rules.base import Applied, Clock, Context, LookUpCarnet, Outcome, Refused
+from hub.domain.rules.base import Applied, Clock, Context, LookUpCarnet, LookUpLegacy, LookUpSummary, Outcome, Refused
 from hub.domain.rules.deadlines import check_deadlines
 from hub.domain.rules.lines import attach_document, explain_line
 from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable
 from hub.domain.rules.office import accept, cancel, complete_inspection, reassign, reject
 from hub.domain.rules.requests import decide as decide_request
 from hub.domain.rules.requests import request_correction, request_extension
+from hub.domain.rules.summary import closures
+from hub.domain.rules.tcgb import answer as tcgb_answer
+from hub.domain.rules.tcgb import draw_down_by_tcgb
 
 _HANDLERS: dict[type[Any], Callable[[Carnet | None, Any, Clock], Outcome]] = {
     cmd.AcceptDeclaration: accept,
@@ -30,6 +34,7 @@ _HANDLERS: dict[type[Any], Callable[[Carnet | None, Any, Clock], Outcome]] = {
     cmd.DecideRequest: decide_request,
     cmd.AttachLineDocument: attach_document,
     cmd.ExplainLine: explain_line,
+    DrawDownByTcgb: draw_down_by_tcgb,
 }
 
 
@@ -45,16 +50,20 @@ __all__ = [
     "Clock",
     "Context",
     "LookUpCarnet",
+    "LookUpLegacy",
+    "LookUpSummary",
     "Outcome",
     "Refused",
     "accept",
     "cancel",
     "check_deadlines",
+    "closures",
     "complete_inspection",
     "decide",
     "lodge",
     "lodge_with_tobb_answer",
     "reassign",
     "reject",
+    "tcgb_answer",
     "tobb_unavailable",
 ]

@@ -7,9 +7,14 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from hub.domain.bilge import LegacyDeclaration, SummaryFound
 from hub.domain.evolve import evolve
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
+
+# The circular's effective date: from then on BİLGE takes no 5800, 2600, 3158, 6326 (L2). The
+# circular rests on the communiqué published 2 June 2021; configurable as HUB_BILGE_CUTOVER.
+BILGE_CUTOVER = date(2021, 6, 2)
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class Context:
     offices: OfficeRegistry = OFFICES
     reference_carnet: str | None = None  # the carnet of the referenced declaration, when it is another one
     number_taken_by: str | None = None  # the carnet that already has this declaration number, if another one
+    summary: SummaryFound | None = None  # BİLGE's answer about the özet beyan a declaration opens (S2)
+    summary_opened_in_hub: int = 0  # packages of that part opened by live hub declarations not yet closed (S2)
+    legacy: LegacyDeclaration | None = None  # BİLGE's answer about a referenced legacy declaration (L1)
+    cutover: date = BILGE_CUTOVER  # BİLGE stopped taking ATA regime codes (L2)
 
 
 @dataclass(frozen=True)
@@ -42,13 +51,35 @@ class LookUpCarnet:
     carnet_number: str
 
 
+@dataclass(frozen=True)
+class LookUpSummary:
+    """Nothing is decided until BİLGE has said what is open on this özet beyan (S2)."""
+
+    summary_number: str
+
+
+@dataclass(frozen=True)
+class LookUpLegacy:
+    """Nothing is decided until BİLGE has given the legacy declaration referenced (L1)."""
+
+    bilge_number: str
+
+
 @dataclass
 class Applied:
     carnet: Carnet
     events: list[BaseModel] = field(default_factory=list)
 
 
-Outcome = Refused | LookUpCarnet | Applied
+Outcome = Refused | LookUpCarnet | LookUpSummary | LookUpLegacy | Applied
+
+
+class Pending(Exception):
+    """Raised deep in a rule when an external answer is needed first: the lodgement waits for it."""
+
+    def __init__(self, lookup: LookUpCarnet | LookUpSummary | LookUpLegacy) -> None:
+        super().__init__(str(lookup))
+        self.lookup = lookup
 
 
 class Refusal(Exception):

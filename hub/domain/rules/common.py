@@ -89,5 +89,6 @@ def emit_lodged(
             destination_office=destination or cmd.destination_office,
             transit_period_days=cmd.transit_period_days,
             vehicle_plate=cmd.vehicle_plate,
+            summary=cmd.summary,
         )
     )

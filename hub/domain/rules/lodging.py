@@ -11,31 +11,61 @@ from hub.domain.carnet import CarnetData
 from hub.domain.commands import LineQuantity, LodgeDeclaration
 from hub.domain.identity import identity_problem
 from hub.domain.model import Carnet, CarnetSource, OfficeKind, Regime
-from hub.domain.rules.base import Clock, Context, Decision, LookUpCarnet, Outcome, Refusal, Refused, refuse_unless
+from hub.domain.rules.base import (
+    Applied,
+    Clock,
+    Context,
+    Decision,
+    LookUpCarnet,
+    LookUpSummary,
+    Outcome,
+    Pending,
+    Refusal,
+    Refused,
+    refuse_unless,
+)
 from hub.domain.rules.common import Lodging, check_validity, emit_lodged, refuse_unless_border
 from hub.domain.rules.references import register_referencing
+from hub.domain.rules.summary import check_open_packages, check_opening
 
 _REGIMES = ", ".join(r.value for r in Regime)
 
 
 def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Context | None = None) -> Outcome:
-    """Refuse what is wrong, ask TOBB for a Turkish carnet, or register the declaration."""
+    """Refuse what is wrong, ask TOBB or BİLGE what the rules need, or register the declaration.
+
+    A look-up's answer comes back in `ctx` (or to lodge_with_tobb_answer) and the lodgement is
+    decided again from the start: nothing is kept half-decided in between.
+    """
     ctx = ctx or Context()
     try:
         lodging = _check_request(carnet, cmd, clock, ctx)
-        regime = lodging.regime
-        if regime is Regime.TEMPORARY_EXPORT:
-            _check_2600_path(lodging)
-            _not_foreign(carnet)
-            return LookUpCarnet(cmd.carnet_number)
-        if regime is Regime.TEMPORARY_IMPORT and lodging.office.kind is OfficeKind.BORDER:
-            refuse_unless(cmd.previous_declaration is None, "T1", "a 5800 at a border office references nothing")
-            return _register_entry(_carnet_typed_in(carnet, cmd), lodging)
-        if regime is Regime.TRANSIT_IN and cmd.previous_declaration is None:
-            return _register_transit_in(_carnet_typed_in(carnet, cmd), lodging)
-        return register_referencing(carnet, lodging)
+        if cmd.summary is not None:
+            check_opening(lodging.regime, cmd.summary)
+        outcome = _by_path(carnet, lodging)
+        if isinstance(outcome, Applied) and cmd.summary is not None:
+            if ctx.summary is None:
+                return LookUpSummary(cmd.summary.summary_number)
+            check_open_packages(cmd.summary, ctx)
+        return outcome
     except Refusal as refusal:
         return refusal.refused
+    except Pending as pending:
+        return pending.lookup
+
+
+def _by_path(carnet: Carnet | None, lodging: Lodging) -> Outcome:
+    cmd, regime = lodging.cmd, lodging.regime
+    if regime is Regime.TEMPORARY_EXPORT:
+        _check_2600_path(lodging)
+        _not_foreign(carnet)
+        return LookUpCarnet(cmd.carnet_number)
+    if regime is Regime.TEMPORARY_IMPORT and lodging.office.kind is OfficeKind.BORDER:
+        refuse_unless(cmd.previous_declaration is None, "T1", "a 5800 at a border office references nothing")
+        return _register_entry(_carnet_typed_in(carnet, cmd), lodging)
+    if regime is Regime.TRANSIT_IN and cmd.previous_declaration is None:
+        return _register_transit_in(_carnet_typed_in(carnet, cmd), lodging)
+    return register_referencing(carnet, lodging)
 
 
 def lodge_with_tobb_answer(

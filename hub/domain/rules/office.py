@@ -165,30 +165,34 @@ def _close(decision: Decision, number: str, rule: str, reason: str) -> None:
 
 def discharge(decision: Decision, entry_number: str, by: Declaration, rule: str) -> None:
     """Draw the entry down by `by`'s quantities (G7), and close it once nothing is open."""
+    draw_down(decision, entry_number, {n: ln.quantity for n, ln in by.lines.items()}, by.number, rule)
+
+
+def draw_down(decision: Decision, entry_number: str, quantities: dict[int, int], by: str, rule: str) -> None:
+    """The one way quantities leave a regime entry: 3158, 6326 and TCGBs alike (G7, F2)."""
     carnet = decision.carnet
     assert carnet is not None
     entry = carnet.declarations[entry_number]
-    after = ledger(carnet, entry, set(by.lines))
     decision.emit(
         ev.GoodsDischarged(
             declaration_number=entry.number,
-            discharged_by=by.number,
+            discharged_by=by,
             rule=rule,
             ledger=tuple(
                 line.model_copy(
                     update={
-                        "discharged": line.discharged + by.lines[line.line_no].quantity,
-                        "open": line.open - by.lines[line.line_no].quantity,
+                        "discharged": line.discharged + quantities[line.line_no],
+                        "open": line.open - quantities[line.line_no],
                     }
                 )
-                for line in after
+                for line in ledger(carnet, entry, set(quantities))
             ),
         )
     )
     carnet = decision.carnet
     assert carnet is not None
     if nothing_open(carnet.declarations[entry_number]):
-        _close(decision, entry_number, rule, f"nothing left open: the last goods discharged by {by.number}")
+        _close(decision, entry_number, rule, f"nothing left open: the last goods discharged by {by}")
 
 
 def _cascade(decision: Decision, number: str) -> None:

@@ -7,6 +7,7 @@ from hub.domain.model import Carnet, Declaration, OfficeKind, Regime, Status
 from hub.domain.rules.base import Decision, Outcome, Refusal, refuse_unless
 from hub.domain.rules.common import Lodging, check_validity, emit_lodged, refuse_unless_border
 from hub.domain.rules.ledger import available, discharge_target
+from hub.domain.rules.legacy import import_legacy, is_bilge_number
 
 
 def register_referencing(carnet: Carnet | None, lodging: Lodging) -> Outcome:
@@ -16,6 +17,10 @@ def register_referencing(carnet: Carnet | None, lodging: Lodging) -> Outcome:
         cmd.previous_declaration is not None, path_rule, f"{_path_name(lodging)} must reference an earlier declaration"
     )
     previous = carnet.declarations.get(cmd.previous_declaration or "") if carnet else None
+    decision = Decision(carnet)
+    if previous is None and lodging.ctx.reference_carnet is None and is_bilge_number(cmd.previous_declaration):
+        previous = import_legacy(decision, lodging)  # L1: a 5800 or 2600 lodged in BİLGE before e-ATA/TR
+        carnet = decision.carnet
     if previous is None:
         elsewhere = lodging.ctx.reference_carnet
         where = f" it belongs to carnet {elsewhere}" if elsewhere else " no such declaration is registered"
@@ -28,7 +33,6 @@ def register_referencing(carnet: Carnet | None, lodging: Lodging) -> Outcome:
         path_rule,
         f"the carnet data sent contradicts {previous.number}'s carnet: leave it out, it is filled from the reference",
     )
-    decision = Decision(carnet)
     handler = {
         Regime.TEMPORARY_IMPORT: _inland_5800,
         Regime.RE_EXPORT: _discharge_3158,

@@ -1,0 +1,427 @@
+"""BİLGE adapter: the hub's calls to BİLGE, the national customs declaration system.
+
+    async with BilgeClient.from_settings(BilgeSettings.from_env()) as bilge:
+        legacy = await bilge.fetch_legacy("21343300IM000412")        # L1; None: BİLGE does not know it
+        summary = await bilge.fetch_summary("26340900OB000214")      # S1, S2: (office, parts) or None
+        await bilge.send_closure(closure)                             # S4: returns once BİLGE confirmed
+        await bilge.send_tcgb_answer(answered)                        # F2: returns once BİLGE recorded it
+
+BİLGE web service (modelled: the real contract is not public; documents in ``schemas/bilge/``,
+mapping in :mod:`adapters.bilge.xml`). XML over HTTPS, the API key in a header (``X-Api-Key`` by
+default), every answer ``application/xml; charset=utf-8`` with ``<Hata kod="...">`` on errors:
+
+``GET /beyanname/{BeyannameNo}``
+    ATA karneli beyanname sorgu: a declaration lodged in BİLGE under an ATA carnet (L1). 200
+    ``<BeyannameSorguYanit>`` with ``<Sonuc>BULUNDU</Sonuc>`` and the ``<Beyanname>``, or
+    ``BULUNAMADI``; 400 ``GECERSIZ_BEYANNAME_NO``.
+``GET /ozet-beyan/{OzetBeyanNo}``
+    Özet beyan sorgu: a summary declaration with its transport documents and lines and the packages
+    still open (S1, S2). 200 ``<OzetBeyanSorguYanit>`` BULUNDU/BULUNAMADI; 400 ``GECERSIZ_BEYANNAME_NO``.
+``POST /ozet-beyan/kapanis``
+    Body ``<OzetBeyanKapanisIstegi>``: close the opened part of the ÖB and release the goods from
+    temporary storage (S4). 200 ``<OzetBeyanKapanisYanit>`` Durum UYGULANDI or DAHA_ONCE_UYGULANDI
+    (closure id seen before: confirmed again, applied once); 400 ``GECERSIZ_ISTEK``; 404
+    ``BULUNAMADI``; 409 ``KAP_ADEDI_ASILDI`` or ``KAPANIS_NO_CAKISMASI``.
+``POST /tcgb/yanit``
+    Body ``<TcgbYanit>``: the hub's answer about a TCGB's drawing-down (F2). 200
+    ``<TcgbYanitAlindi>`` Durum KAYDEDILDI or DAHA_ONCE_KAYDEDILDI (the same answer again); 400
+    ``GECERSIZ_ISTEK``.
+All four: 401 ``YETKISIZ``, 429 ``COK_FAZLA_ISTEK``, 500 ``SISTEM_HATASI``, 503 ``HIZMET_KULLANILAMIYOR``.
+
+What this adapter decides, and what it leaves to the core:
+
+- It returns what BİLGE holds. A legacy 5800 dated after the cut-over is returned like any other:
+  reporting it as an anomaly (L2), or refusing a regime or carnet that does not fit (L1), is the
+  core's decision; so is checking packages opened against what is open (S2).
+- ``None`` means BİLGE answered BULUNAMADI. An unusable answer, a refused request (4xx, including
+  a closure BİLGE refuses) raises :class:`BilgeRejected` at once; BİLGE out of reach raises
+  :class:`BilgeUnavailable` once the retries are spent. Neither is "not found".
+- Retries (exponential backoff, full jitter, bounded attempts, a timeout per attempt) only for
+  what a retry can cure: transport errors, timeouts, HTTP 5xx and 429. Both POSTs are safe to
+  repeat: BİLGE applies a closure id once, and records an identical TCGB answer once.
+- Documents the hub sends are validated before they leave; one that breaks its schema is the
+  hub's bug and raises :class:`~hub.xmlsafe.XmlRejected` without calling BİLGE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from types import TracebackType
+from typing import Any, Final, Protocol, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from adapters.bilge.xml import (
+    BILGE_NUMBER_PATTERN,
+    BilgeHata,
+    closure_request_xml,
+    parse_closure_answer,
+    parse_legacy_answer,
+    parse_summary_answer,
+    parse_tcgb_receipt,
+    tcgb_answer_xml,
+)
+from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
+from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected
+
+__all__ = [
+    "BilgeClient",
+    "BilgeError",
+    "BilgeRejected",
+    "BilgeSettings",
+    "BilgeUnavailable",
+    "InvalidBilgeNumber",
+    "normalise_bilge_number",
+]
+
+log = logging.getLogger(__name__)
+
+_USER_AGENT: Final = "ata-hub-bilge-adapter/0.1"
+_XML_CONTENT_TYPE: Final = "application/xml; charset=utf-8"
+
+
+class BilgeError(Exception):
+    """Base of the BİLGE adapter's errors."""
+
+
+class InvalidBilgeNumber(BilgeError, ValueError):
+    """The number cannot be a BİLGE declaration or özet beyan number; BİLGE is not asked."""
+
+
+class BilgeUnavailable(BilgeError):
+    """BİLGE could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(f"BİLGE unavailable after {attempts} attempt(s): {reason}")
+        self.reason = reason
+        self.attempts = attempts
+
+
+class BilgeRejected(BilgeError):
+    """BİLGE answered, but the answer cannot be used, or BİLGE refused the request (4xx, ``<Hata>``)."""
+
+    def __init__(self, reason: str, *, status_code: int | None = None, error_code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+        self.error_code = error_code  # the <Hata kod="..."> if BİLGE sent one
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Answer(Protocol):
+    @property
+    def error(self) -> BilgeHata | None: ...
+
+
+_A = TypeVar("_A", bound=_Answer)
+
+
+def normalise_bilge_number(number: str) -> str:
+    """Trim and upper-case ``number``; raise :class:`InvalidBilgeNumber` unless it has BİLGE's
+    16-character form: year (2), office (6), type letters (2), sequence (6), e.g. 26220100IM000123."""
+    normalised = number.strip().upper()
+    if not BILGE_NUMBER_PATTERN.fullmatch(normalised):
+        raise InvalidBilgeNumber(f"{number!r} is not a BİLGE number (YY + 6-digit office + 2 letters + 6 digits)")
+    return normalised
+
+
+@dataclass(frozen=True, slots=True)
+class BilgeSettings:
+    """Where and how to reach BİLGE; everything needed to switch from the simulator to BİLGE."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout_s: float = 5.0
+    max_attempts: int = 5
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 5.0
+    api_key_header: str = "X-Api-Key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BilgeSettings:
+        """Read ``BILGE_BASE_URL`` and ``BILGE_API_KEY`` (required), ``BILGE_TIMEOUT_S``,
+        ``BILGE_MAX_ATTEMPTS``, ``BILGE_BACKOFF_INITIAL_S``, ``BILGE_BACKOFF_MAX_S`` and
+        ``BILGE_API_KEY_HEADER`` (optional). Raises ``ValueError`` naming the bad variable."""
+        env = os.environ if environ is None else environ
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ValueError(f"{name} is not set")
+            return value
+
+        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            return value
+
+        return cls(
+            base_url=required("BILGE_BASE_URL"),
+            api_key=required("BILGE_API_KEY"),
+            timeout_s=number("BILGE_TIMEOUT_S", 5.0, float),
+            max_attempts=number("BILGE_MAX_ATTEMPTS", 5, int),
+            backoff_initial_s=number("BILGE_BACKOFF_INITIAL_S", 0.2, float),
+            backoff_max_s=number("BILGE_BACKOFF_MAX_S", 5.0, float),
+            api_key_header=env.get("BILGE_API_KEY_HEADER", "").strip() or "X-Api-Key",
+        )
+
+
+class BilgeClient:
+    """Async client of BİLGE's web service. Use as ``async with``, or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout_s: float = 5.0,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+        *,
+        api_key_header: str = "X-Api-Key",
+        max_answer_bytes: int = DEFAULT_MAX_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if backoff_initial_s < 0 or backoff_max_s < 0:
+            raise ValueError("backoff times cannot be negative")
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._max_answer_bytes = max_answer_bytes
+        self._http = httpx.AsyncClient(
+            # The trailing slash keeps a path prefix in base_url (https://host/bilge/) when joining.
+            base_url=base_url.rstrip("/") + "/",
+            headers={api_key_header: api_key, "Accept": "application/xml", "User-Agent": _USER_AGENT},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: BilgeSettings, **kwargs: Any) -> BilgeClient:
+        return cls(
+            settings.base_url,
+            settings.api_key,
+            timeout_s=settings.timeout_s,
+            max_attempts=settings.max_attempts,
+            backoff_initial_s=settings.backoff_initial_s,
+            backoff_max_s=settings.backoff_max_s,
+            api_key_header=settings.api_key_header,
+            **kwargs,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the four calls -----------------------------------------------------------------------
+
+    async def fetch_legacy(self, bilge_number: str) -> LegacyDeclaration | None:
+        """Fetch a declaration lodged in BİLGE under an ATA carnet (L1); ``None`` if BİLGE does not know it.
+
+        Any regime and date comes back as BİLGE holds it (L2 is the core's check). Raises
+        :class:`InvalidBilgeNumber` before asking for a malformed number, :class:`BilgeRejected`
+        and :class:`BilgeUnavailable` as described in the module.
+        """
+        number = normalise_bilge_number(bilge_number)
+        answer = await self._exchange("GET", f"beyanname/{quote(number, safe='')}", None, parse_legacy_answer)
+        if answer.requested != number:
+            # A mixed-up answer (a cache, a proxy, a bug at BİLGE) must never pass as this declaration.
+            raise BilgeRejected(f"BİLGE answer is about {answer.requested}, not {number}", status_code=200)
+        declaration = answer.declaration
+        if declaration is not None and declaration.bilge_number != number:
+            raise BilgeRejected(
+                f"BİLGE answer carries declaration {declaration.bilge_number}, not {number}", status_code=200
+            )
+        return declaration
+
+    async def fetch_summary(self, summary_number: str) -> tuple[str, tuple[SummaryPart, ...]] | None:
+        """Fetch a summary declaration (özet beyan, S1, S2): its customs office and its parts.
+
+        One part per transport document (``transport_line`` None), followed by one per line of it,
+        each with packages declared and still open. ``None`` if BİLGE does not know the ÖB.
+        """
+        number = normalise_bilge_number(summary_number)
+        answer = await self._exchange("GET", f"ozet-beyan/{quote(number, safe='')}", None, parse_summary_answer)
+        if answer.requested != number:
+            raise BilgeRejected(f"BİLGE answer is about {answer.requested}, not {number}", status_code=200)
+        if not answer.found:
+            return None
+        if answer.summary_number != number:
+            raise BilgeRejected(
+                f"BİLGE answer carries özet beyan {answer.summary_number}, not {number}", status_code=200
+            )
+        assert answer.customs_office is not None  # found
+        return answer.customs_office, answer.parts
+
+    async def send_closure(self, request: SummaryClosureRequested) -> None:
+        """Tell BİLGE the opened ÖB part closes and the goods leave temporary storage (S4).
+
+        Returns once BİLGE confirmed, now or for an earlier sending of the same closure id: BİLGE
+        applies a closure id once, so retries (ours or the caller's) close it once. A closure BİLGE
+        refuses (unknown part, more packages than open, the id reused) raises :class:`BilgeRejected`.
+        """
+        body = closure_request_xml(request)  # XmlRejected: our bug, BİLGE is not called
+        answer = await self._exchange("POST", "ozet-beyan/kapanis", body, parse_closure_answer)
+        if answer.closure_id != request.closure_id or answer.summary_number != request.opening.summary_number:
+            raise BilgeRejected(
+                f"BİLGE confirmed closure {answer.closure_id} of {answer.summary_number}, "
+                f"not {request.closure_id} of {request.opening.summary_number}",
+                status_code=200,
+            )
+        if answer.already_applied:
+            log.info("BİLGE had already applied closure %s (repeat confirmed)", request.closure_id)
+
+    async def send_tcgb_answer(self, answer: TcgbAnswered) -> None:
+        """Send the hub's answer about a TCGB's drawing-down (F2); returns once BİLGE recorded it."""
+        body = tcgb_answer_xml(answer)  # XmlRejected: our bug, BİLGE is not called
+        receipt = await self._exchange("POST", "tcgb/yanit", body, parse_tcgb_receipt)
+        if receipt.tcgb_number != answer.tcgb_number:
+            raise BilgeRejected(
+                f"BİLGE acknowledged an answer about {receipt.tcgb_number}, not {answer.tcgb_number}", status_code=200
+            )
+
+    # --- one exchange, with retries -----------------------------------------------------------
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        parse: Callable[..., _A],
+    ) -> _A:
+        """Send until a usable answer, a non-retryable failure, or ``max_attempts`` attempts."""
+        parse_capped: Callable[[bytes], _A] = partial(parse, max_bytes=self._max_answer_bytes)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=self._backoff_initial_s, max=self._backoff_max_s),
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=partial(_log_retry, f"{method} /{path}"),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(method, path, body, parse_capped)
+        except RetryError as exc:
+            last = exc.last_attempt
+            failure = last.exception()
+            reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+            raise BilgeUnavailable(reason, last.attempt_number) from failure
+        raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
+
+    async def _attempt(self, method: str, path: str, body: bytes | None, parse: Callable[[bytes], _A]) -> _A:
+        """One attempt: the parsed answer, or an exception saying whether to retry."""
+        headers = {"Content-Type": _XML_CONTENT_TYPE} if body is not None else None
+        try:
+            # httpx's timeout bounds each phase; this bounds the whole attempt, so a server
+            # trickling bytes cannot hold the caller beyond timeout_s.
+            async with asyncio.timeout(self._timeout_s):
+                async with self._http.stream(method, path, content=body, headers=headers) as response:
+                    status = response.status_code
+                    data = await self._read_capped(response)
+        except TimeoutError:
+            raise _Retryable(f"no complete answer within {self._timeout_s}s") from None
+        except httpx.UnsupportedProtocol as exc:
+            # A configuration error (base URL without http/https), not an outage: retrying cannot help.
+            raise BilgeRejected(f"cannot call BİLGE: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timeout ({type(exc).__name__}) after {self._timeout_s}s") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
+
+        if status == 200:
+            try:
+                answer = parse(data)
+            except XmlRejected as exc:
+                raise BilgeRejected(f"BİLGE answer refused: {exc.reason}", status_code=status) from exc
+            if answer.error is not None:
+                raise BilgeRejected(
+                    f"BİLGE answered with an error: {answer.error.code}: {answer.error.message}",
+                    status_code=status,
+                    error_code=answer.error.code,
+                )
+            return answer
+        error = _error_of(data, parse)
+        described = f"HTTP {status}" + (f" {error.code}: {error.message}" if error else "")
+        if status == 429 or status >= 500:
+            raise _Retryable(described)
+        raise BilgeRejected(
+            f"BİLGE refused the request: {described}", status_code=status, error_code=error.code if error else None
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_answer_bytes:
+            raise BilgeRejected(
+                f"BİLGE answer refused: oversize: {declared} bytes announced, "
+                f"more than the {self._max_answer_bytes} allowed",
+                status_code=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # Counted after content decoding, so a compressed bomb is caught too.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise BilgeRejected(
+                    f"BİLGE answer refused: oversize: more than the {self._max_answer_bytes} bytes allowed",
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _error_of(data: bytes, parse: Callable[[bytes], _A]) -> BilgeHata | None:
+    """The ``<Hata>`` of an error answer, if it is a valid one (proxies send HTML)."""
+    try:
+        return parse(data).error
+    except XmlRejected:
+        return None
+
+
+def _log_retry(call: str, state: RetryCallState) -> None:
+    failure = state.outcome.exception() if state.outcome is not None else None
+    reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("BİLGE %s attempt %d failed (%s); retrying in %.2fs", call, state.attempt_number, reason, wait)

@@ -1,0 +1,144 @@
+"""BİLGE adapter: BİLGE's documents in, the core's requests out to BİLGE (F1–F2, S1–S4, L1–L2).
+
+Same shape as the TOBB adapter: `client.py` speaks to BİLGE, `xml.py` holds BİLGE's document
+shapes, this module translates one Kafka message into calls and messages, `app.py` wires it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from adapters.bilge.xml import ParsedTcgb, drawdowns_by_carnet, parse_tcgb
+from hub.domain import bilge
+from hub.kafka.consuming import RetryLater
+from hub.messages.envelope import Envelope, UndecodableMessage, envelope, reply
+from hub.xmlsafe import XmlRejected
+
+COMMANDS_TOPIC = "ata.declaration.commands"
+EVENTS_TOPIC = "ata.declaration.events"
+RESULTS_TOPIC = "bilge.results"
+_TCGB_COMMANDS = uuid.UUID("0b8e6c1e-58a6-4f0e-a8c2-3f7d2b9c4e11")  # namespace of DrawDownByTcgb ids
+
+
+class Bilge(Protocol):
+    async def fetch_legacy(self, bilge_number: str) -> bilge.LegacyDeclaration | None: ...
+    async def fetch_summary(self, summary_number: str) -> tuple[str, tuple[bilge.SummaryPart, ...]] | None: ...
+    async def send_closure(self, closure: bilge.SummaryClosureRequested) -> None: ...
+    async def send_tcgb_answer(self, answer: bilge.TcgbAnswered) -> None: ...
+
+
+class Publishes(Protocol):
+    async def publish(self, topic: str, message: Envelope[Any]) -> None: ...
+
+
+def decode_inbound(body: bytes | None) -> ParsedTcgb:
+    """A BİLGE document off `bilge.inbound`: hardened parse and XSD, or dead-letter with why."""
+    if not body:
+        raise UndecodableMessage("empty document")
+    try:
+        return parse_tcgb(body)
+    except XmlRejected as exc:
+        raise UndecodableMessage(f"BİLGE document rejected: {exc.reason}") from None
+
+
+def drawdown_id(tcgb_number: str, carnet_number: str) -> uuid.UUID:
+    """The same TCGB for the same carnet is the same command, however often BİLGE sends it (F2)."""
+    return uuid.uuid5(_TCGB_COMMANDS, f"{tcgb_number}|{carnet_number}")
+
+
+class BilgeService:
+    def __init__(
+        self,
+        client: Bilge,
+        publisher: Publishes,
+        unavailable: tuple[type[Exception], ...],
+        failures: tuple[type[Exception], ...],
+        cutover: date,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._publisher = publisher
+        self._unavailable = unavailable  # BİLGE did not answer within the client's bound
+        self._failures = failures  # BİLGE answered, unusably
+        self._cutover = cutover
+        self._now = now
+
+    async def handle_inbound(self, tcgb: ParsedTcgb) -> None:
+        """A TCGB: an anomaly to report (L2), or drawing-downs for the core, one command per carnet (F1)."""
+        now = self._now()
+        header = tcgb.header
+        if header.regime in bilge.ATA_REGIMES_IN_BILGE and header.registered_on >= self._cutover:
+            anomaly = bilge.BilgeAnomalyReported(
+                bilge_number=header.number,
+                regime=header.regime,
+                registered_on=header.registered_on,
+                reason=f"BİLGE took regime {header.regime} on {header.registered_on}, after the cut-over "
+                f"of {self._cutover}: ATA declarations are lodged in e-ATA/TR",
+            )
+            key = header.carnet_number or header.number
+            await self._publisher.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=key, occurred_at=now))
+            return
+        for carnet_number, command in drawdowns_by_carnet(tcgb).items():
+            message = envelope(
+                command,
+                carnet_number=carnet_number,
+                occurred_at=datetime.combine(header.registered_on, datetime.min.time(), UTC),
+                message_id=drawdown_id(header.number, carnet_number),
+            )
+            await self._publisher.publish(COMMANDS_TOPIC, message)
+
+    async def handle_request(self, message: Envelope[Any]) -> None:
+        request = message.payload
+        try:
+            answer = await self._answer(request)
+        except self._unavailable as exc:
+            if isinstance(request, bilge.SummaryClosureRequested | bilge.TcgbAnswered):
+                raise RetryLater(f"BİLGE unavailable: {exc}") from exc  # S4: retried until BİLGE confirms
+            answer = self._failed(request, exc)
+        except self._failures as exc:
+            answer = self._failed(request, exc)
+        if answer is not None:
+            await self._publisher.publish(RESULTS_TOPIC, reply(answer, to=message, occurred_at=self._now()))
+
+    async def _answer(self, request: Any) -> Any:
+        match request:
+            case bilge.SummaryLookupRequested():
+                found = await self._client.fetch_summary(request.summary_number)
+                if found is None:
+                    return bilge.SummaryNotFound(request_id=request.request_id, summary_number=request.summary_number)
+                office, parts = found
+                return bilge.SummaryFound(
+                    request_id=request.request_id, summary_number=request.summary_number,
+                    customs_office=office, parts=parts,
+                )  # fmt: skip
+            case bilge.LegacyLookupRequested():
+                legacy = await self._client.fetch_legacy(request.bilge_number)
+                if legacy is None:
+                    return bilge.LegacyNotFound(request_id=request.request_id, bilge_number=request.bilge_number)
+                return bilge.LegacyFound(request_id=request.request_id, declaration=legacy)
+            case bilge.SummaryClosureRequested():
+                await self._client.send_closure(request)
+                return bilge.SummaryClosureConfirmed(
+                    closure_id=request.closure_id,
+                    declaration_number=request.declaration_number,
+                    summary_number=request.opening.summary_number,
+                )
+            case bilge.TcgbAnswered():
+                await self._client.send_tcgb_answer(request)
+                return None
+        raise TypeError(f"not a BİLGE request: {type(request).__name__}")
+
+    @staticmethod
+    def _failed(request: Any, exc: Exception) -> bilge.BilgeLookupFailed | None:
+        reference = getattr(request, "summary_number", None) or getattr(request, "bilge_number", "")
+        if not hasattr(request, "request_id"):
+            raise exc  # a closure or an answer BİLGE refused: dead-lettered with the reason, for operators
+        return bilge.BilgeLookupFailed(
+            request_id=request.request_id,
+            reference=reference,
+            reason=str(exc),
+            attempts=int(getattr(exc, "attempts", 0)),
+        )

@@ -1,0 +1,79 @@
+"""TCGBs lodged in BİLGE drawing down e-ATA/TR declarations (F1, F2): final import or export,
+warehousing or exemption, through the same quantity ledger as re-export and re-import."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hub.domain.bilge import DrawDownByTcgb, TcgbAnswered, TcgbItemAnswer, TcgbRow
+from hub.domain.model import Carnet, Status
+from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, refuse_unless
+from hub.domain.rules.ledger import available
+from hub.domain.rules.office import draw_down
+
+
+def _row_problem(carnet: Carnet | None, row: TcgbRow, drawn: int) -> str | None:
+    """Why this row cannot be applied, given `drawn` already taken from its line by earlier rows."""
+    d = carnet.declarations.get(row.declaration_number) if carnet else None
+    if d is None:
+        return f"e-ATA/TR declaration {row.declaration_number} is not registered for this carnet"
+    if not d.regime.is_regime_entry:
+        return f"{d.number} is a {d.regime}: a TCGB draws down a 5800 or 2600"
+    if d.status is not Status.INSPECTION_COMPLETED:
+        return f"{d.number} is {d.status}: only an open regime entry can be drawn down"
+    if row.line_no not in d.lines:
+        return f"{d.number} has no goods line {row.line_no}"
+    if row.quantity < 1:
+        return f"quantity {row.quantity} is not at least 1"
+    assert carnet is not None
+    left = available(carnet, d, row.line_no) - drawn
+    if row.quantity > left:
+        return f"{row.quantity} drawn down, only {left} open on {d.number} line {row.line_no}"
+    return None
+
+
+def _problems(carnet: Carnet | None, cmd: DrawDownByTcgb) -> list[tuple[TcgbRow, str | None]]:
+    drawn: dict[tuple[str, int], int] = defaultdict(int)
+    out = []
+    for row in cmd.rows:
+        problem = _row_problem(carnet, row, drawn[(row.declaration_number, row.line_no)])
+        if problem is None:
+            drawn[(row.declaration_number, row.line_no)] += row.quantity
+        out.append((row, problem))
+    return out
+
+
+def draw_down_by_tcgb(carnet: Carnet | None, cmd: DrawDownByTcgb, clock: Clock) -> Outcome:
+    """All rows for this carnet, or none: a TCGB is registered in BİLGE as a whole (F2)."""
+    try:
+        failing = [(row, why) for row, why in _problems(carnet, cmd) if why is not None]
+        refuse_unless(
+            not failing,
+            "F2",
+            f"TCGB {cmd.tcgb_number}: " + "; ".join(f"item {row.item_no}: {why}" for row, why in failing),
+        )
+        decision = Decision(carnet)
+        by_entry: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for row in cmd.rows:
+            by_entry[row.declaration_number][row.line_no] += row.quantity
+        for entry, quantities in by_entry.items():
+            draw_down(decision, entry, dict(quantities), f"TCGB {cmd.tcgb_number}", "F2")
+        return decision.applied()
+    except Refusal as refusal:
+        return refusal.refused
+
+
+def answer(carnet: Carnet | None, cmd: DrawDownByTcgb, outcome: Outcome) -> TcgbAnswered:
+    """What BİLGE is told, per item: applied, or refused with the reason (F2)."""
+    accepted = not hasattr(outcome, "rule")
+    items = tuple(
+        TcgbItemAnswer(
+            item_no=row.item_no,
+            declaration_number=row.declaration_number,
+            line_no=row.line_no,
+            accepted=accepted,
+            reason="" if accepted else (why or "not applied: another item of the TCGB was refused"),
+        )
+        for row, why in _problems(carnet, cmd)
+    )
+    return TcgbAnswered(tcgb_number=cmd.tcgb_number, accepted=accepted, rule=None if accepted else "F2", items=items)

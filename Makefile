@@ -23,13 +23,17 @@ test: check
 ## check: lint, types, schema drift
 check: $(STAMP)
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check hub adapters
-	@$(VENV)/bin/mypy hub adapters tests
+	@$(VENV)/bin/ruff format --check hub adapters bench tests
+	@$(VENV)/bin/mypy hub adapters tests bench
 	@$(VENV)/bin/hub schemas check
 
 ## schemas: regenerate schemas/json and schemas/asyncapi.yaml after changing a message
 schemas: $(STAMP)
 	@$(VENV)/bin/hub schemas write
+
+## bench: reconciliation of a synthetic 1,000,000-record BİLGE export (prints records/s, peak memory)
+bench: $(STAMP)
+	@$(VENV)/bin/python -m bench.reconcile_bench
 
 clean:
 	rm -rf .data .kafka/run $(VENV)

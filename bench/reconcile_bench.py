@@ -135,7 +135,7 @@ def generate_export(path: Path, records: int, declarations: int, seed: int) -> P
                 k = plan.legacy
                 plan.legacy += 1
                 counts["Beyanname(legacy)"] += 1
-                after = rng.random() < 0.02  # L2: after the cut-over
+                after = k >= LEGACY_IN_HUB and rng.random() < 0.02  # L2: after the cut-over (never imported)
                 regime = "5800" if k % 3 else "2600"
                 status = "" if k < LEGACY_IN_HUB else ("<Durum>KAPANDI</Durum>" if rng.random() < 0.85 else "")
                 buf.append(

@@ -22,7 +22,12 @@ NAME = "adapter-bilge"
 
 class BilgeAdapterProcess:
     def __init__(
-        self, settings: Settings, bilge: BilgeSettings, topics: TopicCatalog | None = None, intake_port: int = 0
+        self,
+        settings: Settings,
+        bilge: BilgeSettings,
+        topics: TopicCatalog | None = None,
+        intake_port: int = 0,
+        intake_host: str = "127.0.0.1",
     ) -> None:
         self.catalog = topics or catalog()
         self.settings = settings
@@ -30,7 +35,7 @@ class BilgeAdapterProcess:
         self._bilge = bilge
         self._client: BilgeClient | None = None
         self._service: BilgeService | None = None
-        self._intake_port = intake_port
+        self._intake_port, self._intake_host = intake_port, intake_host
         self.intake: BackgroundServer | None = None
         for topic, handle, decoder in (
             ("bilge.inbound", self._on_inbound, decode_inbound),
@@ -65,7 +70,7 @@ class BilgeAdapterProcess:
         )
         await self.broker.start()
         intake = create_intake(self.settings.kafka_bootstrap, self.catalog)
-        self.intake = BackgroundServer(intake, port=self._intake_port).start()
+        self.intake = BackgroundServer(intake, host=self._intake_host, port=self._intake_port).start()
 
     async def stop(self) -> None:
         if self.intake is not None:

@@ -6,9 +6,11 @@
 
 BİLGE's bulk export (``schemas/bilge/disa-aktarim.xsd``, read by :mod:`adapters.bilge.export`) is
 streamed once; the hub's side is read before it, from the ``declarations``/``declaration_lines``
-projection, in three queries (never one per record). Memory is bounded by the hub's regime-entry
-lines, the distinct lines BİLGE draws down that the hub does not have, BİLGE's open legacy
-declarations and the findings, never by the number of records.
+projection, in three queries on one connection (one snapshot; never a query per record), and at the
+end the candidate corrections' message ids are looked up in ``processed_messages`` in batches.
+Memory is bounded by the hub's regime-entry lines, the distinct lines BİLGE draws down that the hub
+does not have, BİLGE's 5800/2600 numbers and open legacy declarations, and the findings: never by
+the number of records.
 
 Kinds of findings
 -----------------
@@ -87,7 +89,7 @@ from uuid import UUID
 
 import httpx
 import typer
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bilge.export import ExportDeclaration, ExportDrawDown, ExportReader
@@ -386,45 +388,48 @@ class _Hub:
 
 async def _load_hub(engine: AsyncEngine) -> _Hub:
     """The hub's side in three queries: declarations, lines of regime entries, lines of closed discharges."""
+    async with engine.connect() as conn:
+        # Rows are read on the synchronous side: one hop to the driver per query, not one per row.
+        return await conn.run_sync(_read_hub)
+
+
+def _read_hub(conn: Connection) -> _Hub:
     d, ln = declarations.c, declaration_lines.c
     entries: dict[str, _Entry] = {}
     kinds: dict[str, str] = {}
     referenced: set[str] = set()
     transit_in: dict[str, str] = {}  # GİRİŞ -> the declaration it references
     discharges: dict[str, str] = {}  # closed 3158/6326 -> what it references
-    async with engine.connect() as conn:
-        result = await conn.stream(
-            select(d.declaration_number, d.carnet_number, d.regime, d.status, d.previous_declaration)
-        )
-        async for number, carnet, regime, status, previous in result:
-            if regime in _ENTRY_REGIMES:
-                entries[number] = _Entry(carnet=carnet, regime=regime, status=status)
-            else:
-                kinds[number] = regime
-            if previous:
-                referenced.add(previous)
-                if regime == Regime.TRANSIT_IN.value:
-                    transit_in[number] = previous
-                elif regime in _DISCHARGE_REGIMES and status == Status.CLOSED.value:
-                    discharges[number] = previous
-        entry_lines = await conn.stream(
-            select(ln.declaration_number, ln.line_no, ln.quantity, ln.discharged)
-            .join(declarations, d.declaration_number == ln.declaration_number)
-            .where(d.regime.in_(_ENTRY_REGIMES))
-        )
-        async for number, line_no, quantity, discharged in entry_lines:
-            entries[number].lines[line_no] = _Line(quantity=quantity, discharged=discharged)
-        given_back = await conn.stream(
-            select(ln.declaration_number, ln.line_no, ln.quantity)
-            .join(declarations, d.declaration_number == ln.declaration_number)
-            .where(d.regime.in_(_DISCHARGE_REGIMES), d.status == Status.CLOSED.value)
-        )
-        async for number, line_no, quantity in given_back:
-            target = discharges.get(number)
-            target = transit_in.get(target, target) if target is not None else None  # I2: through the GİRİŞ
-            entry = entries.get(target) if target is not None else None
-            if entry is not None and line_no in entry.lines:
-                entry.lines[line_no].returned += quantity
+    rows = conn.execute(select(d.declaration_number, d.carnet_number, d.regime, d.status, d.previous_declaration))
+    for number, carnet, regime, status, previous in rows:
+        if regime in _ENTRY_REGIMES:
+            entries[number] = _Entry(carnet=carnet, regime=regime, status=status)
+        else:
+            kinds[number] = regime
+        if previous:
+            referenced.add(previous)
+            if regime == Regime.TRANSIT_IN.value:
+                transit_in[number] = previous
+            elif regime in _DISCHARGE_REGIMES and status == Status.CLOSED.value:
+                discharges[number] = previous
+    entry_lines = conn.execute(
+        select(ln.declaration_number, ln.line_no, ln.quantity, ln.discharged)
+        .join(declarations, d.declaration_number == ln.declaration_number)
+        .where(d.regime.in_(_ENTRY_REGIMES))
+    )
+    for number, line_no, quantity, discharged in entry_lines:
+        entries[number].lines[line_no] = _Line(quantity=quantity, discharged=discharged)
+    given_back = conn.execute(
+        select(ln.declaration_number, ln.line_no, ln.quantity)
+        .join(declarations, d.declaration_number == ln.declaration_number)
+        .where(d.regime.in_(_DISCHARGE_REGIMES), d.status == Status.CLOSED.value)
+    )
+    for number, line_no, quantity in given_back:
+        target = discharges.get(number)
+        target = transit_in.get(target, target) if target is not None else None  # I2: through the GİRİŞ
+        entry = entries.get(target) if target is not None else None
+        if entry is not None and line_no in entry.lines:
+            entry.lines[line_no].returned += quantity
     return _Hub(entries=entries, kinds=kinds, referenced=referenced)
 
 
@@ -451,7 +456,8 @@ class _Reconciler:
         self.elsewhere: dict[tuple[str, int], _Elsewhere] = {}
         self.bilge_entries: set[str] = set()  # BİLGE's own 5800/2600 (and post-cut-over ATA declarations)
         self.legacy: dict[str, ExportDeclaration] = {}  # open in BİLGE, unknown to the hub
-        self._missing_tcgbs: dict[tuple[str, int], set[str]] = defaultdict(set)
+        # per entry line: (TCGB, quantity missing, of it what the hub could apply), and TCGBs naming another carnet
+        self._missing_by_line: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
         self._other_carnet: dict[tuple[str, int], set[str]] = defaultdict(set)
         self.declarations = 0
         self.drawdowns = 0
@@ -566,15 +572,16 @@ class _Reconciler:
         room: dict[tuple[str, int], int] = {}
         for r, quantity, carnet in self.missing:
             key = (r.declaration_number, r.line_no)
-            self._missing_tcgbs[key].add(r.tcgb_number)
             if r.carnet_number != carnet:
                 self._other_carnet[key].add(r.tcgb_number)
+                self._missing_by_line[key].append((r.tcgb_number, quantity, 0))
                 continue
             entry = self.entries[r.declaration_number]
             if key not in room:
                 line = entry.lines[r.line_no]
                 room[key] = line.quantity - line.discharged if entry.status == _INSPECTED else 0
             fits = min(quantity, room[key])
+            self._missing_by_line[key].append((r.tcgb_number, quantity, fits))
             if fits > 0:
                 room[key] -= fits
                 applicable.append(
@@ -618,7 +625,7 @@ class _Reconciler:
                         f"TCGBs (discharged {line.discharged}, of which {line.returned} by 3158/6326): "
                         f"{missing} missing"
                     ),
-                    suggested_correction=self._fix(entry, line, missing, key, delivered),
+                    suggested_correction=self._fix(entry, key, delivered),
                 )
             )
         if accounted and entry.status in _LIVE:
@@ -646,44 +653,46 @@ class _Reconciler:
             )
         return out
 
-    def _fix(
-        self, entry: _Entry, line: _Line, missing: int, key: tuple[str, int], delivered: set[tuple[str, str]]
-    ) -> str:
-        tcgbs = sorted(self._missing_tcgbs.get(key, ()))
-        other = self._other_carnet.get(key, set())
-        seen = sorted(t for t in tcgbs if (t, entry.carnet) in delivered and t not in other)
-        new = [t for t in tcgbs if t not in other and t not in seen]
-        open_in_hub = line.quantity - line.discharged
-        said: list[str] = []
+    def _fix(self, entry: _Entry, key: tuple[str, int], delivered: set[tuple[str, str]]) -> str:
+        """What to do about a line's missing drawing-downs, TCGB by TCGB."""
+        parts = self._missing_by_line.get(key, [])
+        tcgbs = sorted({t for t, _, _ in parts})
         if entry.status != _INSPECTED:
             return (
                 f"The hub's entry is {entry.status}, so it cannot be drawn down (F2): check TCGB "
                 f"{_named(tcgbs)} with BİLGE and the customs office."
             )
+        other = self._other_carnet.get(key, set())
+        seen = sorted(t for t in tcgbs if t not in other and (t, entry.carnet) in delivered)
+        new = sorted(t for t in tcgbs if t not in other and t not in seen)
+        said: list[str] = []
         if other:
             said.append(
-                f"TCGB {_named(sorted(other))} name another carnet than the hub's {entry.carnet}: "
-                "have BİLGE correct the carnet number."
+                f"TCGB {_named(sorted(other))} name another carnet than the hub's {entry.carnet}: have BİLGE "
+                "correct the carnet number."
             )
         if seen:
             said.append(
-                f"TCGB {_named(seen)} reached the hub before (its message id is processed): it was refused "
-                "then, or the missing quantity is another TCGB's of this line; the hub will not apply it "
-                "again: check and draw down by hand."
+                f"TCGB {_named(seen)} reached the hub before (its message id is processed): it was refused then, "
+                "or the missing quantity is another TCGB's of this line; the hub will not apply it again: check, "
+                "and draw down by hand."
             )
         if new:
-            if open_in_hub <= 0:
+            wanted = sum(q for t, q, _ in parts if t in new)
+            fits = sum(f for t, _, f in parts if t in new)
+            if fits == 0:
                 said.append(
-                    "Nothing is open in the hub: BİLGE drew down more than entered (F2); have BİLGE correct it."
-                )
-            elif missing > open_in_hub:
-                said.append(
-                    f"Draw down {open_in_hub} by DrawDownByTcgb (TCGB {_named(new)}; in the corrections); the "
-                    f"other {missing - open_in_hub} exceed what is open and would be refused (F2): have BİLGE "
+                    f"TCGB {_named(new)} draw down {wanted} where nothing is open in the hub (F2): have BİLGE "
                     "correct its drawing-down."
                 )
+            elif fits < wanted:
+                said.append(
+                    f"Draw down {fits} by DrawDownByTcgb (TCGB {_named(new)}, in the corrections); the other "
+                    f"{wanted - fits} exceed what is open and would be refused (F2): have BİLGE correct its "
+                    "drawing-down."
+                )
             else:
-                said.append(f"Draw down by DrawDownByTcgb for TCGB {_named(new)} (in the corrections).")
+                said.append(f"Draw down {fits} by DrawDownByTcgb for TCGB {_named(new)} (in the corrections).")
         return " ".join(said)
 
     def _elsewhere_findings(self) -> list[Finding]:
@@ -913,9 +922,10 @@ async def reconcile_chunks(
     hub = await _load_hub(engine)
     hub_loaded = time.perf_counter()
     rec = _Reconciler(hub, cutover)
-    reader = ExportReader()
+    reader = ExportReader(lines_of=ATA_REGIMES_IN_BILGE)  # other declarations' lines are never compared
     step = max(1, progress_every)
     next_report = step
+    last_reported = -1
     on_draw_down, on_declaration = rec.draw_down, rec.declaration
     async for chunk in chunks:
         for record in reader.feed(chunk):
@@ -926,6 +936,7 @@ async def reconcile_chunks(
         read = rec.drawdowns + rec.declarations
         if progress is not None and read >= next_report:
             progress(read)
+            last_reported = read
             next_report = (read // step + 1) * step
         await asyncio.sleep(0)  # let the loop breathe between chunks
     for record in reader.close():
@@ -952,7 +963,7 @@ async def reconcile_chunks(
         corrections=corrections,
     )
     report.duration_s = time.perf_counter() - started
-    if progress is not None:
+    if progress is not None and report.records_read != last_reported:
         progress(report.records_read)
     return report
 
@@ -971,6 +982,12 @@ def print_progress(started: float | None = None) -> Progress:
 # --- command line: `hub reconcile bilge SOURCE` ------------------------------------------------
 
 reconcile_app = typer.Typer(help="Compare the hub with the records of other systems.", no_args_is_help=True)
+
+
+@reconcile_app.callback()
+def _group() -> None:
+    """Compare the hub with the records of other systems (a group, so that it reads `reconcile bilge`)."""
+
 
 EXIT_REJECTED: Final = 2  # the export was refused (malformed, hostile, schema-invalid) or unreadable
 EXIT_NOT_SENT: Final = 3  # --emit-corrections, but the corrective commands could not be sent

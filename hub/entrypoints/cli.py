@@ -13,6 +13,7 @@ from typing import Annotated, Protocol
 
 import typer
 
+from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.kafka.admin import apply_topics
@@ -25,6 +26,7 @@ app.add_typer(kafka_app, name="kafka")
 schemas_app = typer.Typer(help="JSON Schemas and AsyncAPI document in schemas/.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(reconcile_app, name="reconcile")
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 
@@ -162,6 +164,34 @@ def tobb_simulator(
     from adapters.tobb.simulator import serve
 
     serve(host, port)
+
+
+@app.command("bilge-adapter")
+def bilge_adapter(
+    bootstrap: Bootstrap = None,
+    intake_port: Annotated[int, typer.Option(help="Port of the intake BİLGE delivers documents to.")] = 8703,
+    intake_host: Annotated[str, typer.Option(help="Address the intake listens on.")] = "127.0.0.1",
+) -> None:
+    """Run the BİLGE adapter alone: $BILGE_BASE_URL, $BILGE_API_KEY and the BILGE_* tuning variables."""
+    from adapters.bilge.app import BilgeAdapterProcess
+    from adapters.bilge.client import BilgeSettings
+
+    configure_logging(None)
+    process = BilgeAdapterProcess(
+        _settings(bootstrap), BilgeSettings.from_env(), intake_port=intake_port, intake_host=intake_host
+    )
+    asyncio.run(_serve(process))
+
+
+@app.command("bilge-simulator")
+def bilge_simulator(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8702,
+) -> None:
+    """Run the BİLGE simulator alone (API key: $BILGE_SIM_API_KEY or the built-in demo key)."""
+    from adapters.bilge.simulator import serve as serve_bilge
+
+    serve_bilge(host, port)
 
 
 class _Process(Protocol):

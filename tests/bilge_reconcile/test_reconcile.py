@@ -6,6 +6,7 @@ one the core writes) or through the core service itself; corrective commands go 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import random
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner, Result
 
 from adapters.bilge.export import NS, ExportReader
 from adapters.bilge.reconcile import (
@@ -32,13 +34,16 @@ from adapters.bilge.reconcile import (
     correction_message_id,
     emit_corrections,
     reconcile,
+    reconcile_app,
     reconcile_url,
     write_csv,
     write_json,
 )
 from adapters.bilge.service import drawdown_id
+from hub.client import HubClient
 from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.carnet import CarnetData, GoodsListLine
+from hub.domain.commands import AcceptDeclaration, CompleteInspection, LineQuantity
 from hub.domain.model import (
     Carnet,
     CarnetSource,
@@ -49,6 +54,7 @@ from hub.domain.model import (
     Regime,
     Status,
 )
+from hub.entrypoints.stack import Stack
 from hub.messages.envelope import Envelope, envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
@@ -57,7 +63,9 @@ from hub.store.tables import processed_messages
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog, TopicSpec, UndeclaredTopic, catalog
 from hub.xmlsafe import XmlRejected
+from tests.conftest import SESSION_NOW
 from tests.domain import builders
+from tests.e2e.helpers import foreign_5800, unique
 
 CUTOVER = date(2021, 6, 2)
 BORDER = "220100"
@@ -71,6 +79,7 @@ C3 = "FR/2020/L-9"  # a legacy 5800 of BİLGE's, imported into the hub (L1)
 E1 = "220100ATA0000001"  # 5800, line 1 partly re-exported, partly drawn down; line 2 drawn down
 R1 = "220100ATA0000002"  # 3158 at the border, closed: gave 2 of E1 line 1 back (R1)
 REF = "220100ATA0000009"  # a lodged 3158 referencing BİLGE's legacy 20220100IM000666
+E4 = "220100ATA0000007"  # 5800, closed: its 2 drawn down by a TCGB (F2)
 E2 = "220100ATA0000003"  # 2600, nothing discharged in the hub; BİLGE drew all of it down
 E3 = "220100ATA0000004"  # 2600, 4 of 6 re-imported inland (GİRİŞ + 6326, I2)
 G1 = "220100ATA0000005"  # its GİRİŞ, closed
@@ -144,6 +153,7 @@ HUB = (
         declaration(E1, Regime.TEMPORARY_IMPORT, done, {1: (10, 4), 2: (5, 5)}),
         declaration(R1, Regime.RE_EXPORT, closed, {1: (2, 0)}, previous=E1),
         declaration(REF, Regime.RE_EXPORT, open_, {1: (1, 0)}, previous="20220100IM000666"),
+        declaration(E4, Regime.TEMPORARY_IMPORT, closed, {1: (2, 2)}, closed_by="F2"),
     ),
     carnet(
         C2,
@@ -320,7 +330,7 @@ async def test_report_counts_and_files(engine: AsyncEngine, tmp_path: Path) -> N
     }
     assert (report.records_read, report.declarations_read, report.drawdowns_read) == (17, 8, 9)
     assert report.export_cutoff == date(2025, 1, 9)
-    assert report.hub_entries == 4
+    assert report.hub_entries == 5
     data = json.loads(write_json(report, tmp_path / "report.json").read_text(encoding="utf-8"))
     assert data["summary"]["counts"]["DRAWDOWN_MISSING_IN_HUB"] == 5
     assert len(data["findings"]) == 11 and len(data["corrections"]) == 3
@@ -392,12 +402,23 @@ async def test_f2_correction_never_beyond_what_is_open_nor_on_a_closed_entry(eng
     assert "the other 2 exceed what is open" in finding.suggested_correction
     assert [(c.command.tcgb_number, c.command.rows[0].quantity) for c in report.corrections] == [(T1, 3)]
     # a closed entry: nothing to draw down
+    report = await run(engine, export(dusum(T1, 1, E4, C1, 1, 2), dusum(T2, 1, E4, C1, 1, 1)))
+    [finding] = only(report, Kind.DRAWDOWN_MISSING_IN_HUB)
+    assert (finding.bilge_value, finding.hub_value) == (3, 2)
+    assert finding.suggested_correction.startswith("The hub's entry is closed")
+    assert report.corrections == []
+
+
+async def test_f1_a_tcgb_draws_down_regime_entries_only(engine: AsyncEngine) -> None:
+    # rule: F1, a TCGB's "TCGB Açmalar" reference 5800/2600 declarations; a 3158 is reported, not drawn down
     report = await run(engine, export(dusum(T1, 1, R1, C1, 1, 1)))
+    [finding] = only(report, Kind.DRAWDOWN_MISSING_IN_HUB)
+    assert (finding.declaration, finding.bilge_value, finding.hub_value) == (R1, 1, "3158")
     assert report.corrections == []
 
 
 async def test_f2_tcgb_naming_another_carnet_is_not_corrected(engine: AsyncEngine) -> None:
-    # rule: F2, the hub keeps the entry under C1: a TCGB naming another carnet would be refused
+    # rule: F2, a TCGB naming another carnet than the one the hub keeps the entry under would be refused
     report = await run(engine, export(dusum(T2, 1, E1, C1, 1, 2), dusum(T3, 1, E1, "DE/2024/OTHER", 1, 1)))
     [finding] = only(report, Kind.DRAWDOWN_MISSING_IN_HUB)
     assert finding.bilge_value == 3 and "another carnet" in finding.suggested_correction
@@ -552,8 +573,8 @@ async def test_doctype_split_across_chunks_is_refused(engine: AsyncEngine) -> No
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (export(dusum(T1, 1, E1, C1, 1, 0)), r"schema-invalid Dusum record .* line 4"),
-        (export(beyanname("2022IM1", "5800", "2021-01-01")), "schema-invalid Beyanname record"),
+        (export(dusum(T1, 1, E1, C1, 1, 0)), r"schema-invalid records .* line 4: .*Miktar"),
+        (export(beyanname("2022IM1", "5800", "2021-01-01")), r"schema-invalid records .*BeyannameNo"),
         (export(dusum(T1, 1, E1, C1, 1, 1), "<Fazla/>", dusum(T1, 2, E1, C1, 1, 1)), "unexpected Fazla"),
         (export(dusum(T1, 1, E1, C1, 1, 1), "<Fazla/>"), "unexpected Fazla"),
         (export(dusum(T1, 1, E1, C1, 1, 1), header=False), "header .* must come first"),
@@ -561,6 +582,8 @@ async def test_doctype_split_across_chunks_is_refused(engine: AsyncEngine) -> No
         (export(dusum(T1, 1, E1, C1, 1, 1)).replace(NS.encode(), b"urn:other"), "root element"),
         (export(dusum(T1, 1, E1, C1, 1, 1))[:-30], "malformed"),
         (b"", "malformed"),
+        (export(dusum(T1, 1, E1, C1, 1, 1), "junk", dusum(T1, 2, E1, C1, 1, 1)), "schema-invalid records"),
+        (export(dusum(T1, 1, E1, C1, 1, 1)).replace(b'surum="1">', b'surum="1">junk'), "text before the header"),
     ],
     ids=[
         "bad-quantity",
@@ -572,6 +595,8 @@ async def test_doctype_split_across_chunks_is_refused(engine: AsyncEngine) -> No
         "namespace",
         "cut",
         "empty",
+        "text-between",
+        "text-before",
     ],
 )
 async def test_invalid_export_is_refused_with_the_reason(engine: AsyncEngine, data: bytes, reason: str) -> None:
@@ -588,6 +613,37 @@ def test_reader_keeps_no_records_behind() -> None:
         assert reader.held <= 2  # the last record read and the one being parsed, however long the export
     got += len(reader.close())
     assert got == 1_000
+
+
+# --- the command line (the lead wires reconcile_app as `hub reconcile`) ----------------------------
+
+
+async def test_cli_writes_the_report_and_the_summary(engine: AsyncEngine, tmp_path: Path) -> None:
+    export_file = tmp_path / "export.xml"
+    export_file.write_bytes(export(*EXPORT_RECORDS))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    runner = CliRunner()
+    common = ["--cutover", "2021-06-02", "--database-url", url]
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(reconcile_app, ["bilge", *args, *common])
+
+    result = await asyncio.to_thread(invoke, str(export_file), "--out", str(tmp_path / "json"))
+    assert result.exit_code == 0, result.output
+    assert "DRAWDOWN_MISSING_IN_HUB" in result.output
+    report = json.loads((tmp_path / "json" / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["counts"]["POST_CUTOVER_ANOMALY"] == 2
+    assert (tmp_path / "json" / "summary.txt").read_text(encoding="utf-8").startswith("BİLGE reconciliation")
+
+    result = await asyncio.to_thread(invoke, str(export_file), "--out", str(tmp_path / "csv"), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "csv").iterdir()} == {"report.csv", "report-corrections.csv", "summary.txt"}
+
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_bytes(BILLION_LAUGHS)
+    result = await asyncio.to_thread(invoke, str(hostile), "--out", str(tmp_path / "no"))
+    assert result.exit_code == 2
+    assert not (tmp_path / "no").exists()
 
 
 # --- against the real core: what the core records is what the reconciliation reads ----------------
@@ -634,5 +690,35 @@ async def test_f2_round_trip_through_the_core(tmp_path: Path) -> None:
         assert again.findings == [] and again.corrections == []
         with pytest.raises(AlreadyProcessed):  # re-sent: the hub applies a message id once
             await core.handle_command(correction.envelope(now))
+    finally:
+        await engine.dispose()
+
+
+# --- through the real broker: --emit-corrections sends to ata.declaration.commands ---------------
+
+
+@pytest.mark.kafka
+async def test_f2_corrections_sent_through_kafka_are_applied_by_the_hub(stack: Stack, client: HubClient) -> None:
+    # rule: F2, the corrective DrawDownByTcgb goes through Kafka like any command; the store is not touched
+    lodge = foreign_5800().model_copy(update={"lines": (LineQuantity(line_no=1, quantity=10),)})
+    key, entry = lodge.carnet_number, lodge.declaration_number
+    for command in (
+        lodge,
+        AcceptDeclaration(declaration_number=entry, actor=builders.LIAISON),
+        CompleteInspection(declaration_number=entry, actor=builders.INSPECTOR),
+    ):
+        outcome = await client.outcome(await client.send(command, key))
+        assert "CommandRefused" not in [e.type for e in outcome]
+    tcgb = "26220100IM" + f"{int(unique('')[:6], 16) % 1_000_000:06d}"
+    data = export(dusum(tcgb, 1, entry, key, 1, 4))
+    engine = create_engine(stack.settings.database_url)
+    try:
+        report = await reconcile(io.BytesIO(data), engine, cutover=CUTOVER)
+        assert len(report.corrections) == 1
+        [sent] = await emit_corrections(report.corrections, client, occurred_at=SESSION_NOW)
+        assert sent.message_id == drawdown_id(tcgb, key)
+        assert "GoodsDischarged" in [e.type for e in await client.outcome(sent)]
+        again = await reconcile(io.BytesIO(data), engine, cutover=CUTOVER)
+        assert again.findings == [] and again.corrections == []
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from hub.domain import events as ev
 from hub.domain.bilge import ATA_REGIMES_IN_BILGE
-from hub.domain.model import CarnetSource, Declaration, OfficeKind
+from hub.domain.model import CarnetSource, Declaration, OfficeKind, Regime
 from hub.domain.rules.base import Decision, LookUpLegacy, Pending, refuse_unless
 from hub.domain.rules.common import Lodging
 
@@ -51,10 +51,12 @@ def import_legacy(decision: Decision, lodging: Lodging) -> Declaration:
     assert carnet is not None
     for line in legacy.lines:
         listed = carnet.goods_list_quantity(line.line_no)
+        room = (listed or 0) - carnet.outstanding_entry(Regime(legacy.regime), line.line_no)
         refuse_unless(
-            listed is not None and 1 <= line.quantity <= listed,
+            listed is not None and 1 <= line.quantity <= room,
             "G7",
-            f"BİLGE declaration {number} line {line.line_no}: {line.quantity} against {listed} on the goods list",
+            f"BİLGE declaration {number} line {line.line_no}: {line.quantity}, but only {room} of the "
+            f"{listed} on the goods list may be under {legacy.regime}",
         )
     office = ctx.offices.get(legacy.customs_office)
     decision.emit(

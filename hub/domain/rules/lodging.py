@@ -44,7 +44,7 @@ def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Conte
             check_opening(lodging.regime, cmd.summary)
         outcome = _by_path(carnet, lodging)
         if isinstance(outcome, Applied) and cmd.summary is not None:
-            if ctx.summary is None:
+            if ctx.summary is None or ctx.summary.summary_number != cmd.summary.summary_number:
                 return LookUpSummary(cmd.summary.summary_number)
             check_open_packages(cmd.summary, ctx)
         return outcome
@@ -93,10 +93,15 @@ def lodge_with_tobb_answer(
         return refusal.refused
 
 
+def _turkish_from_bilge(carnet: Carnet) -> bool:
+    """A Turkish carnet first recorded from a legacy BİLGE 2600 (L1): TOBB's record takes over (G3)."""
+    return carnet.source is CarnetSource.BILGE and carnet.data.issuing_country == "TR"
+
+
 def _not_foreign(carnet: Carnet | None) -> None:
     """A carnet on record as foreign (typed in for a 5800 or GİRİŞ) is not TOBB's to overwrite (G4)."""
     refuse_unless(
-        carnet is None or carnet.source is CarnetSource.TOBB,
+        carnet is None or carnet.source is CarnetSource.TOBB or _turkish_from_bilge(carnet),
         "G4",
         f"carnet {carnet.number if carnet else ''} is on record as issued in "
         f"{carnet.data.issuing_country if carnet else ''}: a 2600 is for carnets issued in Türkiye",
@@ -193,7 +198,8 @@ def _carnet_typed_in(carnet: Carnet | None, cmd: LodgeDeclaration) -> Decision:
         refuse_unless(carnet is not None, "G3", f"carnet {cmd.carnet_number} is not on record: send its data")
         assert carnet is not None
         refuse_unless(
-            carnet.source is CarnetSource.DECLARANT,
+            carnet.source is CarnetSource.DECLARANT
+            or (carnet.source is CarnetSource.BILGE and not _turkish_from_bilge(carnet)),
             "G4",
             f"carnet {cmd.carnet_number} was issued in Türkiye: {cmd.regime} is for foreign carnets",
         )

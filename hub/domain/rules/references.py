@@ -128,7 +128,7 @@ def _within_open(carnet: Carnet, entry: Declaration, lodging: Lodging) -> list[L
 
 def _goods_abroad(carnet: Carnet, entry: Declaration, rule: str) -> None:
     """A 2600 lodged inland has its goods abroad only once its ÇIKIŞ completed at the border (E4)."""
-    if entry.office_kind is OfficeKind.BORDER:
+    if entry.office_kind is OfficeKind.BORDER or entry.legacy:  # a legacy 2600's exit was BİLGE's (L1)
         return
     left = any(
         d.regime is Regime.TRANSIT_OUT and d.previous_declaration == entry.number and d.status is Status.CLOSED

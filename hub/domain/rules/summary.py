@@ -23,7 +23,7 @@ def check_opening(regime: Regime, opening: SummaryOpening) -> None:
     refuse_unless(regime in ARRIVALS, "S1", f"a {regime} declares no arriving goods: it opens no özet beyan")
     refuse_unless(opening.packages >= 1, "S2", f"{opening.packages} packages: at least one is opened")
     refuse_unless(
-        opening.temporary_storage == (opening.storage_code is not None),
+        opening.temporary_storage == bool((opening.storage_code or "").strip()),
         "S3",
         "goods in temporary storage name the storage location code, and only they do",
     )
@@ -62,7 +62,7 @@ def closure_id(declaration_number: str) -> uuid.UUID:
 
 def closures(carnet: Carnet, events: Iterable[BaseModel]) -> list[SummaryClosureRequested]:
     """S4: each declaration whose inspection completed in these events closes its özet beyan part."""
-    out = []
+    out = []  # rule: S4
     for event in events:
         if isinstance(event, ev.InspectionCompleted):
             d = carnet.declarations[event.declaration_number]

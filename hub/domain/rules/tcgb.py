@@ -52,7 +52,7 @@ def draw_down_by_tcgb(carnet: Carnet | None, cmd: DrawDownByTcgb, clock: Clock) 
             "F2",
             f"TCGB {cmd.tcgb_number}: " + "; ".join(f"item {row.item_no}: {why}" for row, why in failing),
         )
-        decision = Decision(carnet)
+        decision = Decision(carnet)  # rule: F1, final import/export, warehousing or exemption in BİLGE
         by_entry: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for row in cmd.rows:
             by_entry[row.declaration_number][row.line_no] += row.quantity

@@ -47,12 +47,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
-from typing import Any, Final, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Final, Protocol, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -76,6 +75,7 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
+from hub.edge import ExternalSystemSettings
 from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected
 
 __all__ = [
@@ -145,51 +145,10 @@ def normalise_bilge_number(number: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class BilgeSettings:
-    """Where and how to reach BİLGE; everything needed to switch from the simulator to BİLGE."""
+class BilgeSettings(ExternalSystemSettings):
+    """Where and how to reach BİLGE: ``BILGE_BASE_URL``, ``BILGE_API_KEY`` and the ``BILGE_*`` tuning."""
 
-    base_url: str
-    api_key: str = field(repr=False)
-    timeout_s: float = 5.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 5.0
-    api_key_header: str = "X-Api-Key"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BilgeSettings:
-        """Read ``BILGE_BASE_URL`` and ``BILGE_API_KEY`` (required), ``BILGE_TIMEOUT_S``,
-        ``BILGE_MAX_ATTEMPTS``, ``BILGE_BACKOFF_INITIAL_S``, ``BILGE_BACKOFF_MAX_S`` and
-        ``BILGE_API_KEY_HEADER`` (optional). Raises ``ValueError`` naming the bad variable."""
-        env = os.environ if environ is None else environ
-
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise ValueError(f"{name} is not set")
-            return value
-
-        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
-            return value
-
-        return cls(
-            base_url=required("BILGE_BASE_URL"),
-            api_key=required("BILGE_API_KEY"),
-            timeout_s=number("BILGE_TIMEOUT_S", 5.0, float),
-            max_attempts=number("BILGE_MAX_ATTEMPTS", 5, int),
-            backoff_initial_s=number("BILGE_BACKOFF_INITIAL_S", 0.2, float),
-            backoff_max_s=number("BILGE_BACKOFF_MAX_S", 5.0, float),
-            api_key_header=env.get("BILGE_API_KEY_HEADER", "").strip() or "X-Api-Key",
-        )
+    PREFIX: ClassVar[str] = "BILGE"
 
 
 class BilgeClient:

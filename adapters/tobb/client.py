@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, ClassVar, Final, Self
 from urllib.parse import quote
 
 import httpx
@@ -48,6 +46,7 @@ from tenacity import (
 )
 
 from hub.domain.carnet import CarnetData, GoodsListLine
+from hub.edge import ExternalSystemSettings
 from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, load_schema, parse_and_validate
 
 __all__ = [
@@ -114,51 +113,10 @@ def normalise_carnet_number(carnet_number: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TobbSettings:
-    """Where and how to reach TOBB; everything needed to switch from the simulator to TOBB."""
+class TobbSettings(ExternalSystemSettings):
+    """Where and how to reach TOBB: ``TOBB_BASE_URL``, ``TOBB_API_KEY`` and the ``TOBB_*`` tuning."""
 
-    base_url: str
-    api_key: str = field(repr=False)
-    timeout_s: float = 5.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 5.0
-    api_key_header: str = "X-Api-Key"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TobbSettings:
-        """Read ``TOBB_BASE_URL`` and ``TOBB_API_KEY`` (required), ``TOBB_TIMEOUT_S``,
-        ``TOBB_MAX_ATTEMPTS``, ``TOBB_BACKOFF_INITIAL_S``, ``TOBB_BACKOFF_MAX_S`` and
-        ``TOBB_API_KEY_HEADER`` (optional). Raises ``ValueError`` naming the bad variable."""
-        env = os.environ if environ is None else environ
-
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise ValueError(f"{name} is not set")
-            return value
-
-        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
-            return value
-
-        return cls(
-            base_url=required("TOBB_BASE_URL"),
-            api_key=required("TOBB_API_KEY"),
-            timeout_s=number("TOBB_TIMEOUT_S", 5.0, float),
-            max_attempts=number("TOBB_MAX_ATTEMPTS", 5, int),
-            backoff_initial_s=number("TOBB_BACKOFF_INITIAL_S", 0.2, float),
-            backoff_max_s=number("TOBB_BACKOFF_MAX_S", 5.0, float),
-            api_key_header=env.get("TOBB_API_KEY_HEADER", "").strip() or "X-Api-Key",
-        )
+    PREFIX: ClassVar[str] = "TOBB"
 
 
 class TobbClient:

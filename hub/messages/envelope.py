@@ -30,7 +30,11 @@ class Envelope(BaseModel, Generic[P]):
     causation_id: UUID | None = Field(
         default=None, description="The message this one answers; an outcome's causation id is its command's id."
     )
-    carnet_number: str = Field(min_length=1, description="The Kafka key: all of a carnet's traffic on one partition.")
+    carnet_number: str = Field(
+        min_length=1,
+        description="The Kafka key: the carnet number, so all of a carnet's traffic is on one partition. "
+        "On topics not about one carnet, the key topics.yaml names for them (e.g. the firm's VKN).",
+    )
     payload: P
 
     @property

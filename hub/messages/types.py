@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from hub.domain import bilge
 from hub.domain import events as ev
+from hub.domain import ykts
 from hub.domain.commands import COMMANDS
 
 TOBB_MESSAGES: tuple[type[BaseModel], ...] = (
@@ -30,9 +31,15 @@ BILGE_RESULTS: tuple[type[BaseModel], ...] = (
     bilge.SummaryClosureConfirmed,
 )
 
+YKTS_MESSAGES: tuple[type[BaseModel], ...] = (
+    ykts.AuthorityCheckRequested,
+    ykts.AuthorityChecked,
+    ykts.AuthorityCheckFailed,
+)
+
 # type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
 _TYPES: dict[str, tuple[type[BaseModel], int]] = {
-    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS)
+    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS, *YKTS_MESSAGES)
 }
 
 

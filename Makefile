@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test check schemas bench clean
+.PHONY: run test check schemas bench clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> Python environment in $(VENV) (pinned by pyproject.toml and constraints.txt)"
@@ -19,6 +19,11 @@ run: $(STAMP)
 test: check
 	@$(VENV)/bin/hub kafka jars
 	@$(VENV)/bin/pytest
+
+## chromium: Debian's Chromium for the GET-APP page test (no browser download: the network is closed)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## check: lint, types, schema drift
 check: $(STAMP)

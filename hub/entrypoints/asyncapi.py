@@ -8,18 +8,26 @@ from __future__ import annotations
 from faststream import FastStream
 from faststream.specification import AsyncAPI
 
+from adapters.bilge.app import BilgeAdapterProcess
+from adapters.bilge.client import BilgeSettings
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
+from adapters.ykts.app import YktsAdapterProcess
+from adapters.ykts.client import YktsSettings
 from hub.config import Settings
 from hub.entrypoints.core import CoreProcess
 
 _settings = Settings.from_env()
 _core = CoreProcess(_settings)
 _tobb = TobbAdapterProcess(_settings, TobbSettings(base_url="http://tobb.invalid", api_key="-"))
+_bilge = BilgeAdapterProcess(_settings, BilgeSettings(base_url="http://bilge.invalid", api_key="-"))
+_ykts = YktsAdapterProcess(_settings, YktsSettings(base_url="http://ykts.invalid", api_key="-"))
 
 specification = AsyncAPI(
     _core.broker,
     _tobb.broker,
+    _bilge.broker,
+    _ykts.broker,
     title="e-ATA/TR integration hub",
     version="0.1.0",
     description=(

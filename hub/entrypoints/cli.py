@@ -122,9 +122,9 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
     _say("[3/5] topics from topics.yaml")
     for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
         _say(f"      {line}")
-    _say("[4/5] TOBB and BİLGE simulators, core consumer, TOBB and BİLGE adapters")
+    _say("[4/5] TOBB, BİLGE and YKTS simulators, core consumer, their adapters")
     async with running_stack(settings) as stack:
-        for name, server in zip(("TOBB", "BİLGE"), stack.simulators, strict=False):
+        for name, server in zip(("TOBB", "BİLGE", "YKTS"), stack.simulators, strict=False):
             _say(f"      {name} simulator at {server.base_url}")
         _say(f"      BİLGE document intake at {stack.bilge_intake_url}")
         _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
@@ -192,6 +192,27 @@ def bilge_simulator(
     from adapters.bilge.simulator import serve as serve_bilge
 
     serve_bilge(host, port)
+
+
+@app.command("ykts-adapter")
+def ykts_adapter(bootstrap: Bootstrap = None) -> None:
+    """Run the YKTS adapter alone: $YKTS_BASE_URL, $YKTS_API_KEY and the YKTS_* tuning variables."""
+    from adapters.ykts.app import YktsAdapterProcess
+    from adapters.ykts.client import YktsSettings
+
+    configure_logging(None)
+    asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env())))
+
+
+@app.command("ykts-simulator")
+def ykts_simulator(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8704,
+) -> None:
+    """Run the YKTS simulator alone (API key: $YKTS_SIM_API_KEY or the built-in demo key)."""
+    from adapters.ykts.simulator import serve as serve_ykts
+
+    serve_ykts(host, port)
 
 
 class _Process(Protocol):

@@ -19,6 +19,9 @@ from adapters.bilge.client import BilgeSettings
 from adapters.tobb import simulator as tobb_simulator
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
+from adapters.ykts import simulator as ykts_simulator
+from adapters.ykts.app import YktsAdapterProcess
+from adapters.ykts.client import YktsSettings
 from hub.config import Settings
 from hub.entrypoints.core import CoreProcess
 from hub.http_server import BackgroundServer
@@ -30,6 +33,7 @@ class Stack:
     core: CoreProcess
     tobb_adapter: TobbAdapterProcess
     bilge_adapter: BilgeAdapterProcess
+    ykts_adapter: YktsAdapterProcess
     simulators: list[BackgroundServer]
 
     @property
@@ -40,10 +44,13 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    settings: Settings, tobb: TobbSettings | None = None, bilge: BilgeSettings | None = None
+    settings: Settings,
+    tobb: TobbSettings | None = None,
+    bilge: BilgeSettings | None = None,
+    ykts: YktsSettings | None = None,
 ) -> AsyncIterator[Stack]:
-    """Start simulators (for TOBB and BİLGE unless $TOBB_BASE_URL / $BILGE_BASE_URL or the arguments
-    name real ones), core and adapters; stop them in reverse."""
+    """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
+    or the arguments name real ones), core and adapters; stop them in reverse."""
     simulators = []
     if tobb is None and os.environ.get("TOBB_BASE_URL"):
         tobb = TobbSettings.from_env()
@@ -57,20 +64,29 @@ async def running_stack(
     if bilge is None:
         simulators.append(BackgroundServer(bilge_simulator.create_app()).start())
         bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
+    if ykts is None and os.environ.get("YKTS_BASE_URL"):
+        ykts = YktsSettings.from_env()
+    if ykts is None:
+        app = ykts_simulator.create_app(api_key=ykts_simulator.DEFAULT_API_KEY, today=date.today())
+        simulators.append(BackgroundServer(app).start())
+        ykts = YktsSettings(base_url=simulators[-1].base_url, api_key=ykts_simulator.DEFAULT_API_KEY)
     stack = Stack(
         settings,
         CoreProcess(settings),
         TobbAdapterProcess(settings, tobb),
         BilgeAdapterProcess(settings, bilge),
+        YktsAdapterProcess(settings, ykts),
         simulators,
     )
     try:
         await stack.core.start()
         await stack.tobb_adapter.start()
         await stack.bilge_adapter.start()
+        await stack.ykts_adapter.start()
         yield stack
     finally:
         # The stack's current processes: a caller may have replaced one (a restart).
+        await stack.ykts_adapter.stop()
         await stack.bilge_adapter.stop()
         await stack.tobb_adapter.stop()
         await stack.core.stop()

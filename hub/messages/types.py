@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from hub.domain import bilge
+from hub.domain import bilge, ykts
 from hub.domain import events as ev
-from hub.domain import ykts
 from hub.domain.commands import COMMANDS
 
 TOBB_MESSAGES: tuple[type[BaseModel], ...] = (
@@ -39,7 +38,8 @@ YKTS_MESSAGES: tuple[type[BaseModel], ...] = (
 
 # type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
 _TYPES: dict[str, tuple[type[BaseModel], int]] = {
-    model.__name__: (model, 1) for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS, *YKTS_MESSAGES)
+    model.__name__: (model, 1)
+    for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS, *YKTS_MESSAGES)
 }
 
 

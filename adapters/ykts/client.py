@@ -1,0 +1,433 @@
+"""YKTS adapter: is this person directly authorised to represent this firm? (rules A4, A5)
+
+YKTS (Yükümlü Kayıt ve Takip Sistemi) registers obligor firms by VKN, the persons authorised to
+represent them by TCKN with the kind and validity of each authority, and each firm's registered
+e-mail address. GET-APP lets a firm apply only through a person YKTS holds as its direct
+representative (A4), and sends the firm's user code to the address registered in YKTS (A5).
+
+    async with YktsClient.from_settings(YktsSettings.from_env()) as ykts:
+        answer = await ykts.check_authority("1423789050", "10000000146", today=date(2026, 11, 21))
+        if answer.authorised:
+            send_user_code(to=answer.firm_email)     # never to an address typed in the application
+
+What this adapter decides, and what it leaves to others:
+
+- YKTS answers with the person's authority records for the firm, whatever their kind and dates.
+  The client decides, on the caller's ``today``: only a DOGRUDAN_TEMSIL (direct representation)
+  record valid that day (start and end days inclusive, no end: until revoked) makes the person
+  directly authorised (A4). An indirect representative (DOLAYLI_TEMSIL) or an employee (CALISAN)
+  is not, nor is a direct authority that has ended or not yet begun; ``reason`` says which.
+- A malformed id (VKN not 10 ASCII digits with a valid check digit, TCKN not 11 ASCII digits with
+  valid check digits, rule G2) raises :class:`InvalidIdentity` before YKTS is asked.
+- An unusable answer raises :class:`YktsRejected` at once; YKTS out of reach raises
+  :class:`YktsUnavailable` once the retries are spent. Neither is "not authorised": an applicant
+  must not be turned away as unauthorised because YKTS was down.
+- Retries (exponential backoff, full jitter, bounded attempts, a timeout per attempt) only for
+  what a retry can cure: transport errors, timeouts, HTTP 5xx and 429. A 4xx (wrong key,
+  malformed id) or an answer that breaks the schema (or is hostile XML) would fail the same way
+  again, so it is not retried.
+
+The wire format is described in ``schemas/ykts/yetki-sorgu-yanit.xsd`` and
+:mod:`adapters.ykts.simulator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Final, Self
+from urllib.parse import quote
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from hub.domain.identity import tckn_is_valid
+from hub.edge import ExternalSystemSettings
+from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, load_schema, parse_and_validate
+
+__all__ = [
+    "ANSWER_SCHEMA_PATH",
+    "DIRECT_REPRESENTATION",
+    "NS",
+    "AuthorityAnswer",
+    "InvalidIdentity",
+    "YktsClient",
+    "YktsError",
+    "YktsRejected",
+    "YktsSettings",
+    "YktsUnavailable",
+    "identity_problem",
+    "vkn_is_valid",
+]
+
+log = logging.getLogger(__name__)
+
+ANSWER_SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "ykts" / "yetki-sorgu-yanit.xsd"
+NS: Final = "urn:gtb:ykts:yetki-sorgu:1"
+DIRECT_REPRESENTATION: Final = "DOGRUDAN_TEMSIL"
+_KIND_NAMES: Final = {
+    "DOGRUDAN_TEMSIL": "direct representative",
+    "DOLAYLI_TEMSIL": "indirect representative",
+    "CALISAN": "employee",
+}
+# [0-9], not \d nor str.isdigit(): those also accept non-ASCII digits.
+_VKN_SHAPE: Final = re.compile(r"[0-9]{10}")
+_TCKN_SHAPE: Final = re.compile(r"[0-9]{11}")
+_USER_AGENT: Final = "ata-hub-ykts-adapter/0.1"
+
+
+class YktsError(Exception):
+    """Base of the YKTS adapter's errors."""
+
+
+class InvalidIdentity(YktsError, ValueError):
+    """The VKN or TCKN cannot be a real one (rule G2); YKTS is not asked."""
+
+
+class YktsUnavailable(YktsError):
+    """YKTS could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(f"YKTS unavailable after {attempts} attempt(s): {reason}")
+        self.reason = reason
+        self.attempts = attempts
+
+
+class YktsRejected(YktsError):
+    """YKTS answered, but the answer cannot be used, or YKTS refused the request (4xx, <Hata>)."""
+
+    def __init__(
+        self, reason: str, *, status_code: int | None = None, error_code: str | None = None, attempts: int = 1
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+        self.error_code = error_code  # the <Hata kod="..."> if YKTS sent one
+        self.attempts = attempts  # the attempt that got this answer (earlier ones failed retryably)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityAnswer:
+    """YKTS's answer about one person and one firm, judged on one day (A4, A5).
+
+    ``firm_name`` and ``firm_email`` are YKTS's registered data, present whenever YKTS disclosed
+    the firm (it does when the person holds some authority for it, even one that does not count).
+    ``reason`` says why not when ``authorised`` is false, and is empty otherwise.
+    """
+
+    firm_known: bool
+    firm_name: str | None
+    firm_email: str | None
+    authorised: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class YktsSettings(ExternalSystemSettings):
+    """Where and how to reach YKTS: ``YKTS_BASE_URL``, ``YKTS_API_KEY`` and the ``YKTS_*`` tuning."""
+
+    PREFIX: ClassVar[str] = "YKTS"
+
+
+def vkn_is_valid(value: str) -> bool:
+    """The public VKN algorithm: 10 ASCII digits, the last a check digit over the first nine."""
+    if not _VKN_SHAPE.fullmatch(value):
+        return False
+    digits = [int(c) for c in value]
+    total = 0
+    for i, digit in enumerate(digits[:9]):
+        shifted = (digit + 9 - i) % 10
+        weighted = (shifted * 2 ** (9 - i)) % 9
+        total += 9 if shifted != 0 and weighted == 0 else weighted
+    return (10 - total % 10) % 10 == digits[9]
+
+
+def identity_problem(firm_vkn: str, person_tckn: str) -> str | None:
+    """Why this pair cannot be looked up in YKTS (rule G2), or None when both are well formed."""
+    if not vkn_is_valid(firm_vkn):
+        return f"VKN {firm_vkn!r} is not 10 digits with a valid check digit"
+    if not (_TCKN_SHAPE.fullmatch(person_tckn) and tckn_is_valid(person_tckn)):
+        return f"TCKN {person_tckn!r} is not 11 digits with valid check digits"
+    return None
+
+
+class YktsClient:
+    """Async client of YKTS's authority look-up (yetki sorgu). Use as ``async with``, or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout_s: float = 5.0,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+        *,
+        api_key_header: str = "X-Api-Key",
+        max_answer_bytes: int = DEFAULT_MAX_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if backoff_initial_s < 0 or backoff_max_s < 0:
+            raise ValueError("backoff times cannot be negative")
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._max_answer_bytes = max_answer_bytes
+        self._schema = load_schema(ANSWER_SCHEMA_PATH)
+        self._http = httpx.AsyncClient(
+            # The trailing slash keeps a path prefix in base_url (https://host/ykts/) when joining.
+            base_url=base_url.rstrip("/") + "/",
+            headers={api_key_header: api_key, "Accept": "application/xml", "User-Agent": _USER_AGENT},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: YktsSettings, **kwargs: Any) -> YktsClient:
+        return cls(
+            settings.base_url,
+            settings.api_key,
+            timeout_s=settings.timeout_s,
+            max_attempts=settings.max_attempts,
+            backoff_initial_s=settings.backoff_initial_s,
+            backoff_max_s=settings.backoff_max_s,
+            api_key_header=settings.api_key_header,
+            **kwargs,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def check_authority(self, firm_vkn: str, person_tckn: str, today: date) -> AuthorityAnswer:
+        """Ask YKTS whether ``person_tckn`` is directly authorised to represent ``firm_vkn`` on ``today`` (A4).
+
+        Returns the judged answer, with the firm's registered e-mail address when YKTS disclosed
+        it (A5). Raises :class:`InvalidIdentity` before asking for a malformed id,
+        :class:`YktsRejected` for a refused request or an unusable answer (not retried), and
+        :class:`YktsUnavailable` once ``max_attempts`` attempts failed in a retryable way.
+        """
+        problem = identity_problem(firm_vkn, person_tckn)
+        if problem is not None:
+            raise InvalidIdentity(problem)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=self._backoff_initial_s, max=self._backoff_max_s),
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=_log_retry,
+        )
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    root = await self._ask(firm_vkn, person_tckn)
+                    return _to_answer(root, firm_vkn, person_tckn, today)
+        except RetryError as exc:
+            last = exc.last_attempt
+            failure = last.exception()
+            reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+            raise YktsUnavailable(reason, last.attempt_number) from failure
+        except YktsRejected as exc:
+            exc.attempts = attempts
+            raise
+        raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
+
+    async def _ask(self, vkn: str, tckn: str) -> Any:
+        """One attempt: the validated answer root, or an exception saying whether to retry."""
+        path = f"firma/{quote(vkn, safe='')}/yetkili/{quote(tckn, safe='')}"
+        try:
+            # httpx's timeout bounds each phase; this bounds the whole attempt, so a server
+            # trickling bytes cannot hold the caller beyond timeout_s.
+            async with asyncio.timeout(self._timeout_s):
+                async with self._http.stream("GET", path) as response:
+                    status = response.status_code
+                    body = await self._read_capped(response)
+        except TimeoutError:
+            raise _Retryable(f"no complete answer within {self._timeout_s}s") from None
+        except httpx.UnsupportedProtocol as exc:
+            # A configuration error (base URL without http/https), not an outage: retrying cannot help.
+            raise YktsRejected(f"cannot call YKTS: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timeout ({type(exc).__name__}) after {self._timeout_s}s") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
+
+        if status == 200:
+            try:
+                return parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
+            except XmlRejected as exc:
+                raise YktsRejected(f"YKTS answer refused: {exc.reason}", status_code=status) from exc
+        code, message = self._error_details(body)
+        described = f"HTTP {status}" + (f" {code}: {message}" if code else "")
+        if status == 429 or status >= 500:
+            raise _Retryable(described)
+        raise YktsRejected(f"YKTS refused the request: {described}", status_code=status, error_code=code)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_answer_bytes:
+            raise YktsRejected(
+                f"YKTS answer refused: oversize: {declared} bytes announced, "
+                f"more than the {self._max_answer_bytes} allowed",
+                status_code=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # Counted after content decoding, so a compressed bomb is caught too.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise YktsRejected(
+                    f"YKTS answer refused: oversize: more than the {self._max_answer_bytes} bytes allowed",
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _error_details(self, body: bytes) -> tuple[str | None, str | None]:
+        """The <Hata kod> and text of an error answer, if it is a valid one (proxies send HTML)."""
+        try:
+            root = parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
+        except XmlRejected:
+            return None, None
+        hata = root.find(_q("Hata"))
+        if hata is None:
+            return None, None
+        return hata.get("kod"), _collapse(hata.text)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    # The TCKN is personal data: it stays out of the log.
+    failure = state.outcome.exception() if state.outcome is not None else None
+    reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("YKTS attempt %d failed (%s); retrying in %.2fs", state.attempt_number, reason, wait)
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _collapse(text: str | None) -> str:
+    # Text fields are xs:token in the schema: compare and store them whitespace-collapsed.
+    return " ".join((text or "").split())
+
+
+def _text(parent: Any, tag: str) -> str:
+    return _collapse(parent.findtext(_q(tag)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Authority:
+    kind: str
+    starts: date
+    ends: date | None
+
+    def valid_on(self, day: date) -> bool:
+        return self.starts <= day and (self.ends is None or day <= self.ends)
+
+    def why_not(self, day: date, firm_vkn: str) -> str:
+        """Why this record does not make the person directly authorised on ``day``."""
+        if self.kind != DIRECT_REPRESENTATION:
+            return (
+                f"the person is registered for firm {firm_vkn} as {self.kind} "
+                f"({_KIND_NAMES.get(self.kind, 'other authority')}), not as a direct representative "
+                f"({DIRECT_REPRESENTATION}): only a direct representative may apply (A4)"
+            )
+        if self.starts > day:
+            return f"the person's direct representation of firm {firm_vkn} begins on {self.starts.isoformat()}"
+        assert self.ends is not None  # neither started later nor open-ended: it has ended
+        return f"the person's direct representation of firm {firm_vkn} ended on {self.ends.isoformat()}"
+
+
+def _to_answer(root: Any, vkn: str, tckn: str, today: date) -> AuthorityAnswer:
+    """Map a schema-valid answer to an AuthorityAnswer; check what the schema cannot express."""
+    hata = root.find(_q("Hata"))
+    if hata is not None:
+        code = hata.get("kod")
+        raise YktsRejected(
+            f"YKTS answered with an error: {code}: {_collapse(hata.text)}", status_code=200, error_code=code
+        )
+    # A mixed-up answer (a cache, a proxy, a bug at YKTS) must never pass as this firm's or person's.
+    asked_vkn, asked_tckn = _text(root, "SorgulananVkn"), _text(root, "SorgulananTckn")
+    if (asked_vkn, asked_tckn) != (vkn, tckn):
+        raise YktsRejected("YKTS answer is about another firm or person than asked", status_code=200)
+
+    result = _text(root, "Sonuc")
+    if result == "FIRMA_BULUNAMADI":
+        return AuthorityAnswer(
+            firm_known=False,
+            firm_name=None,
+            firm_email=None,
+            authorised=False,
+            reason=f"firm {vkn} is not registered in YKTS",
+        )
+    if result == "YETKI_BULUNAMADI":
+        return AuthorityAnswer(
+            firm_known=True,
+            firm_name=None,
+            firm_email=None,
+            authorised=False,
+            reason=f"the person holds no authority for firm {vkn} in YKTS",
+        )
+
+    firma = root.find(_q("Firma"))  # the schema guarantees it when there is no Sonuc
+    if _text(firma, "Vkn") != vkn:
+        raise YktsRejected("YKTS answer carries another firm than asked", status_code=200)
+    authorities: list[_Authority] = []
+    for yetki in root.iterfind(_q("Yetki")):
+        if _text(yetki, "Tckn") != tckn:
+            raise YktsRejected("YKTS answer carries an authority of another person than asked", status_code=200)
+        try:
+            starts = date.fromisoformat(_text(yetki, "BaslangicTarihi"))
+            ends_text = _text(yetki, "BitisTarihi")
+            ends = date.fromisoformat(ends_text) if ends_text else None
+        except ValueError as exc:  # pragma: no cover - the schema's xs:date already refuses these
+            raise YktsRejected(f"YKTS answer has an impossible date: {exc}", status_code=200) from exc
+        if ends is not None and ends < starts:
+            raise YktsRejected(
+                f"YKTS answer has an authority ending ({ends}) before it begins ({starts})", status_code=200
+            )
+        authorities.append(_Authority(kind=_text(yetki, "YetkiTuru"), starts=starts, ends=ends))
+
+    name, email = _text(firma, "Unvan"), _text(firma, "KayitliEposta")
+    # rule: A4 - only a direct representation valid today counts.
+    if any(a.kind == DIRECT_REPRESENTATION and a.valid_on(today) for a in authorities):
+        return AuthorityAnswer(firm_known=True, firm_name=name, firm_email=email, authorised=True)
+    reason = "; ".join(dict.fromkeys(a.why_not(today, vkn) for a in authorities))
+    return AuthorityAnswer(firm_known=True, firm_name=name, firm_email=email, authorised=False, reason=reason)

@@ -1,0 +1,386 @@
+"""Simulator of YKTS's authority look-up (Yükümlü Kayıt ve Takip Sistemi, yetki sorgu).
+
+YKTS cannot be reached from development and CI, so this plays it over real HTTP. It speaks the
+interface :mod:`adapters.ykts.client` expects, so the client can be pointed at the real service
+by configuration alone (base URL, API key and its header, timeouts).
+
+YKTS interface (modelled; the real contract is not public, see
+``schemas/ykts/yetki-sorgu-yanit.xsd``):
+
+``GET /firma/{vkn}/yetkili/{tckn}``
+    Does this person (TCKN) hold an authority for this firm (VKN)? A plain GET: a registry look-up
+    needs no request document. The API key comes in ``X-Api-Key`` (the header name is configurable).
+
+    - 200 ``<Firma>`` (VKN, name, registered e-mail) and every ``<Yetki>`` of that person for that
+      firm, whatever its kind and validity: judging them is the caller's business (A4);
+    - 200 ``<Sonuc>FIRMA_BULUNAMADI</Sonuc>`` for a well-formed VKN YKTS does not hold;
+    - 200 ``<Sonuc>YETKI_BULUNAMADI</Sonuc>`` when the firm is known but the person holds no
+      authority for it (the firm's data is then not disclosed);
+    - 400 ``<Hata kod="GECERSIZ_VKN">`` / ``<Hata kod="GECERSIZ_TCKN">`` for an id that is not
+      10 / 11 ASCII digits with valid check digits;
+    - 401 ``<Hata kod="YETKISIZ">`` for a missing or wrong key.
+
+Simulator controls (not YKTS's; for tests and demos, no key needed):
+
+``POST /_sim/faults``
+    JSON ``{"fail_next": N, "status": 503, "delay_next": M, "delay_all": false,
+    "delay_seconds": 0.0, "invalid_next": K, "hostile_next": H}`` replaces the fault plan. Each
+    look-up is first delayed (``delay_seconds``, for the next ``delay_next`` look-ups or all of
+    them with ``delay_all``), then failed with ``status`` and a ``<Hata>`` body while ``fail_next``
+    lasts, then answered 200 with a schema-invalid body while ``invalid_next`` lasts, then 200
+    with a hostile body (a DOCTYPE declaring an entity bomb) while ``hostile_next`` lasts.
+``GET /_sim/faults``, ``DELETE /_sim/faults``
+    Show or clear the plan.
+``GET /_sim/requests``, ``DELETE /_sim/requests``
+    ``{"count": n, "requests": [{"method", "path", "vkn", "tckn", "status"}, ...]}``: look-ups
+    seen (all of them, failed ones included), newest last; or reset. Tests use the count to prove
+    that retries happened, or that none did.
+
+Run it: ``python -m adapters.ykts.simulator --port 8704 [--api-key KEY] [--fixtures FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import os
+import re
+import secrets
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.domain.identity import tckn_is_valid
+from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_FIXTURES",
+    "DEFAULT_PORT",
+    "FIXTURE_DAY",
+    "FaultPlan",
+    "create_app",
+    "main",
+    "serve",
+    "vkn_is_valid",
+]
+
+DEFAULT_FIXTURES: Final = Path(__file__).resolve().parent / "fixtures" / "firmalar.xml"
+DEFAULT_API_KEY: Final = "ykts-sim-key"
+DEFAULT_PORT: Final = 8704
+# The contract shared with the client is the XSD; the rest below is deliberately not imported
+# from the client, so that a wrong assumption there is not silently mirrored here.
+SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "ykts" / "yetki-sorgu-yanit.xsd"
+NS: Final = "urn:gtb:ykts:yetki-sorgu:1"
+# The day the bundled fixtures were written for; `today` moves their dates along with the calendar.
+FIXTURE_DAY: Final = date(2026, 11, 21)
+_ASCII_VKN = re.compile(r"[0-9]{10}")
+_ASCII_TCKN = re.compile(r"[0-9]{11}")
+_TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
+_XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
+_REQUEST_LOG_SIZE: Final = 200
+_MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
+_HOSTILE_BODY: Final = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE YetkiSorguYanit [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>\n'
+    f'<YetkiSorguYanit xmlns="{NS}" surum="1.0"><IslemNo>&d;</IslemNo></YetkiSorguYanit>'
+).encode()
+
+
+def vkn_is_valid(value: str) -> bool:
+    """The public VKN algorithm: 10 ASCII digits, the last a check digit over the first nine."""
+    if not _ASCII_VKN.fullmatch(value):
+        return False
+    digits = [int(c) for c in value]
+    total = 0
+    for i, digit in enumerate(digits[:9]):
+        shifted = (digit + 9 - i) % 10
+        weighted = (shifted * 2 ** (9 - i)) % 9
+        total += 9 if shifted != 0 and weighted == 0 else weighted
+    return (10 - total % 10) % 10 == digits[9]
+
+
+def _tckn_ok(value: str) -> bool:
+    # tckn_is_valid alone would take non-ASCII digits ("١٠٠..." passes str.isdigit()).
+    return _ASCII_TCKN.fullmatch(value) is not None and tckn_is_valid(value)
+
+
+class FaultPlan(BaseModel):
+    """Faults the simulator injects into the next look-ups (``POST /_sim/faults``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail_next: int = Field(default=0, ge=0, description="Fail this many next look-ups with `status`.")
+    status: int = Field(default=503, ge=400, le=599, description="HTTP status of injected failures.")
+    delay_next: int = Field(default=0, ge=0, description="Delay this many next look-ups.")
+    delay_all: bool = Field(default=False, description="Delay every look-up until cleared.")
+    delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0, description="Length of each delay.")
+    invalid_next: int = Field(default=0, ge=0, description="Answer this many with a schema-invalid 200.")
+    hostile_next: int = Field(default=0, ge=0, description="Answer this many with a DOCTYPE entity bomb (200).")
+
+
+@dataclass(frozen=True)
+class _Firm:
+    firma: Any  # the <Firma> element
+    authorities: dict[str, list[Any]]  # TCKN -> that person's <Yetki> elements, in file order
+
+
+@dataclass
+class _State:
+    firms: dict[str, _Firm]  # VKN -> firm
+    api_key: str
+    api_key_header: str
+    schema: XsdSchema
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    requests_seen: int = 0
+    request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_REQUEST_LOG_SIZE))
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _load_firms(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str, _Firm]:
+    root = parse_untrusted(path.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
+    firms: dict[str, _Firm] = {}
+    for record in root.iterfind(_q("FirmaKaydi")):
+        for element in record.iter():  # drop the file's indentation: answers go out compact
+            if element.text is not None and not element.text.strip():
+                element.text = None
+            if element.tail is not None and not element.tail.strip():
+                element.tail = None
+        firma = record.find(_q("Firma"))
+        if firma is None:
+            raise ValueError(f"{path}: a <FirmaKaydi> without <Firma>")
+        vkn = (firma.findtext(_q("Vkn")) or "").strip()
+        if not vkn_is_valid(vkn):
+            raise ValueError(f"{path}: VKN {vkn!r} is not 10 digits with a valid check digit")
+        if vkn in firms:
+            raise ValueError(f"{path}: firm {vkn} appears twice")
+        authorities: dict[str, list[Any]] = {}
+        for yetki in record.iterfind(_q("Yetki")):
+            for tag in ("BaslangicTarihi", "BitisTarihi"):
+                element = yetki.find(_q(tag))
+                if shift_days and element is not None and element.text:
+                    element.text = (date.fromisoformat(element.text.strip()) + timedelta(days=shift_days)).isoformat()
+            tckn = (yetki.findtext(_q("Tckn")) or "").strip()
+            if not _tckn_ok(tckn):
+                raise ValueError(f"{path}: firm {vkn}: TCKN {tckn!r} is not 11 digits with valid check digits")
+            authorities.setdefault(tckn, []).append(yetki)
+        firm = _Firm(firma=firma, authorities=authorities)
+        # Check the record by building the very answers it will be served in: a broken fixture
+        # fails at start-up, not in the middle of a test.
+        for tckn in authorities:
+            serialize_validated(_found(vkn, tckn, firm), schema)
+        firms[vkn] = firm
+    if not firms:
+        raise ValueError(f"{path}: no <FirmaKaydi> records in namespace {NS}")
+    return firms
+
+
+def _envelope() -> Any:
+    root = etree.Element(_q("YetkiSorguYanit"), nsmap={None: NS}, surum="1.0")
+    etree.SubElement(root, _q("IslemNo")).text = str(uuid.uuid4())
+    etree.SubElement(root, _q("IslemZamani")).text = datetime.now(_TURKIYE_TIME).isoformat(timespec="seconds")
+    return root
+
+
+def _asked(vkn: str, tckn: str) -> Any:
+    root = _envelope()
+    etree.SubElement(root, _q("SorgulananVkn")).text = vkn
+    etree.SubElement(root, _q("SorgulananTckn")).text = tckn
+    return root
+
+
+def _found(vkn: str, tckn: str, firm: _Firm) -> Any:
+    root = _asked(vkn, tckn)
+    root.append(copy.deepcopy(firm.firma))
+    for yetki in firm.authorities[tckn]:
+        root.append(copy.deepcopy(yetki))
+    return root
+
+
+def _result(vkn: str, tckn: str, result: str) -> Any:
+    root = _asked(vkn, tckn)
+    etree.SubElement(root, _q("Sonuc")).text = result
+    return root
+
+
+def _error(code: str, message: str) -> Any:
+    root = _envelope()
+    hata = etree.SubElement(root, _q("Hata"), kod=code)
+    hata.text = message
+    return root
+
+
+_ERRORS_BY_STATUS: Final = {
+    400: ("GECERSIZ_ISTEK", "İstek işlenemedi."),
+    401: ("YETKISIZ", "API anahtarı eksik veya geçersiz."),
+    403: ("YETKISIZ", "Bu servise erişim yetkiniz yok."),
+    429: ("COK_FAZLA_ISTEK", "Çok fazla istek; lütfen daha sonra yeniden deneyin."),
+    503: ("HIZMET_KULLANILAMIYOR", "Hizmet geçici olarak kullanılamıyor."),
+}
+
+
+def _error_for_status(status: int) -> tuple[str, str]:
+    if status in _ERRORS_BY_STATUS:
+        return _ERRORS_BY_STATUS[status]
+    if status >= 500:
+        return ("SISTEM_HATASI", "Beklenmeyen bir sistem hatası oluştu.")
+    return _ERRORS_BY_STATUS[400]
+
+
+def create_app(
+    fixtures_path: Path | None = None,
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    api_key_header: str = "X-Api-Key",
+    today: date | None = None,
+) -> FastAPI:
+    """Build the simulator app serving the firms in ``fixtures_path`` (default: the bundled set).
+
+    With ``today``, fixture dates move by ``today - FIXTURE_DAY``: an authority valid for two more
+    months stays so, an expired one stays expired, whatever the calendar says (demos, long-lived
+    environments). Without it, the dates are served as written (tests judge at FIXTURE_DAY).
+    """
+    schema = load_schema(SCHEMA_PATH)
+    shift = (today - FIXTURE_DAY).days if today else 0
+    state = _State(
+        firms=_load_firms(fixtures_path or DEFAULT_FIXTURES, schema, shift),
+        api_key=api_key,
+        api_key_header=api_key_header,
+        schema=schema,
+    )
+    app = FastAPI(title="YKTS yetki sorgu (simulator)", version="1.0")
+    app.state.simulator = state
+
+    def xml(element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        # Every answer that leaves is checked against the contract, as YKTS's own would be.
+        body = serialize_validated(element, state.schema)
+        return Response(body, status_code=status, media_type=_XML_MEDIA_TYPE, headers=headers)
+
+    def error(status: int, code: str | None = None, message: str | None = None) -> Response:
+        default_code, default_message = _error_for_status(status)
+        headers = {"Retry-After": "1"} if status in (429, 503) else None
+        return xml(_error(code or default_code, message or default_message), status, headers)
+
+    @app.get("/firma/{vkn}/yetkili/{tckn}")
+    async def yetki_sorgu(vkn: str, tckn: str, request: Request) -> Response:
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.url.path,
+            "vkn": vkn,
+            "tckn": tckn,
+            "status": None,
+        }
+        state.requests_seen += 1
+        state.request_log.append(entry)
+        response = await _lookup(vkn, tckn, request)
+        entry["status"] = response.status_code
+        return response
+
+    async def _lookup(vkn: str, tckn: str, request: Request) -> Response:
+        plan = state.faults
+        if plan.delay_all or plan.delay_next > 0:
+            if not plan.delay_all:
+                plan.delay_next -= 1
+            await asyncio.sleep(plan.delay_seconds)
+        if plan.fail_next > 0:
+            plan.fail_next -= 1
+            return error(plan.status)
+        if plan.invalid_next > 0:
+            plan.invalid_next -= 1
+            # Well-formed but breaking the schema: the client must refuse it, not retry it.
+            body = etree.tostring(_result(vkn, tckn, "BELKI"), xml_declaration=True, encoding="UTF-8")
+            return Response(body, media_type=_XML_MEDIA_TYPE)
+        if plan.hostile_next > 0:
+            plan.hostile_next -= 1
+            return Response(_HOSTILE_BODY, media_type=_XML_MEDIA_TYPE)
+
+        offered = request.headers.get(state.api_key_header, "")
+        if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
+            return error(401)
+        if not vkn_is_valid(vkn):
+            return error(400, "GECERSIZ_VKN", "Vergi kimlik numarası 10 haneli ve kontrol hanesi doğru olmalıdır.")
+        if not _tckn_ok(tckn):
+            return error(400, "GECERSIZ_TCKN", "T.C. kimlik numarası 11 haneli ve kontrol haneleri doğru olmalıdır.")
+        firm = state.firms.get(vkn)
+        if firm is None:
+            return xml(_result(vkn, tckn, "FIRMA_BULUNAMADI"))
+        if tckn not in firm.authorities:
+            return xml(_result(vkn, tckn, "YETKI_BULUNAMADI"))
+        return xml(_found(vkn, tckn, firm))
+
+    @app.post("/_sim/faults")
+    async def set_faults(plan: FaultPlan) -> FaultPlan:
+        state.faults = plan.model_copy()
+        return state.faults
+
+    @app.get("/_sim/faults")
+    async def get_faults() -> FaultPlan:
+        return state.faults
+
+    @app.delete("/_sim/faults", status_code=204)
+    async def clear_faults() -> None:
+        state.faults = FaultPlan()
+
+    @app.get("/_sim/requests")
+    async def get_requests() -> dict[str, Any]:
+        return {"count": state.requests_seen, "requests": list(state.request_log)}
+
+    @app.delete("/_sim/requests", status_code=204)
+    async def clear_requests() -> None:
+        state.requests_seen = 0
+        state.request_log.clear()
+
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    fixtures_path: Path | None = None,
+    api_key: str | None = None,
+    api_key_header: str = "X-Api-Key",
+    log_level: str = "info",
+) -> None:
+    """Run the simulator in the foreground with uvicorn (key: ``api_key``, else ``YKTS_SIM_API_KEY``)."""
+    key = api_key or os.environ.get("YKTS_SIM_API_KEY") or DEFAULT_API_KEY
+    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header, today=date.today())
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m adapters.ykts.simulator", description="YKTS authority look-up simulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--fixtures", type=Path, default=None, help="firm records (default: bundled set)")
+    parser.add_argument("--api-key", default=None, help="expected key (default: $YKTS_SIM_API_KEY or built-in)")
+    parser.add_argument("--api-key-header", default="X-Api-Key")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    serve(
+        args.host,
+        args.port,
+        fixtures_path=args.fixtures,
+        api_key=args.api_key,
+        api_key_header=args.api_key_header,
+        log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()

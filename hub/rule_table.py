@@ -49,9 +49,9 @@ def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, s
 
 
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
-    """Rule id -> `module:function` of the domain whose code names the rule (a literal or `# rule:`)."""
+    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's) whose code names the rule."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in sorted((root / "hub" / "domain").rglob("*.py")):
+    for path in sorted([*(root / "hub" / "domain").rglob("*.py"), *(root / "hub" / "getapp").rglob("*.py")]):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):

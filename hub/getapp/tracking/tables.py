@@ -1,0 +1,97 @@
+"""Tables of the GET-APP tracking read model (Circular 2017/12, A1–A3, A8; C4 statistics).
+
+They live in their own MetaData: the read model can sit in the core's database or in one of its
+own, and can be dropped and rebuilt from the `ata.declaration.events` topic at any time.
+Portable SQL only (SQLite and PostgreSQL), as in hub/store/tables.py.
+
+There is no foreign key from stages to declarations: a stage may be recorded before its
+declaration's lodgement is seen (order tolerance), and the declaration row is only a placeholder
+(no regime, no lodged_at) until then.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.store.tables import UtcDateTime
+
+tracking_metadata = MetaData()
+
+# The carnets' data the statistics need (C4: issuing country) and the holder's VKN (A3).
+getapp_carnets = Table(
+    "getapp_carnets",
+    tracking_metadata,
+    Column("carnet_number", String(40), primary_key=True),
+    Column("issuing_country", String(2), nullable=False),
+    Column("holder_name", Text, nullable=False),
+    Column("holder_vkn", String(10)),  # the holder's id when it is a VKN (10 digits); a TCKN is not a firm
+    Column("recorded_at", UtcDateTime(), nullable=False),  # occurred_at of the last CarnetRecorded applied
+)
+
+# One row per declaration: where it stands now, and whose it is (A1, A3).
+getapp_declarations = Table(
+    "getapp_declarations",
+    tracking_metadata,
+    Column("declaration_number", String(40), primary_key=True),
+    Column("carnet_number", String(40), nullable=False, index=True),
+    # Null until the DeclarationLodged (or LegacyDeclarationImported) is seen: a placeholder row.
+    Column("regime", String(16)),
+    Column("customs_office", String(16)),
+    Column("destination_office", String(16)),
+    Column("legacy", Boolean, nullable=False, default=False),  # L1: registered in BİLGE, no e-ATA/TR stages
+    Column("holder_name", Text),
+    # A3: the firms registered as consignee/consignor. declarant_vkn is kept whatever the declarant acts as;
+    # queries count it only when the declarant acts as the holder (a representative is neither).
+    Column("declarant_vkn", String(10)),
+    Column("declarant_acts_as", String(16)),
+    Column("holder_vkn", String(10)),
+    Column("lodged_at", UtcDateTime()),  # tescil (the payload's lodged_at; BİLGE's registered_at for L1)
+    Column("closed_at", UtcDateTime()),  # kapanmış
+    Column("time_to_close_s", Float),  # closed - lodged, seconds (C4)
+    # Derived from the stages on every change (see projection._refresh): never set by one event alone.
+    Column("current_stage", String(24)),
+    Column("stage_since", UtcDateTime()),
+    Column("location_office", String(16)),  # where the goods are (A1): office code
+    Column("storage_code", String(40)),  # geçici depolama yeri declared on lodging (S3)
+    Column("in_storage", Boolean, nullable=False, default=False),  # still there: not released (S4)
+    Column("summary_closed", Boolean, nullable=False, default=False),  # BİLGE confirmed the release (S4)
+    Column("discharge_deadline", Date),  # latest known re-export/re-import deadline (V1, G6)
+    Column("deadline_passed_for", Date),  # latest deadline a DeadlinePassed was published for (V2)
+    Column("overdue", Boolean, nullable=False, default=False),  # passed, not extended beyond, not closed
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_getapp_declarations_declarant", "declarant_vkn"),
+    Index("ix_getapp_declarations_holder", "holder_vkn"),
+    Index("ix_getapp_declarations_office_regime", "customs_office", "regime"),
+)
+
+# One row per stage a declaration reached, with how long it stayed there (A1).
+getapp_stages = Table(
+    "getapp_stages",
+    tracking_metadata,
+    Column("declaration_number", String(40), primary_key=True),
+    Column("stage", String(24), primary_key=True),  # lodged | accepted | inspection_completed | closed | ...
+    Column("rank", Integer, nullable=False),  # place in the lifecycle: orders the stages whatever their arrival
+    Column("started_at", UtcDateTime(), nullable=False),  # the event's occurred_at
+    Column("ended_at", UtcDateTime()),  # the next stage's started_at; null while current or terminal
+    Column("duration_s", Float),  # ended_at - started_at in seconds
+    Column("next_stage", String(24)),
+    Column("actor_role", String(24)),  # the event's `by`, where it has one (C1 roles); never the officer's id
+    Column("actor_office", String(16)),
+    Column("message_id", String(36), nullable=False),  # the event that started the stage
+)
+
+# Message ids applied once (the tracking projection's own, apart from the core's processed_messages).
+getapp_processed = Table(
+    "getapp_processed",
+    tracking_metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("message_type", String(64), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
+)
+
+
+async def create_tracking_schema(engine: AsyncEngine) -> None:
+    """Create the read model's missing tables."""
+    async with engine.begin() as conn:
+        await conn.run_sync(tracking_metadata.create_all)

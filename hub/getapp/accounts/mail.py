@@ -1,0 +1,252 @@
+"""Mail: SMTP settings and sender (aiosmtplib), and the relay that sends the queued mails.
+
+The queue (`getapp_mail_outbox`) is written in the transaction that creates a user, so a user never
+exists without its mail, nor a mail without its user. A credentials mail is queued without its
+password: the relay makes the initial password when it sends, and stores its Argon2id hash with the
+mark "sent" in one transaction. A crash between the SMTP server's acceptance and that commit sends
+the mail again later, with a new password; the earlier one never worked. So a password is never
+stored in clear, not even in the queue.
+
+Like hub/relay.py: at least once, in queue order; a mail the SMTP server refuses, or cannot take, is
+tried again later with a growing delay (`next_attempt_at`, `attempts`, `last_error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Protocol
+
+import aiosmtplib
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.getapp.accounts import rules
+from hub.getapp.accounts.passwords import Passwords, initial_password
+from hub.getapp.accounts.tables import mail_outbox, users
+
+log = logging.getLogger(__name__)
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value.strip() == "":
+        return None
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str  # the From address
+    use_tls: bool = False  # TLS from the first byte (port 465)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    start_tls: bool | None = None  # None: upgrade when the server offers STARTTLS; True: require it
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
+        """GETAPP_SMTP_HOST, GETAPP_SMTP_PORT, GETAPP_MAIL_FROM, GETAPP_SMTP_TLS, GETAPP_SMTP_STARTTLS,
+        GETAPP_SMTP_USERNAME, GETAPP_SMTP_PASSWORD, GETAPP_SMTP_TIMEOUT_S."""
+        env = os.environ if environ is None else environ
+        use_tls = bool(_flag(env.get("GETAPP_SMTP_TLS")))
+        return cls(
+            host=env.get("GETAPP_SMTP_HOST", "127.0.0.1"),
+            port=int(env.get("GETAPP_SMTP_PORT", "465" if use_tls else "25")),
+            sender=env.get("GETAPP_MAIL_FROM", "GET-APP <getapp-noreply@localhost>"),
+            use_tls=use_tls,
+            username=env.get("GETAPP_SMTP_USERNAME") or None,
+            password=env.get("GETAPP_SMTP_PASSWORD") or None,
+            start_tls=_flag(env.get("GETAPP_SMTP_STARTTLS")),
+            timeout_s=float(env.get("GETAPP_SMTP_TIMEOUT_S", "30")),
+        )
+
+
+class MailSender(Protocol):
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class SmtpSender:
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+
+    def message(self, to: str, subject: str, body: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._settings.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="getapp")
+        message.set_content(body, charset="utf-8")
+        return message
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        s = self._settings
+        await aiosmtplib.send(
+            self.message(to, subject, body),
+            hostname=s.host,
+            port=s.port,
+            username=s.username,
+            password=s.password,
+            use_tls=s.use_tls,
+            start_tls=False if s.use_tls else s.start_tls,
+            timeout=s.timeout_s,
+        )
+
+
+class MailRelay:
+    """Sends queued mails, one transaction per mail; `wake()` after a commit sends at once."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: SmtpSettings,
+        poll_s: float = 5.0,
+        *,
+        sender: MailSender | None = None,
+        passwords: Passwords | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch: int = 20,
+        retry_s: float = 30.0,
+        max_retry_s: float = 3600.0,
+    ) -> None:
+        self._engine = engine
+        self._sender: MailSender = sender or SmtpSender(settings)
+        self._passwords = passwords or Passwords()
+        self._poll_s = poll_s
+        self._now = now
+        self._batch = batch
+        self._retry_s = retry_s
+        self._max_retry_s = max_retry_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="getapp-mail-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                handled = await self.relay_once()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("mail relay failed; queued mails stay and are tried again")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if handled < self._batch:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+                except TimeoutError:
+                    pass
+
+    async def relay_once(self) -> int:
+        """Try the mails that are due, up to a batch; returns how many were handled (sent or not)."""
+        handled = 0
+        while handled < self._batch:
+            if await self._relay_one() is None:
+                break
+            handled += 1
+        return handled
+
+    async def _relay_one(self) -> bool | None:
+        """Send the oldest due mail: True sent, False not (tried later, or dropped), None nothing due."""
+        now = self._now()
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(mail_outbox)
+                    .where(
+                        mail_outbox.c.sent_at.is_(None),
+                        mail_outbox.c.dropped_at.is_(None),
+                        mail_outbox.c.next_attempt_at <= now,
+                    )
+                    .order_by(mail_outbox.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)  # PostgreSQL: several relays share the queue
+                )
+            ).first()
+            if row is None:
+                await conn.rollback()
+                return None
+            body, password_hash = row.body, None
+            if row.credentials_for is not None:
+                active = (
+                    await conn.execute(select(users.c.active).where(users.c.user_code == row.credentials_for))
+                ).scalar_one_or_none()
+                if not active:
+                    await conn.execute(
+                        update(mail_outbox)
+                        .where(mail_outbox.c.id == row.id)
+                        .values(dropped_at=now, last_error="not sent: the user code was cancelled before")
+                    )
+                    await conn.commit()
+                    log.info("mail %s dropped: user %s was cancelled before it went", row.id, row.credentials_for)
+                    return False
+                password = initial_password()
+                password_hash = await self._passwords.hash(password)
+                body = rules.fill_password(row.body, password)
+            try:
+                await self._sender.send(row.recipient, row.subject, body)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempts = row.attempts + 1
+                delay = min(self._retry_s * 2 ** (attempts - 1), self._max_retry_s)
+                await conn.execute(
+                    update(mail_outbox)
+                    .where(mail_outbox.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        next_attempt_at=now + timedelta(seconds=delay),
+                        last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                    )
+                )
+                await conn.commit()
+                log.warning(
+                    "mail %s to %s not sent (attempt %d), tried again in %.0f s: %s: %s",
+                    row.id,
+                    row.recipient,
+                    attempts,
+                    delay,
+                    type(exc).__name__,
+                    exc,
+                )
+                return False
+            if password_hash is not None:
+                await conn.execute(
+                    update(users)
+                    .where(users.c.user_code == row.credentials_for)
+                    .values(password_hash=password_hash, must_change_password=True)
+                )
+            await conn.execute(
+                update(mail_outbox)
+                .where(mail_outbox.c.id == row.id)
+                .values(sent_at=self._now(), attempts=row.attempts + 1, last_error=None)
+            )
+            await conn.commit()
+            log.info("mail %s sent to %s", row.id, row.recipient)
+            return True

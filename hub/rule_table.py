@@ -51,7 +51,7 @@ def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, s
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
     """Rule id -> `module:function` of the rules (hub/domain, GET-APP's) whose code names the rule."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in sorted([*(root / "hub" / "domain").rglob("*.py"), *(root / "hub" / "getapp").rglob("*.py")]):
+    for path in _python_files(root, "hub/domain", "hub/getapp"):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):
@@ -66,23 +66,23 @@ def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
     return found
 
 
-def _test_files(root: Path) -> list[Path]:
-    """Test files git tracks (staged ones included), so the table describes what is committed; every
-    test file when git is not there."""
+def _python_files(root: Path, *folders: str) -> list[Path]:
+    """Python files git tracks (staged ones included) under these folders, so the table describes what
+    is committed; every file there when git is not at hand."""
     try:
         listed = subprocess.run(
-            ["git", "ls-files", "--cached", "tests"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "ls-files", "--cached", *folders], cwd=root, capture_output=True, text=True, check=True
         ).stdout.split()
+        return sorted(root / p for p in listed if p.endswith(".py") and (root / p).is_file())
     except (OSError, subprocess.CalledProcessError):
-        return sorted((root / "tests").rglob("test_*.py"))
-    return sorted(root / p for p in listed if Path(p).name.startswith("test_") and p.endswith(".py"))
+        return sorted(p for folder in folders for p in (root / folder).rglob("*.py"))
 
 
 def checking_tests(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
     """Rule id -> `file::test` named after it or carrying a `# rule:` comment that names it."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in _test_files(root):
-        if not path.is_file():
+    for path in _python_files(root, "tests"):
+        if not path.name.startswith("test_"):
             continue
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):

@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	@$(VENV)/bin/hub run
 
-## test: lint and types, then the whole suite against a real Kafka broker the suite starts itself
-test: check
+## test: lint and types, then the whole suite against a real Kafka broker, SMTP server and Chromium
+test: check chromium
 	@$(VENV)/bin/hub kafka jars
 	@$(VENV)/bin/pytest
 

@@ -60,7 +60,10 @@ def foreign_carnet(today: date) -> CarnetData:
 
 
 FOREIGN_HOLDER = DeclarantIn(id_kind="PASSPORT", id_value="C01X00T47", name="Jonas Weber", acts_as="representative")
-TURKISH_HOLDER = DeclarantIn(id_kind="VKN", id_value="4810023456", name="Demo Holder", acts_as="holder")
+# A firm registered in YKTS (its simulator): it lodges as holder, so GET-APP shows it its declarations.
+TURKISH_HOLDER = DeclarantIn(
+    id_kind="VKN", id_value="1423789050", name="Anadolu Sahne Işık ve Ses Sistemleri A.Ş.", acts_as="holder"
+)
 
 
 def main_event(outcome: list[Envelope[Any]]) -> Envelope[Any]:

@@ -157,3 +157,37 @@ class BackgroundServer:
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
+
+
+class LoopServer:
+    """A uvicorn server as a task of the running event loop, for an app that shares that loop's
+    clients (a Kafka producer, an async database engine): they cannot cross to another thread's loop."""
+
+    def __init__(self, app: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", log_config=None, access_log=False, lifespan="on")
+        )
+        self._host, self._requested_port = host, port
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> LoopServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._requested_port))
+        self.port = sock.getsockname()[1]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task

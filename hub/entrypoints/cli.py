@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from datetime import date
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import typer
 
@@ -132,6 +132,8 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
             async with HubClient(settings.kafka_bootstrap) as client:
                 await play(client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url)
+        if demo:
+            await _getapp_demo_login(stack)
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 
@@ -231,6 +233,30 @@ async def _serve(process: _Process) -> None:
         await stop.wait()
     finally:
         await process.stop()
+
+
+async def _getapp_demo_login(stack: Any) -> None:
+    """A4–A5 for real: the demo firm applies, YKTS confirms its representative, the user code arrives
+    by SMTP at the firm's YKTS e-mail (the local mail catcher); print where to log in with it."""
+    import re
+
+    accounts, mail = stack.getapp.accounts, stack.mail
+    _say("GET-APP: Anadolu Sahne (VKN 1423789050) applies through Ayşe Demir, checked in YKTS (A4, A5)")
+    await accounts.apply("1423789050", "10000000146", "Ayşe Demir")
+    for _ in range(300):
+        if mail is not None and mail.to("gumruk@anadolusahne.com.tr"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        _say("      no mail from GET-APP yet: see .data/demo/hub.log")
+        return
+    body = mail.to("gumruk@anadolusahne.com.tr")[-1].get_body(("plain",)).get_content()
+    code = re.search(r"\bGA[0-9A-Z]{8}\b", body)
+    password = re.search(r"(?m)^\s*(?:Şifre|Geçici şifre|Password|Initial password)[^:]*:\s*(\S+)", body)
+    print(f"\nGET-APP tracking page: {stack.getapp.web.base_url}/", flush=True)
+    if code and password:
+        print(f"  demo firm login: user code {code.group(0)}, initial password {password.group(1)}", flush=True)
+        print("  (the mail went to gumruk@anadolusahne.com.tr; change the password at first login)", flush=True)
 
 
 def main() -> None:

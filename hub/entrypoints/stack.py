@@ -24,6 +24,9 @@ from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.config import Settings
 from hub.entrypoints.core import CoreProcess
+from hub.getapp.accounts.mail import SmtpSettings
+from hub.getapp.mailcatcher import MailCatcher
+from hub.getapp.process import GetAppProcess
 from hub.http_server import BackgroundServer
 
 
@@ -34,7 +37,9 @@ class Stack:
     tobb_adapter: TobbAdapterProcess
     bilge_adapter: BilgeAdapterProcess
     ykts_adapter: YktsAdapterProcess
+    getapp: GetAppProcess
     simulators: list[BackgroundServer]
+    mail: MailCatcher | None
 
     @property
     def bilge_intake_url(self) -> str:
@@ -48,6 +53,8 @@ async def running_stack(
     tobb: TobbSettings | None = None,
     bilge: BilgeSettings | None = None,
     ykts: YktsSettings | None = None,
+    smtp: SmtpSettings | None = None,
+    getapp_port: int = 0,
 ) -> AsyncIterator[Stack]:
     """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
     or the arguments name real ones), core and adapters; stop them in reverse."""
@@ -70,25 +77,37 @@ async def running_stack(
         app = ykts_simulator.create_app(api_key=ykts_simulator.DEFAULT_API_KEY, today=date.today())
         simulators.append(BackgroundServer(app).start())
         ykts = YktsSettings(base_url=simulators[-1].base_url, api_key=ykts_simulator.DEFAULT_API_KEY)
+    mail = None
+    if smtp is None and os.environ.get("GETAPP_SMTP_HOST"):
+        smtp = SmtpSettings.from_env()
+    if smtp is None:
+        mail = MailCatcher().start()
+        smtp = mail.settings
     stack = Stack(
         settings,
         CoreProcess(settings),
         TobbAdapterProcess(settings, tobb),
         BilgeAdapterProcess(settings, bilge),
         YktsAdapterProcess(settings, ykts),
+        GetAppProcess(settings, smtp, port=getapp_port),
         simulators,
+        mail,
     )
     try:
         await stack.core.start()
         await stack.tobb_adapter.start()
         await stack.bilge_adapter.start()
         await stack.ykts_adapter.start()
+        await stack.getapp.start()
         yield stack
     finally:
         # The stack's current processes: a caller may have replaced one (a restart).
+        await stack.getapp.stop()
         await stack.ykts_adapter.stop()
         await stack.bilge_adapter.stop()
         await stack.tobb_adapter.stop()
         await stack.core.stop()
         for server in simulators:
             server.stop()
+        if mail is not None:
+            mail.stop()

@@ -272,7 +272,7 @@ async def test_idempotent_the_same_events_applied_twice_change_nothing(
     events = two_firms()
     assert all(await apply_all(projection, events))
     before = await dump(engine)
-    assert len(before["getapp_processed"]) == len(events)
+    assert len(before["getapp_tracking_processed"]) == len(events)
 
     assert await apply_all(projection, events) == [False] * len(events)
     assert await projection.apply(events[5]) is False

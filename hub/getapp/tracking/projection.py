@@ -1,6 +1,6 @@
 """The GET-APP tracking projection: the hub's events on `ata.declaration.events` into the read model.
 
-One transaction per event. The message id is claimed first (getapp_processed), so an event
+One transaction per event. The message id is claimed first (getapp_tracking_processed), so an event
 delivered again changes nothing. What an event says is recorded as a fact (a stage reached, a
 deadline passed, a carnet's record); everything derived from the facts (the current stage, the
 stages' durations, where the goods are, overdue) is recomputed from all of a declaration's facts

@@ -83,7 +83,7 @@ getapp_stages = Table(
 
 # Message ids applied once (the tracking projection's own, apart from the core's processed_messages).
 getapp_processed = Table(
-    "getapp_processed",
+    "getapp_tracking_processed",
     tracking_metadata,
     Column("message_id", String(36), primary_key=True),
     Column("message_type", String(64), nullable=False),

@@ -1,0 +1,74 @@
+"""The GET-APP process: the tracking read model fed from the hub's events, firm accounts checked in
+YKTS over Kafka, the mail relay, and the web page with its API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.config import Settings
+from hub.getapp.accounts.mail import MailRelay, SmtpSettings
+from hub.getapp.accounts.passwords import Passwords
+from hub.getapp.accounts.service import AccountService, ykts_request_publisher
+from hub.getapp.accounts.tables import create_schema as create_accounts_schema
+from hub.getapp.tracking.consumer import subscribe_tracking
+from hub.getapp.tracking.projection import TrackingProjection
+from hub.getapp.tracking.tables import create_tracking_schema
+from hub.getapp.web.app import create_getapp_app
+from hub.http_server import LoopServer
+from hub.kafka.brokers import kafka_broker
+from hub.kafka.consuming import subscribe_reliably
+from hub.kafka.publishing import Publisher, document_publications
+from hub.store.engine import create_engine
+from hub.topics import TopicCatalog, catalog
+
+NAME = "getapp"
+
+
+class GetAppProcess:
+    def __init__(
+        self,
+        settings: Settings,
+        smtp: SmtpSettings,
+        topics: TopicCatalog | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        secure_cookie: bool = False,
+    ) -> None:
+        self.catalog = topics or catalog()
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
+        self.broker = kafka_broker(settings.kafka_bootstrap, NAME)
+        passwords = Passwords()
+        self.mail = MailRelay(self.engine, smtp, poll_s=2.0, passwords=passwords)
+        self.accounts = AccountService(
+            self.engine,
+            ykts_request_publisher(Publisher(self.broker, self.catalog)),
+            passwords=passwords,
+            mail_queued=self.mail.wake,
+        )
+        self.projection = TrackingProjection(self.engine)
+        subscribe_tracking(self.broker, self.catalog, self.projection)
+        subscribe_reliably(self.broker, self.catalog, "ykts.results", NAME, self._on_ykts_answer)
+        document_publications(self.broker, self.catalog, NAME)
+        self._app = create_getapp_app(self.accounts, self.engine, secure_cookie=secure_cookie)
+        self._host, self._port = host, port
+        self.web: LoopServer | None = None
+
+    async def _on_ykts_answer(self, message: Any) -> None:
+        await self.accounts.handle_ykts_answer(message)
+
+    async def start(self) -> None:
+        await create_accounts_schema(self.engine)
+        await create_tracking_schema(self.engine)
+        await self.broker.start()
+        await self.mail.start()
+        self.web = await LoopServer(self._app, host=self._host, port=self._port).start()
+
+    async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+        await self.mail.stop()
+        await self.broker.stop()
+        await self.engine.dispose()

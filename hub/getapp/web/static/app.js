@@ -1,0 +1,1264 @@
+/* GET-APP page (Circular 2017/12): a firm follows its own goods through customs.
+ *
+ * Plain JavaScript, no build step, no library: the page talks JSON to the same origin
+ * (/api/...) with fetch, draws its charts as inline SVG, and keeps every label in the
+ * dictionary below (Türkçe by default, English on request).
+ *
+ * Rules shown here: A1 (stage, where the goods are, average times), A3 (the server only
+ * answers the firm's own declarations), A6 (at most 5 persons), A7 (cancel user codes,
+ * change passwords), A8 (every answer's notice, always on screen), C4 (statistics).
+ */
+"use strict";
+
+(function () {
+  // ---------------------------------------------------------------- dictionary
+
+  const I18N = {
+    tr: {
+      skip: "İçeriğe geç",
+      subtitle: "Gümrükte eşyamı takip ediyorum",
+      user_code_short: "Kullanıcı",
+      logout: "Çıkış",
+      notice_default: "Bu bilgiler bilgilendirme amaçlıdır; hukuki bağlayıcılığı yoktur.",
+      login_title: "Giriş",
+      user_code: "Kullanıcı kodu",
+      password: "Parola",
+      login: "Giriş yap",
+      tab_declarations: "Beyannameler",
+      tab_averages: "Ortalama süreler",
+      tab_statistics: "İstatistikler",
+      tab_users: "Kullanıcılar",
+      declarations_title: "Beyannamelerim",
+      filter: "Süz",
+      filter_hint: "Beyanname no, karne no, rejim, aşama, gümrük…",
+      shown_of: "{shown} / {total} beyanname gösteriliyor",
+      col_number: "Beyanname no",
+      col_carnet: "Karne no",
+      col_regime: "Rejim",
+      col_stage: "Aşama",
+      col_office: "Gümrük idaresi",
+      col_where: "Eşya nerede",
+      col_started: "Başlangıç",
+      col_ended: "Bitiş",
+      col_duration: "Süre",
+      col_actor: "İşlemi yapan",
+      no_declarations: "Beyanname yok.",
+      timeline_title: "Zaman çizelgesi",
+      close: "Kapat",
+      open_declaration: "{number} beyannamesinin zaman çizelgesini aç",
+      fact_holder: "Karne hamili",
+      fact_lodged: "Tescil",
+      fact_closed: "Kapanış",
+      fact_deadline: "Yeniden ihracat/ithalat süresi",
+      fact_overdue: "Süresi geçti",
+      fact_destination: "Varış gümrüğü",
+      legacy: "BİLGE'de tescilli (eski beyanname)",
+      in_storage: "geçici depolama yeri {code}",
+      so_far: "{duration} (sürüyor)",
+      not_ended: "—",
+      nobody: "—",
+      averages_title: "Aşama başına ortalama süreler",
+      averages_text:
+        "Kullandığınız gümrük idarelerinde, o ay tescil edilen tüm beyannamelerin aşama süreleri. Kalın çubuk: ortalama; ince çubuk: medyan.",
+      declarant: "Beyan sahibi",
+      all_my_offices: "Kullandığım tüm gümrükler",
+      all_regimes: "Tüm rejimler",
+      month: "Ay",
+      show: "Göster",
+      no_data: "Veri yok.",
+      average: "ortalama",
+      median: "medyan",
+      count_n: "n = {n}",
+      chart_label: "{office}, {regime}, {month}: aşama başına ortalama süre",
+      statistics_title: "ATA karnesi istatistikleri",
+      stats_by: "Gruplama",
+      by_country: "Ülke",
+      by_region: "Bölge",
+      by_directorate: "Gümrük müdürlüğü",
+      col_country: "Karneyi veren ülke",
+      col_region: "Bölge",
+      col_directorate: "Bölge müdürlüğü",
+      col_carnets: "Karne",
+      col_declarations: "Beyanname",
+      col_open: "Açık",
+      col_closed: "Kapanmış",
+      col_rejected: "Reddedilen",
+      col_cancelled: "İptal",
+      col_overdue: "Süresi geçen",
+      col_time_to_close: "Ortalama kapanma süresi",
+      stats_chart_label: "Gruba göre beyanname sayısı",
+      unknown: "bilinmiyor",
+      users_title: "Kullanıcılar",
+      users_count: "{n} / 5 kişi",
+      name: "Ad soyad",
+      status: "Durum",
+      actions: "İşlemler",
+      active: "Etkin",
+      cancelled_user: "İptal edildi",
+      owner: "başvuran (firma yetkilisi)",
+      cancel_user: "Kullanıcı kodunu iptal et",
+      cancel_user_label: "{code} kullanıcı kodunu iptal et",
+      confirm_cancel: "{code} kullanıcı kodu iptal edilsin mi?",
+      user_cancelled: "{code} kullanıcı kodu iptal edildi.",
+      add_user: "Kullanıcı ekle",
+      tckn: "T.C. kimlik no",
+      add: "Ekle",
+      a6_hint: "Bir firma en çok 5 kişiye kullanım hakkı verebilir (A6).",
+      user_added: "{name} eklendi; kullanıcı kodu: {code}. Parola firmanın YKTS'de kayıtlı e-posta adresine gönderildi.",
+      change_password: "Parola değiştir",
+      old_password: "Eski parola",
+      new_password: "Yeni parola",
+      new_password_again: "Yeni parola (tekrar)",
+      password_rules: "En az 10 karakter; kullanıcı kodu ve eski parola olamaz.",
+      first_password_title: "İlk parolanızı değiştirin",
+      first_password_text: "E-postayla gelen ilk parolanızı değiştirmeden program kullanılamaz (A7).",
+      initial_password: "E-postayla gelen parola",
+      err_mismatch: "Yeni parola iki kez aynı yazılmalı.",
+      err_a7_first: "Kural A7: önce e-postayla gelen ilk parolanızı değiştirin.",
+      err_old_password: "Eski parola yanlış; parola değiştirilmedi.",
+      waiting_first_login: "İlk parola henüz değiştirilmedi",
+      change: "Değiştir",
+      password_changed: "Parolanız değiştirildi.",
+      logged_out: "Çıkış yaptınız.",
+      err_required: "Lütfen tüm alanları doldurun.",
+      err_tckn: "T.C. kimlik numarası 11 rakamdır.",
+      err_network: "Sunucuya ulaşılamadı. Bağlantınızı kontrol edip yeniden deneyin.",
+      err_400: "İstek geçersiz.",
+      err_401: "Kullanıcı kodu veya parola hatalı, ya da oturumunuz sona erdi. Lütfen yeniden giriş yapın.",
+      err_403: "Bu işlem için yetkiniz yok.",
+      err_404: "Bulunamadı.",
+      err_409: "İşlem yapılamadı: çakışma.",
+      err_422: "Girilen bilgiler geçersiz.",
+      err_423: "Hesap kilitli. Bir süre sonra yeniden deneyin.",
+      err_429: "Çok fazla deneme. Bir süre sonra yeniden deneyin.",
+      err_500: "Sunucuda bir hata oluştu. Daha sonra yeniden deneyin.",
+      err_a6: "Kural A6: bir firma en çok 5 kişiye kullanım hakkı verebilir; 6. kişi eklenemez.",
+      err_rule: "Kural {rule}",
+    },
+    en: {
+      skip: "Skip to content",
+      subtitle: "Following my goods through customs",
+      user_code_short: "User",
+      logout: "Log out",
+      notice_default: "This information is for guidance only and is not legally binding.",
+      login_title: "Log in",
+      user_code: "User code",
+      password: "Password",
+      login: "Log in",
+      tab_declarations: "Declarations",
+      tab_averages: "Average times",
+      tab_statistics: "Statistics",
+      tab_users: "Users",
+      declarations_title: "My declarations",
+      filter: "Filter",
+      filter_hint: "Declaration no., carnet no., regime, stage, office…",
+      shown_of: "Showing {shown} of {total} declarations",
+      col_number: "Declaration no.",
+      col_carnet: "Carnet no.",
+      col_regime: "Regime",
+      col_stage: "Stage",
+      col_office: "Customs office",
+      col_where: "Where the goods are",
+      col_started: "Started",
+      col_ended: "Ended",
+      col_duration: "Duration",
+      col_actor: "Done by",
+      no_declarations: "No declarations.",
+      timeline_title: "Timeline",
+      close: "Close",
+      open_declaration: "Open the timeline of declaration {number}",
+      fact_holder: "Carnet holder",
+      fact_lodged: "Lodged",
+      fact_closed: "Closed",
+      fact_deadline: "Re-export/re-import deadline",
+      fact_overdue: "Deadline passed",
+      fact_destination: "Destination office",
+      legacy: "Registered in BİLGE (legacy declaration)",
+      in_storage: "temporary storage {code}",
+      so_far: "{duration} (ongoing)",
+      not_ended: "—",
+      nobody: "—",
+      averages_title: "Average time per stage",
+      averages_text:
+        "Stage times of all declarations lodged that month at the customs offices you use. Thick bar: average; thin bar: median.",
+      declarant: "Declarant",
+      all_my_offices: "All the offices I use",
+      all_regimes: "All regimes",
+      month: "Month",
+      show: "Show",
+      no_data: "No data.",
+      average: "average",
+      median: "median",
+      count_n: "n = {n}",
+      chart_label: "{office}, {regime}, {month}: average time per stage",
+      statistics_title: "ATA carnet statistics",
+      stats_by: "Group by",
+      by_country: "Country",
+      by_region: "Region",
+      by_directorate: "Customs directorate",
+      col_country: "Issuing country",
+      col_region: "Region",
+      col_directorate: "Regional directorate",
+      col_carnets: "Carnets",
+      col_declarations: "Declarations",
+      col_open: "Open",
+      col_closed: "Closed",
+      col_rejected: "Rejected",
+      col_cancelled: "Cancelled",
+      col_overdue: "Overdue",
+      col_time_to_close: "Average time to close",
+      stats_chart_label: "Declarations per group",
+      unknown: "unknown",
+      users_title: "Users",
+      users_count: "{n} of 5 persons",
+      name: "Full name",
+      status: "Status",
+      actions: "Actions",
+      active: "Active",
+      cancelled_user: "Cancelled",
+      owner: "applicant (firm's representative)",
+      cancel_user: "Cancel user code",
+      cancel_user_label: "Cancel user code {code}",
+      confirm_cancel: "Cancel user code {code}?",
+      user_cancelled: "User code {code} cancelled.",
+      add_user: "Add a user",
+      tckn: "Turkish ID no. (TCKN)",
+      add: "Add",
+      a6_hint: "A firm may give use rights to at most 5 persons (A6).",
+      user_added: "{name} added; user code: {code}. The password was sent to the firm's e-mail address registered in YKTS.",
+      change_password: "Change password",
+      old_password: "Old password",
+      new_password: "New password",
+      new_password_again: "New password (again)",
+      password_rules: "At least 10 characters; not the user code, not the old password.",
+      first_password_title: "Change your initial password",
+      first_password_text: "The programme cannot be used until the initial password sent by e-mail is changed (A7).",
+      initial_password: "Password from the e-mail",
+      err_mismatch: "Type the same new password twice.",
+      err_a7_first: "Rule A7: change the initial password sent by e-mail first.",
+      err_old_password: "The old password is wrong; the password was not changed.",
+      waiting_first_login: "Initial password not changed yet",
+      change: "Change",
+      password_changed: "Your password was changed.",
+      logged_out: "You are logged out.",
+      err_required: "Please fill in every field.",
+      err_tckn: "A Turkish ID number (TCKN) has 11 digits.",
+      err_network: "The server cannot be reached. Check your connection and try again.",
+      err_400: "The request is not valid.",
+      err_401: "Wrong user code or password, or your session ended. Please log in again.",
+      err_403: "You may not do this.",
+      err_404: "Not found.",
+      err_409: "This cannot be done: conflict.",
+      err_422: "What was entered is not valid.",
+      err_423: "The account is locked. Try again later.",
+      err_429: "Too many attempts. Try again later.",
+      err_500: "The server failed. Try again later.",
+      err_a6: "Rule A6: a firm may give use rights to at most 5 persons; a 6th cannot be added.",
+      err_rule: "Rule {rule}",
+    },
+  };
+
+  const STAGES = {
+    tr: {
+      lodged: "Tescil edildi",
+      accepted: "Kabul edildi",
+      inspection_completed: "Muayene tamamlandı",
+      closed: "Kapanmış",
+      rejected: "Reddedildi",
+      cancelled: "İptal edildi",
+    },
+    en: {
+      lodged: "Lodged",
+      accepted: "Accepted",
+      inspection_completed: "Inspection completed",
+      closed: "Closed",
+      rejected: "Rejected",
+      cancelled: "Cancelled",
+    },
+  };
+
+  const ROLES = {
+    tr: { liaison: "İrtibat servisi", inspection_officer: "Muayene memuru", director: "Gümrük müdürü" },
+    en: { liaison: "Liaison service", inspection_officer: "Inspection officer", director: "Customs director" },
+  };
+
+  const REGIMES = {
+    tr: {
+      "5800": "5800 geçici ithalat",
+      "3158": "3158 yeniden ihracat",
+      "2600": "2600 geçici ihracat",
+      "6326": "6326 yeniden ithalat",
+      "ATA-TR/GİRİŞ": "ATA-TR/GİRİŞ transit",
+      "ATA-TR/ÇIKIŞ": "ATA-TR/ÇIKIŞ transit",
+    },
+    en: {
+      "5800": "5800 temporary import",
+      "3158": "3158 re-export",
+      "2600": "2600 temporary export",
+      "6326": "6326 re-import",
+      "ATA-TR/GİRİŞ": "ATA-TR/GİRİŞ transit in",
+      "ATA-TR/ÇIKIŞ": "ATA-TR/ÇIKIŞ transit out",
+    },
+  };
+
+  const UNITS = {
+    tr: { d: "g", h: "sa", m: "dk", s: "sn" },
+    en: { d: "d", h: "h", m: "min", s: "s" },
+  };
+
+  const LOCALES = { tr: "tr-TR", en: "en-GB" };
+  const MAX_PERSONS = 5; // rule: A6
+
+  // ---------------------------------------------------------------- state
+
+  const state = {
+    lang: "tr",
+    notice: null, // the last answer's {tr, en} (A8)
+    session: null, // {firm_vkn, firm_name, user_code}
+    declarations: [],
+    openNumber: null,
+    timeline: null,
+    averages: null,
+    statistics: null,
+    statsBy: "country",
+    users: [],
+    tab: "declarations",
+    lastError: null, // {key, vars, server} to re-render in the other language
+    lastInfo: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function t(key, vars) {
+    const table = I18N[state.lang] || I18N.tr;
+    let text = key in table ? table[key] : I18N.tr[key] !== undefined ? I18N.tr[key] : key;
+    if (vars) {
+      for (const [name, value] of Object.entries(vars)) text = text.split("{" + name + "}").join(String(value));
+    }
+    return text;
+  }
+
+  function fromTable(tables, code) {
+    if (code === null || code === undefined || code === "") return "";
+    const table = tables[state.lang] || tables.tr;
+    return table[code] || code;
+  }
+
+  const stageLabel = (code) => fromTable(STAGES, code);
+  const roleLabel = (code) => fromTable(ROLES, code);
+  const regimeLabel = (code) => fromTable(REGIMES, code);
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    if (attrs) {
+      for (const [name, value] of Object.entries(attrs)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (name === "text") node.textContent = value;
+        else if (name === "className") node.className = value;
+        else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+        else node.setAttribute(name, value === true ? "" : value);
+      }
+    }
+    for (const child of [].concat(children || [])) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ---------------------------------------------------------------- formatting
+
+  function formatDuration(seconds) {
+    if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return "";
+    const u = UNITS[state.lang] || UNITS.tr;
+    let rest = Math.max(0, Math.round(Number(seconds)));
+    if (rest < 60) return rest + " " + u.s;
+    const days = Math.floor(rest / 86400);
+    rest -= days * 86400;
+    const hours = Math.floor(rest / 3600);
+    rest -= hours * 3600;
+    const minutes = Math.floor(rest / 60);
+    const parts = [];
+    if (days) parts.push(days + " " + u.d);
+    if (hours) parts.push(hours + " " + u.h);
+    if (minutes && !days) parts.push(minutes + " " + u.m);
+    return parts.join(" ") || "0 " + u.m;
+  }
+
+  function formatTime(value) {
+    if (!value) return "";
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) return String(value);
+    try {
+      return new Intl.DateTimeFormat(LOCALES[state.lang], {
+        dateStyle: "medium",
+        timeStyle: "short",
+        timeZone: "Europe/Istanbul",
+      }).format(at);
+    } catch (e) {
+      return at.toISOString();
+    }
+  }
+
+  function formatDate(value) {
+    if (!value) return "";
+    const at = new Date(value + "T12:00:00+03:00");
+    if (Number.isNaN(at.getTime())) return String(value);
+    return new Intl.DateTimeFormat(LOCALES[state.lang], { dateStyle: "medium", timeZone: "Europe/Istanbul" }).format(at);
+  }
+
+  function formatMonth(value) {
+    if (!value) return "";
+    const at = new Date(value + "-15T12:00:00+03:00");
+    if (Number.isNaN(at.getTime())) return String(value);
+    return new Intl.DateTimeFormat(LOCALES[state.lang], { year: "numeric", month: "long" }).format(at);
+  }
+
+  function countryName(code) {
+    if (!code || code === "unknown") return t("unknown");
+    try {
+      const names = new Intl.DisplayNames([LOCALES[state.lang]], { type: "region" });
+      const name = names.of(code);
+      return name && name !== code ? name + " (" + code + ")" : code;
+    } catch (e) {
+      return code;
+    }
+  }
+
+  function officeText(code, name) {
+    if (!code) return "";
+    return name ? name + " (" + code + ")" : code;
+  }
+
+  function whereText(d) {
+    const loc = d.location || {};
+    const parts = [officeText(loc.office, loc.office_name)];
+    if (loc.temporary_storage_code) parts.push(t("in_storage", { code: loc.temporary_storage_code }));
+    return parts.filter(Boolean).join(", ");
+  }
+
+  // ---------------------------------------------------------------- messages (A8 notice, errors)
+
+  function renderNotice() {
+    const notice = state.notice;
+    const text = notice && (notice[state.lang] || notice.tr || notice.en);
+    $("notice").textContent = text || t("notice_default");
+  }
+
+  function setNotice(notice) {
+    if (notice && typeof notice === "object" && (notice.tr || notice.en)) {
+      state.notice = notice;
+      renderNotice();
+    }
+  }
+
+  /** The server's own words, in the page's language where it gives both. */
+  function serverWords(data) {
+    if (!data || typeof data !== "object") return "";
+    const pick = (value) => {
+      if (value === null || value === undefined) return "";
+      if (typeof value === "string") return value;
+      if (Array.isArray(value)) {
+        return value
+          .map((item) => (item && typeof item === "object" ? pick(item.msg || item.message || item.reason || "") : pick(item)))
+          .filter(Boolean)
+          .join("; ");
+      }
+      if (typeof value === "object") {
+        if (value[state.lang] || value.tr || value.en) return value[state.lang] || value.tr || value.en;
+        return pick(value.reason || value.message || value.detail || value.msg || "");
+      }
+      return String(value);
+    };
+    const words = pick(data.message) || pick(data.reason) || pick(data.detail);
+    const details = Array.isArray(data.errors) ? pick(data.errors) : "";
+    return [words, details].filter(Boolean).join(": ");
+  }
+
+  /** The rule id an answer names (A6...), wherever the server put it. */
+  function ruleOf(data) {
+    if (!data || typeof data !== "object") return null;
+    const candidates = [data.rule, data.detail && data.detail.rule];
+    for (const c of candidates) if (typeof c === "string" && c) return c;
+    const words = serverWords(data);
+    const match = /\b([A-Z][0-9])\b/.exec(words);
+    return match ? match[1] : null;
+  }
+
+  class ApiError extends Error {
+    constructor(status, data) {
+      super("HTTP " + status);
+      this.status = status;
+      this.data = data;
+    }
+  }
+
+  function describeError(error) {
+    if (!(error instanceof ApiError)) return { key: "err_network" };
+    const rule = ruleOf(error.data);
+    if (rule === "A6") return { key: "err_a6", server: error.data };
+    if (rule === "A7" && error.status === 403 && /initial password/i.test(serverWords(error.data))) {
+      return { key: "err_a7_first", server: error.data };
+    }
+    const key = error.status === 0 ? "err_network" : "err_" + error.status;
+    const known = I18N.tr[key] !== undefined ? key : error.status >= 500 ? "err_500" : "err_400";
+    return { key: known, rule: rule, server: error.data };
+  }
+
+  function renderMessages() {
+    const box = $("error");
+    const err = state.lastError;
+    box.replaceChildren();
+    if (err) {
+      box.append(el("p", { text: t(err.key, err.vars) }));
+      const words = serverWords(err.server);
+      if (words && words !== t(err.key, err.vars)) {
+        box.append(el("p", { className: "server-words", text: (err.rule ? t("err_rule", { rule: err.rule }) + ": " : "") + words }));
+      }
+    }
+    box.hidden = !err;
+    const info = $("info");
+    info.textContent = state.lastInfo ? t(state.lastInfo.key, state.lastInfo.vars) : "";
+    info.hidden = !state.lastInfo;
+  }
+
+  function showError(error) {
+    state.lastError = error && error.key ? error : describeError(error);
+    state.lastInfo = null;
+    renderMessages();
+  }
+
+  function showInfo(key, vars) {
+    state.lastInfo = { key: key, vars: vars };
+    state.lastError = null;
+    renderMessages();
+  }
+
+  function clearMessages() {
+    state.lastError = null;
+    state.lastInfo = null;
+    renderMessages();
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  async function api(method, path, body) {
+    const options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    let data = null;
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = { detail: text };
+      }
+    }
+    if (data && data.notice) setNotice(data.notice); // rule: A8, on errors too
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  /** A request of the logged-in page: a 401 means the session is over, back to the login form. */
+  async function authed(method, path, body) {
+    try {
+      return await api(method, path, body);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        endSession();
+      } else if (
+        error instanceof ApiError &&
+        error.status === 403 &&
+        path !== "/api/password" &&
+        describeError(error).key === "err_a7_first"
+      ) {
+        showFirstPassword(); // rule: A7
+      }
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- static labels, language
+
+  function applyLabels() {
+    document.documentElement.lang = state.lang;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.setAttribute("placeholder", t(node.dataset.i18nPlaceholder));
+    }
+    $("lang-tr").setAttribute("aria-pressed", String(state.lang === "tr"));
+    $("lang-en").setAttribute("aria-pressed", String(state.lang === "en"));
+    document.title = "GET-APP — " + t("subtitle");
+  }
+
+  function setLanguage(lang) {
+    state.lang = I18N[lang] ? lang : "tr";
+    try {
+      localStorage.setItem("getapp.lang", state.lang);
+    } catch (e) {
+      /* private mode: the choice lasts for this page only */
+    }
+    applyLabels();
+    renderNotice();
+    renderMessages();
+    if (state.session) {
+      renderDeclarations();
+      renderTimeline();
+      renderAverageOptions();
+      renderAverages();
+      renderStatistics();
+      renderUsers();
+    }
+  }
+
+  // ---------------------------------------------------------------- session
+
+  function showSessionHeader(session) {
+    $("firm-name").textContent = session.firm_name || session.firm_vkn || "";
+    $("user-code").textContent = session.user_code || "";
+    $("who").hidden = false;
+  }
+
+  function startSession(session) {
+    state.session = session;
+    showSessionHeader(session);
+    if (session.must_change_password) {
+      showFirstPassword();
+      return;
+    }
+    $("login-view").hidden = true;
+    $("first-password-view").hidden = true;
+    $("app-view").hidden = false;
+    // Only a person authorised in YKTS to represent the firm gives use rights (A4, A6).
+    $("add-user-form").hidden = !session.is_owner;
+    selectTab("declarations");
+    loadDeclarations().then(loadAverages, () => {});
+    loadUsers().catch(() => {});
+  }
+
+  /** A7: the initial password came by e-mail; the programme is closed until it is changed. */
+  function showFirstPassword() {
+    $("login-view").hidden = true;
+    $("app-view").hidden = true;
+    $("first-password-view").hidden = false;
+    $("first-old-password").focus();
+  }
+
+  function endSession() {
+    state.session = null;
+    state.declarations = [];
+    state.users = [];
+    state.timeline = null;
+    state.openNumber = null;
+    state.averages = null;
+    state.statistics = null;
+    $("who").hidden = true;
+    $("app-view").hidden = true;
+    $("first-password-view").hidden = true;
+    $("login-view").hidden = false;
+    $("declarations-body").replaceChildren();
+    $("users-body").replaceChildren();
+    $("averages-chart").replaceChildren();
+    $("timeline-view").hidden = true;
+    $("filter").value = "";
+    for (const id of ["login-password", "first-old-password", "first-new-password", "first-new-password-again"]) {
+      $(id).value = "";
+    }
+  }
+
+  async function onLogin(event) {
+    event.preventDefault();
+    const userCode = $("login-user").value.trim();
+    const password = $("login-password").value;
+    if (!userCode || !password) {
+      showError({ key: "err_required" });
+      return;
+    }
+    try {
+      const answer = await api("POST", "/api/login", { user_code: userCode, password: password });
+      clearMessages();
+      $("login-password").value = "";
+      startSession(answer);
+    } catch (error) {
+      showError(error);
+      $("login-password").focus();
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await api("POST", "/api/logout");
+    } catch (error) {
+      /* the cookie is gone either way once the server forgets it; show the login form regardless */
+    }
+    endSession();
+    showInfo("logged_out");
+    $("login-user").focus();
+  }
+
+  // ---------------------------------------------------------------- tabs
+
+  const TABS = ["declarations", "averages", "statistics", "users"];
+
+  function selectTab(name) {
+    state.tab = name;
+    for (const tab of TABS) {
+      const selected = tab === name;
+      $("tab-" + tab).setAttribute("aria-selected", String(selected));
+      $("tab-" + tab).tabIndex = selected ? 0 : -1;
+      $("panel-" + tab).hidden = !selected;
+    }
+    if (name === "statistics" && !state.statistics) loadStatistics();
+    if (name === "averages" && !state.averages) loadAverages();
+  }
+
+  function onTabKey(event) {
+    const index = TABS.indexOf(state.tab);
+    let next = null;
+    if (event.key === "ArrowRight") next = TABS[(index + 1) % TABS.length];
+    if (event.key === "ArrowLeft") next = TABS[(index + TABS.length - 1) % TABS.length];
+    if (event.key === "Home") next = TABS[0];
+    if (event.key === "End") next = TABS[TABS.length - 1];
+    if (next) {
+      event.preventDefault();
+      selectTab(next);
+      $("tab-" + next).focus();
+    }
+  }
+
+  // ---------------------------------------------------------------- declarations (A1, A3)
+
+  async function loadDeclarations() {
+    try {
+      const answer = await authed("GET", "/api/declarations");
+      state.declarations = (answer && answer.declarations) || [];
+      renderDeclarations();
+      renderAverageOptions();
+    } catch (error) {
+      showError(error);
+      throw error;
+    }
+  }
+
+  function searchText(d) {
+    return [
+      d.declaration_number,
+      d.carnet_number,
+      d.regime,
+      regimeLabel(d.regime),
+      stageLabel(d.current_stage),
+      d.current_stage_tr,
+      officeText(d.customs_office, d.customs_office_name),
+      whereText(d),
+      d.holder_name,
+    ]
+      .filter(Boolean)
+      .join(" ")
+      .toLocaleLowerCase(LOCALES[state.lang]);
+  }
+
+  function renderDeclarations() {
+    const body = $("declarations-body");
+    const query = $("filter").value.trim().toLocaleLowerCase(LOCALES[state.lang]);
+    const words = query.split(/\s+/).filter(Boolean);
+    const shown = state.declarations.filter((d) => {
+      const text = searchText(d);
+      return words.every((w) => text.includes(w));
+    });
+    body.replaceChildren(
+      ...shown.map((d) => {
+        const open = el(
+          "button",
+          {
+            type: "button",
+            className: "link",
+            "aria-label": t("open_declaration", { number: d.declaration_number }),
+            "data-number": d.declaration_number,
+            onclick: () => openDeclaration(d.declaration_number),
+          },
+          d.declaration_number,
+        );
+        return el(
+          "tr",
+          {
+            "data-number": d.declaration_number,
+            className: d.declaration_number === state.openNumber ? "selected" : null,
+            "aria-current": d.declaration_number === state.openNumber ? "true" : null,
+          },
+          [
+            el("th", { scope: "row" }, open),
+            el("td", { text: d.carnet_number }),
+            el("td", { text: regimeLabel(d.regime) }),
+            el("td", { className: "stage stage-" + (d.current_stage || "none") }, [
+              stageLabel(d.current_stage),
+              d.overdue ? el("span", { className: "badge warn", text: t("fact_overdue") }) : null,
+            ]),
+            el("td", { text: officeText(d.customs_office, d.customs_office_name) }),
+            el("td", { text: whereText(d) }),
+          ],
+        );
+      }),
+    );
+    $("declarations-empty").hidden = shown.length > 0;
+    $("declarations-count").textContent = state.declarations.length
+      ? t("shown_of", { shown: shown.length, total: state.declarations.length })
+      : "";
+  }
+
+  async function openDeclaration(number) {
+    try {
+      const answer = await authed("GET", "/api/declarations/" + encodeURIComponent(number));
+      state.openNumber = number;
+      state.timeline = answer.declaration;
+      clearMessages();
+      renderDeclarations();
+      renderTimeline();
+      $("timeline-view").focus();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function renderTimeline() {
+    const view = $("timeline-view");
+    const d = state.timeline;
+    if (!d) {
+      view.hidden = true;
+      return;
+    }
+    view.hidden = false;
+    $("timeline-number").textContent = d.declaration_number;
+    const facts = [
+      [t("col_carnet"), d.carnet_number],
+      [t("col_regime"), regimeLabel(d.regime)],
+      [t("fact_holder"), d.holder_name],
+      [t("col_office"), officeText(d.customs_office, d.customs_office_name)],
+      [t("fact_destination"), d.destination_office],
+      [t("col_stage"), stageLabel(d.current_stage)],
+      [t("col_where"), whereText(d)],
+      [t("fact_lodged"), formatTime(d.lodged_at)],
+      [t("fact_closed"), formatTime(d.closed_at)],
+      [t("fact_deadline"), formatDate(d.discharge_deadline)],
+      [t("fact_overdue"), d.overdue ? "✔" : ""],
+      ["", d.legacy ? t("legacy") : ""],
+    ].filter(([, value]) => value);
+    $("timeline-facts").replaceChildren(
+      ...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })]),
+    );
+    const rows = (d.timeline || []).map((s) => {
+      let duration = formatDuration(s.duration_s);
+      if (!duration && s.elapsed_s !== null && s.elapsed_s !== undefined) {
+        duration = t("so_far", { duration: formatDuration(s.elapsed_s) });
+      }
+      let actor = [roleLabel(s.actor_role), s.actor_office].filter(Boolean).join(", ");
+      if (!actor && (s.stage === "lodged" || s.stage === "cancelled")) actor = t("declarant"); // the declarant's own acts
+      return el("tr", { "data-stage": s.stage }, [
+        el("th", { scope: "row", className: "stage stage-" + s.stage, text: stageLabel(s.stage) }),
+        el("td", {}, s.started_at ? el("time", { datetime: s.started_at, text: formatTime(s.started_at) }) : ""),
+        el("td", {}, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : t("not_ended")),
+        el("td", { className: "duration", text: duration || t("not_ended") }),
+        el("td", { text: actor || t("nobody") }),
+      ]);
+    });
+    $("timeline-body").replaceChildren(...rows);
+  }
+
+  function closeTimeline() {
+    const number = state.openNumber;
+    state.openNumber = null;
+    state.timeline = null;
+    renderTimeline();
+    renderDeclarations();
+    const button = number && document.querySelector('#declarations-body button[data-number="' + CSS.escape(number) + '"]');
+    if (button) button.focus();
+  }
+
+  // ---------------------------------------------------------------- average times (A1)
+
+  function firmOffices() {
+    const offices = new Map();
+    for (const d of state.declarations) {
+      if (d.customs_office) offices.set(d.customs_office, d.customs_office_name);
+      const loc = d.location || {};
+      if (loc.office) offices.set(loc.office, loc.office_name);
+    }
+    return offices;
+  }
+
+  function renderAverageOptions() {
+    const office = $("avg-office");
+    const regime = $("avg-regime");
+    const keepOffice = office.value;
+    const keepRegime = regime.value;
+    const offices = [...firmOffices().entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    office.replaceChildren(
+      el("option", { value: "", text: t("all_my_offices") }),
+      ...offices.map(([code, name]) => el("option", { value: code, text: officeText(code, name) })),
+    );
+    office.value = offices.some(([code]) => code === keepOffice) ? keepOffice : "";
+    const regimes = [...new Set(state.declarations.map((d) => d.regime).filter(Boolean))].sort();
+    regime.replaceChildren(
+      el("option", { value: "", text: t("all_regimes") }),
+      ...regimes.map((code) => el("option", { value: code, text: regimeLabel(code) })),
+    );
+    regime.value = regimes.includes(keepRegime) ? keepRegime : "";
+  }
+
+  async function loadAverages() {
+    const params = new URLSearchParams();
+    if ($("avg-office").value) params.set("office", $("avg-office").value);
+    if ($("avg-regime").value) params.set("regime", $("avg-regime").value);
+    if ($("avg-month").value) params.set("month", $("avg-month").value);
+    try {
+      const answer = await authed("GET", "/api/average-times" + (params.toString() ? "?" + params : ""));
+      state.averages = (answer && answer.groups) || [];
+      renderAverages();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function renderAverages() {
+    const box = $("averages-chart");
+    box.replaceChildren();
+    if (!state.averages) return;
+    // Only the offices the firm uses (the averages themselves are over all firms: they name no one).
+    const mine = firmOffices();
+    const groups = state.averages.filter((g) => mine.has(g.customs_office) && (g.stages || []).length);
+    $("averages-empty").hidden = groups.length > 0;
+    groups.forEach((g, index) => box.append(barChart(g, index)));
+  }
+
+  /** One office, regime and month: a bar per stage, average (thick) and median (thin), on the chart's own scale. */
+  function barChart(group, index) {
+    let longest = 1;
+    for (const s of group.stages) longest = Math.max(longest, s.average_s || 0, s.median_s || 0);
+    const labelWidth = 180;
+    const barArea = 320;
+    const textWidth = 400;
+    const rowHeight = 34;
+    const width = labelWidth + barArea + textWidth;
+    const height = group.stages.length * rowHeight + 8;
+    const titleId = "avg-chart-title-" + index;
+    const title = t("chart_label", {
+      office: officeText(group.customs_office, group.customs_office_name),
+      regime: regimeLabel(group.regime),
+      month: formatMonth(group.month),
+    });
+    const figure = el("figure", { className: "chart-figure", "data-office": group.customs_office });
+    figure.append(el("figcaption", { id: titleId, text: title }));
+    const chart = svg("svg", {
+      viewBox: "0 0 " + width + " " + height,
+      width: "100%",
+      role: "img",
+      "aria-labelledby": titleId,
+      preserveAspectRatio: "xMinYMin meet",
+    });
+    group.stages.forEach((s, i) => {
+      const y = 4 + i * rowHeight;
+      const avgWidth = Math.max(2, Math.round((barArea * (s.average_s || 0)) / longest));
+      const medWidth = Math.max(2, Math.round((barArea * (s.median_s || 0)) / longest));
+      const words =
+        t("average") + " " + formatDuration(s.average_s) + " · " + t("median") + " " + formatDuration(s.median_s) +
+        " · " + t("count_n", { n: s.count });
+      const row = svg("g", { "data-stage": s.stage });
+      row.append(svg("title", {}, stageLabel(s.stage) + ": " + words));
+      row.append(svg("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, stageLabel(s.stage)));
+      row.append(svg("rect", { x: labelWidth, y: y, width: avgWidth, height: 14, class: "bar bar-average" }));
+      row.append(svg("rect", { x: labelWidth, y: y + 16, width: medWidth, height: 8, class: "bar bar-median" }));
+      row.append(svg("text", { x: labelWidth + barArea + 8, y: y + 15, class: "chart-value" }, words));
+      chart.append(row);
+    });
+    figure.append(chart);
+    return figure;
+  }
+
+  // ---------------------------------------------------------------- statistics (C4)
+
+  async function loadStatistics() {
+    try {
+      const answer = await authed("GET", "/api/statistics?by=" + encodeURIComponent(state.statsBy));
+      state.statistics = answer;
+      renderStatistics();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function groupName(by, key) {
+    if (key === "unknown") return t("unknown");
+    return by === "country" ? countryName(key) : key;
+  }
+
+  function renderStatistics() {
+    for (const button of document.querySelectorAll(".stats-by")) {
+      button.setAttribute("aria-pressed", String(button.dataset.by === state.statsBy));
+    }
+    const answer = state.statistics;
+    const head = $("statistics-head");
+    const body = $("statistics-body");
+    const chart = $("statistics-chart");
+    chart.replaceChildren();
+    if (!answer) {
+      head.replaceChildren();
+      body.replaceChildren();
+      return;
+    }
+    const by = answer.by || state.statsBy;
+    const columns = [
+      ["carnets", "col_carnets"],
+      ["declarations", "col_declarations"],
+      ["open", "col_open"],
+      ["closed", "col_closed"],
+      ["rejected", "col_rejected"],
+      ["cancelled", "col_cancelled"],
+      ["overdue", "col_overdue"],
+    ];
+    head.replaceChildren(
+      el("th", { scope: "col", text: t("col_" + by) }),
+      ...columns.map(([, label]) => el("th", { scope: "col", className: "num", text: t(label) })),
+      el("th", { scope: "col", text: t("col_time_to_close") }),
+    );
+    const groups = answer.groups || [];
+    body.replaceChildren(
+      ...groups.map((g) =>
+        el("tr", { "data-key": g.key }, [
+          el("th", { scope: "row", text: groupName(by, g.key) }),
+          ...columns.map(([field]) => el("td", { className: "num", text: String(g[field] ?? 0) })),
+          el("td", { text: formatDuration(g.average_time_to_close_s) || "—" }),
+        ]),
+      ),
+    );
+    $("statistics-empty").hidden = groups.length > 0;
+    if (groups.length) {
+      const most = Math.max(1, ...groups.map((g) => g.declarations || 0));
+      const labelWidth = 240;
+      const barArea = 360;
+      const rowHeight = 22;
+      const height = groups.length * rowHeight + 6;
+      const titleId = "stats-chart-title";
+      chart.append(el("p", { id: titleId, className: "muted", text: t("stats_chart_label") }));
+      const drawing = svg("svg", {
+        viewBox: "0 0 " + (labelWidth + barArea + 60) + " " + height,
+        width: "100%",
+        role: "img",
+        "aria-labelledby": titleId,
+      });
+      groups.forEach((g, i) => {
+        const y = 3 + i * rowHeight;
+        const w = Math.max(2, Math.round((barArea * (g.declarations || 0)) / most));
+        const name = groupName(by, g.key);
+        drawing.append(svg("text", { x: labelWidth - 8, y: y + 13, "text-anchor": "end", class: "chart-label" }, name));
+        drawing.append(svg("rect", { x: labelWidth, y: y, width: w, height: 16, class: "bar bar-average" }));
+        drawing.append(svg("text", { x: labelWidth + w + 6, y: y + 13, class: "chart-value" }, String(g.declarations || 0)));
+      });
+      chart.append(drawing);
+    }
+  }
+
+  // ---------------------------------------------------------------- users (A6, A7)
+
+  async function loadUsers() {
+    try {
+      const answer = await authed("GET", "/api/users");
+      state.users = Array.isArray(answer) ? answer : (answer && (answer.users || answer.items)) || [];
+      renderUsers();
+    } catch (error) {
+      showError(error);
+      throw error;
+    }
+  }
+
+  function isActive(user) {
+    if (user.active !== undefined) return Boolean(user.active);
+    if (user.cancelled !== undefined) return !user.cancelled;
+    return !user.cancelled_at;
+  }
+
+  function renderUsers() {
+    const active = state.users.filter(isActive);
+    $("users-count").textContent = t("users_count", { n: active.length });
+    $("users-body").replaceChildren(
+      ...state.users.map((u) => {
+        const code = u.user_code;
+        const me = state.session || {};
+        const cancel =
+          isActive(u) && me.is_owner && code !== me.user_code
+            ? el(
+                "button",
+                {
+                  type: "button",
+                  className: "danger",
+                  "aria-label": t("cancel_user_label", { code: code }),
+                  "data-code": code,
+                  onclick: () => cancelUser(code),
+                },
+                t("cancel_user"),
+              )
+            : "";
+        return el("tr", { "data-code": code, className: isActive(u) ? null : "inactive" }, [
+          el("th", { scope: "row", text: code }),
+          el("td", {}, [u.name || "", u.is_owner ? el("span", { className: "muted", text: " — " + t("owner") }) : null]),
+          el("td", { text: u.tckn || "" }),
+          el("td", {
+            text: !isActive(u) ? t("cancelled_user") : u.must_change_password ? t("waiting_first_login") : t("active"),
+          }),
+          el("td", {}, cancel),
+        ]);
+      }),
+    );
+  }
+
+  async function addUser(event) {
+    event.preventDefault();
+    const name = $("new-user-name").value.trim();
+    const tckn = $("new-user-tckn").value.trim();
+    if (!name || !tckn) {
+      showError({ key: "err_required" });
+      return;
+    }
+    if (!/^[0-9]{11}$/.test(tckn)) {
+      showError({ key: "err_tckn" });
+      $("new-user-tckn").focus();
+      return;
+    }
+    try {
+      const answer = await authed("POST", "/api/users", { name: name, tckn: tckn });
+      $("new-user-name").value = "";
+      $("new-user-tckn").value = "";
+      showInfo("user_added", { name: name, code: (answer && answer.user_code) || "" });
+      await loadUsers();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  async function cancelUser(code) {
+    if (!window.confirm(t("confirm_cancel", { code: code }))) return;
+    try {
+      await authed("DELETE", "/api/users/" + encodeURIComponent(code));
+      showInfo("user_cancelled", { code: code });
+      await loadUsers();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function readNewPassword(oldId, newId, againId) {
+    const oldPassword = $(oldId).value;
+    const newPassword = $(newId).value;
+    if (!oldPassword || !newPassword || !$(againId).value) {
+      showError({ key: "err_required" });
+      return null;
+    }
+    if (newPassword !== $(againId).value) {
+      showError({ key: "err_mismatch" });
+      $(againId).focus();
+      return null;
+    }
+    return { old_password: oldPassword, new_password: newPassword };
+  }
+
+  function clearFields(...ids) {
+    for (const id of ids) $(id).value = "";
+  }
+
+  /** A 403 of /api/password is the old password refused (A7), not a missing right. */
+  function passwordError(error) {
+    if (error instanceof ApiError && error.status === 403) {
+      showError({ key: "err_old_password", rule: ruleOf(error.data), server: error.data });
+    } else {
+      showError(error);
+    }
+  }
+
+  async function changePassword(event) {
+    event.preventDefault();
+    const body = readNewPassword("old-password", "new-password", "new-password-again");
+    if (!body) return;
+    try {
+      await authed("POST", "/api/password", body);
+      clearFields("old-password", "new-password", "new-password-again");
+      showInfo("password_changed");
+    } catch (error) {
+      passwordError(error);
+    }
+  }
+
+  async function changeFirstPassword(event) {
+    event.preventDefault();
+    const body = readNewPassword("first-old-password", "first-new-password", "first-new-password-again");
+    if (!body) return;
+    try {
+      await authed("POST", "/api/password", body);
+      clearFields("first-old-password", "first-new-password", "first-new-password-again");
+      const session = await authed("GET", "/api/session");
+      showInfo("password_changed");
+      startSession(session);
+    } catch (error) {
+      passwordError(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function init() {
+    let lang = "tr";
+    try {
+      lang = localStorage.getItem("getapp.lang") || "tr";
+    } catch (e) {
+      /* ignore */
+    }
+    state.lang = I18N[lang] ? lang : "tr";
+    applyLabels();
+    renderNotice();
+
+    $("lang-tr").addEventListener("click", () => setLanguage("tr"));
+    $("lang-en").addEventListener("click", () => setLanguage("en"));
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", onLogout);
+    for (const tab of TABS) $("tab-" + tab).addEventListener("click", () => selectTab(tab));
+    document.querySelector(".tabs").addEventListener("keydown", onTabKey);
+    $("filter").addEventListener("input", renderDeclarations);
+    $("timeline-close").addEventListener("click", closeTimeline);
+    $("averages-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadAverages();
+    });
+    for (const button of document.querySelectorAll(".stats-by")) {
+      button.addEventListener("click", () => {
+        state.statsBy = button.dataset.by;
+        state.statistics = null;
+        renderStatistics();
+        loadStatistics();
+      });
+    }
+    $("add-user-form").addEventListener("submit", addUser);
+    $("password-form").addEventListener("submit", changePassword);
+    $("first-password-form").addEventListener("submit", changeFirstPassword);
+
+    // A page reloaded within a session: the HttpOnly cookie is still there, the server says whose it is.
+    api("GET", "/api/session").then(startSession, () => $("login-user").focus());
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -45,7 +45,6 @@ What this adapter decides, and what it leaves to the core:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,14 +54,6 @@ from typing import Any, ClassVar, Final, Protocol, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    RetryError,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from adapters.bilge.xml import (
     BILGE_NUMBER_PATTERN,
@@ -75,7 +66,7 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.edge import ExternalSystemSettings
+from hub.edge import ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
 from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected
 
 __all__ = [
@@ -119,12 +110,6 @@ class BilgeRejected(BilgeError):
         self.reason = reason
         self.status_code = status_code
         self.error_code = error_code  # the <Hata kod="..."> if BİLGE sent one
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _Answer(Protocol):
@@ -292,43 +277,22 @@ class BilgeClient:
     ) -> _A:
         """Send until a usable answer, a non-retryable failure, or ``max_attempts`` attempts."""
         parse_capped: Callable[[bytes], _A] = partial(parse, max_bytes=self._max_answer_bytes)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=wait_random_exponential(multiplier=self._backoff_initial_s, max=self._backoff_max_s),
-            retry=retry_if_exception_type(_Retryable),
-            before_sleep=partial(_log_retry, f"{method} /{path}"),
+        return await with_retries(
+            lambda: self._attempt(method, path, body, parse_capped),
+            max_attempts=self._max_attempts,
+            backoff_initial_s=self._backoff_initial_s,
+            backoff_max_s=self._backoff_max_s,
+            describe=f"BİLGE {method} /{path}",
+            unavailable=BilgeUnavailable,
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(method, path, body, parse_capped)
-        except RetryError as exc:
-            last = exc.last_attempt
-            failure = last.exception()
-            reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
-            raise BilgeUnavailable(reason, last.attempt_number) from failure
-        raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
 
     async def _attempt(self, method: str, path: str, body: bytes | None, parse: Callable[[bytes], _A]) -> _A:
         """One attempt: the parsed answer, or an exception saying whether to retry."""
         headers = {"Content-Type": _XML_CONTENT_TYPE} if body is not None else None
-        try:
-            # httpx's timeout bounds each phase; this bounds the whole attempt, so a server
-            # trickling bytes cannot hold the caller beyond timeout_s.
-            async with asyncio.timeout(self._timeout_s):
-                async with self._http.stream(method, path, content=body, headers=headers) as response:
-                    status = response.status_code
-                    data = await self._read_capped(response)
-        except TimeoutError:
-            raise _Retryable(f"no complete answer within {self._timeout_s}s") from None
-        except httpx.UnsupportedProtocol as exc:
-            # A configuration error (base URL without http/https), not an outage: retrying cannot help.
-            raise BilgeRejected(f"cannot call BİLGE: {exc}") from exc
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout ({type(exc).__name__}) after {self._timeout_s}s") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
-
+        status, data = await exchange_once(
+            self._http, method, path, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
+            system="BİLGE", rejected=BilgeRejected, content=body, headers=headers,
+        )  # fmt: skip
         if status == 200:
             try:
                 answer = parse(data)
@@ -343,32 +307,7 @@ class BilgeClient:
             return answer
         error = _error_of(data, parse)
         described = f"HTTP {status}" + (f" {error.code}: {error.message}" if error else "")
-        if status == 429 or status >= 500:
-            raise _Retryable(described)
-        raise BilgeRejected(
-            f"BİLGE refused the request: {described}", status_code=status, error_code=error.code if error else None
-        )
-
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._max_answer_bytes:
-            raise BilgeRejected(
-                f"BİLGE answer refused: oversize: {declared} bytes announced, "
-                f"more than the {self._max_answer_bytes} allowed",
-                status_code=response.status_code,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        # Counted after content decoding, so a compressed bomb is caught too.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_answer_bytes:
-                raise BilgeRejected(
-                    f"BİLGE answer refused: oversize: more than the {self._max_answer_bytes} bytes allowed",
-                    status_code=response.status_code,
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        raise retry_or_reject(status, described, "BİLGE", BilgeRejected, error_code=error.code if error else None)
 
 
 def _error_of(data: bytes, parse: Callable[[bytes], _A]) -> BilgeHata | None:
@@ -377,10 +316,3 @@ def _error_of(data: bytes, parse: Callable[[bytes], _A]) -> BilgeHata | None:
         return parse(data).error
     except XmlRejected:
         return None
-
-
-def _log_retry(call: str, state: RetryCallState) -> None:
-    failure = state.outcome.exception() if state.outcome is not None else None
-    reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning("BİLGE %s attempt %d failed (%s); retrying in %.2fs", call, state.attempt_number, reason, wait)

@@ -23,7 +23,6 @@ The wire format is described in ``schemas/tobb/karne-sorgu-yanit.xsd`` and
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -36,17 +35,9 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    RetryError,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.edge import ExternalSystemSettings
+from hub.edge import ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
 from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, load_schema, parse_and_validate
 
 __all__ = [
@@ -96,12 +87,6 @@ class TobbRejected(TobbError):
         self.reason = reason
         self.status_code = status_code
         self.error_code = error_code  # the <Hata kod="..."> if TOBB sent one
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def normalise_carnet_number(carnet_number: str) -> str:
@@ -192,45 +177,27 @@ class TobbClient:
         :class:`TobbUnavailable` once ``max_attempts`` attempts failed in a retryable way.
         """
         number = normalise_carnet_number(carnet_number)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=wait_random_exponential(multiplier=self._backoff_initial_s, max=self._backoff_max_s),
-            retry=retry_if_exception_type(_Retryable),
-            before_sleep=_log_retry,
+
+        async def attempt() -> CarnetData | None:
+            return _to_carnet(await self._ask(number), number)
+
+        return await with_retries(
+            attempt,
+            max_attempts=self._max_attempts,
+            backoff_initial_s=self._backoff_initial_s,
+            backoff_max_s=self._backoff_max_s,
+            describe="TOBB",
+            unavailable=TobbUnavailable,
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    answer = await self._ask(number)
-                    return _to_carnet(answer, number)
-        except RetryError as exc:
-            last = exc.last_attempt
-            failure = last.exception()
-            reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
-            raise TobbUnavailable(reason, last.attempt_number) from failure
-        raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
 
     async def _ask(self, number: str) -> Any:
         """One attempt: the validated answer root, or an exception saying whether to retry."""
         # quote() with safe="" sends "/" as %2F, so the number stays one path segment.
         path = f"karne/{quote(number, safe='')}"
-        try:
-            # httpx's timeout bounds each phase; this bounds the whole attempt, so a server
-            # trickling bytes cannot hold the caller beyond timeout_s.
-            async with asyncio.timeout(self._timeout_s):
-                async with self._http.stream("GET", path) as response:
-                    status = response.status_code
-                    body = await self._read_capped(response)
-        except TimeoutError:
-            raise _Retryable(f"no complete answer within {self._timeout_s}s") from None
-        except httpx.UnsupportedProtocol as exc:
-            # A configuration error (base URL without http/https), not an outage: retrying cannot help.
-            raise TobbRejected(f"cannot call TOBB: {exc}") from exc
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout ({type(exc).__name__}) after {self._timeout_s}s") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
-
+        status, body = await exchange_once(
+            self._http, "GET", path, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
+            system="TOBB", rejected=TobbRejected,
+        )  # fmt: skip
         if status == 200:
             try:
                 return parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
@@ -238,30 +205,7 @@ class TobbClient:
                 raise TobbRejected(f"TOBB answer refused: {exc.reason}", status_code=status) from exc
         code, message = self._error_details(body)
         described = f"HTTP {status}" + (f" {code}: {message}" if code else "")
-        if status == 429 or status >= 500:
-            raise _Retryable(described)
-        raise TobbRejected(f"TOBB refused the request: {described}", status_code=status, error_code=code)
-
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._max_answer_bytes:
-            raise TobbRejected(
-                f"TOBB answer refused: oversize: {declared} bytes announced, "
-                f"more than the {self._max_answer_bytes} allowed",
-                status_code=response.status_code,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        # Counted after content decoding, so a compressed bomb is caught too.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_answer_bytes:
-                raise TobbRejected(
-                    f"TOBB answer refused: oversize: more than the {self._max_answer_bytes} bytes allowed",
-                    status_code=response.status_code,
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        raise retry_or_reject(status, described, "TOBB", TobbRejected, error_code=code)
 
     def _error_details(self, body: bytes) -> tuple[str | None, str | None]:
         """The <Hata kod> and text of an error answer, if it is a valid one (proxies send HTML)."""
@@ -273,13 +217,6 @@ class TobbClient:
         if hata is None:
             return None, None
         return hata.get("kod"), _collapse(hata.text)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    failure = state.outcome.exception() if state.outcome is not None else None
-    reason = failure.reason if isinstance(failure, _Retryable) else repr(failure)
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning("TOBB attempt %d failed (%s); retrying in %.2fs", state.attempt_number, reason, wait)
 
 
 def _q(tag: str) -> str:

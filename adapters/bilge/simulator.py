@@ -75,7 +75,6 @@ import os
 import re
 import secrets
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -89,6 +88,8 @@ from fastapi.responses import JSONResponse
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from adapters.simulation import FaultPlan as SharedFaultPlan
+from adapters.simulation import SimulatorState, add_controls
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
 
 __all__ = [
@@ -117,23 +118,14 @@ _NS_TCGB_ANSWER: Final = "urn:gtb:bilge:tcgb-yanit:1"
 _BILGE_NUMBER = re.compile(r"[0-9]{8}[A-Z]{2}[0-9]{6}")
 _TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
 _XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
-_REQUEST_LOG_SIZE: Final = 200
 _MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 _MAX_HATA: Final = 250  # MetinTipi's maxLength
 _PUSH_TIMEOUT_S: Final = 10.0
 
 
-class FaultPlan(BaseModel):
+class FaultPlan(SharedFaultPlan):
     """Faults the simulator injects into the next BİLGE calls (``POST /_sim/faults``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    fail_next: int = Field(default=0, ge=0, description="Fail this many next calls with `status`, applying nothing.")
-    status: int = Field(default=503, ge=400, le=599, description="HTTP status of injected failures.")
-    delay_next: int = Field(default=0, ge=0, description="Delay this many next calls.")
-    delay_all: bool = Field(default=False, description="Delay every call until cleared.")
-    delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0, description="Length of each delay.")
-    invalid_next: int = Field(default=0, ge=0, description="Answer this many with a schema-invalid 200.")
     drop_answer_next: int = Field(
         default=0, ge=0, description="Serve this many calls, then answer `status` instead (answer lost)."
     )
@@ -250,7 +242,7 @@ class _Family:
 
 
 @dataclass
-class _State:
+class _State(SimulatorState):
     fixtures_path: Path
     api_key: str
     api_key_header: str
@@ -258,9 +250,7 @@ class _State:
     summaries: dict[str, _Summary]
     closures: dict[str, _Closure] = field(default_factory=dict)
     tcgb_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical JSON -> record
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    requests_seen: int = 0
-    request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_REQUEST_LOG_SIZE))
+    faults: FaultPlan = field(default_factory=FaultPlan, kw_only=True)  # with this simulator's own faults
 
 
 def _q(ns: str, tag: str) -> str:
@@ -651,27 +641,7 @@ def create_app(
 
         return await serve_call(request, receipt_family, handle)
 
-    @app.post("/_sim/faults")
-    async def set_faults(plan: FaultPlan) -> FaultPlan:
-        state.faults = plan.model_copy()
-        return state.faults
-
-    @app.get("/_sim/faults")
-    async def get_faults() -> FaultPlan:
-        return state.faults
-
-    @app.delete("/_sim/faults", status_code=204)
-    async def clear_faults() -> None:
-        state.faults = FaultPlan()
-
-    @app.get("/_sim/requests")
-    async def get_requests() -> dict[str, Any]:
-        return {"count": state.requests_seen, "requests": list(state.request_log)}
-
-    @app.delete("/_sim/requests", status_code=204)
-    async def clear_requests() -> None:
-        state.requests_seen = 0
-        state.request_log.clear()
+    add_controls(app, state, FaultPlan)
 
     @app.get("/_sim/closures")
     async def get_closures() -> dict[str, Any]:

@@ -44,8 +44,7 @@ import os
 import re
 import secrets
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
@@ -53,8 +52,9 @@ from typing import Any, Final
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.simulation import FaultPlan as SharedFaultPlan
+from adapters.simulation import SimulatorState, add_controls
 from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
 __all__ = [
@@ -77,32 +77,18 @@ NS: Final = "urn:tobb:ata:karne-sorgu:1"
 _CARNET_NUMBER = re.compile(r"TR/[0-9]{4}/[0-9]{6}")
 _TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
 _XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
-_REQUEST_LOG_SIZE: Final = 200
 _MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 
 
-class FaultPlan(BaseModel):
-    """Faults the simulator injects into the next look-ups (``POST /_sim/faults``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    fail_next: int = Field(default=0, ge=0, description="Fail this many next look-ups with `status`.")
-    status: int = Field(default=503, ge=400, le=599, description="HTTP status of injected failures.")
-    delay_next: int = Field(default=0, ge=0, description="Delay this many next look-ups.")
-    delay_all: bool = Field(default=False, description="Delay every look-up until cleared.")
-    delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0, description="Length of each delay.")
-    invalid_next: int = Field(default=0, ge=0, description="Answer this many with a schema-invalid 200.")
+FaultPlan = SharedFaultPlan
 
 
 @dataclass
-class _State:
+class _State(SimulatorState):
     carnets: dict[str, Any]  # KarneNo -> <Karne> element
     api_key: str
     api_key_header: str
     schema: XsdSchema
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    requests_seen: int = 0
-    request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_REQUEST_LOG_SIZE))
 
 
 def _q(tag: str) -> str:
@@ -243,27 +229,7 @@ def create_app(
             return error(400, "GECERSIZ_KARNE_NO", "Karne numarası TR/YYYY/NNNNNN biçiminde olmalıdır.")
         return xml(_answer(karne_no, found=state.carnets.get(karne_no)))
 
-    @app.post("/_sim/faults")
-    async def set_faults(plan: FaultPlan) -> FaultPlan:
-        state.faults = plan.model_copy()
-        return state.faults
-
-    @app.get("/_sim/faults")
-    async def get_faults() -> FaultPlan:
-        return state.faults
-
-    @app.delete("/_sim/faults", status_code=204)
-    async def clear_faults() -> None:
-        state.faults = FaultPlan()
-
-    @app.get("/_sim/requests")
-    async def get_requests() -> dict[str, Any]:
-        return {"count": state.requests_seen, "requests": list(state.request_log)}
-
-    @app.delete("/_sim/requests", status_code=204)
-    async def clear_requests() -> None:
-        state.requests_seen = 0
-        state.request_log.clear()
+    add_controls(app, state, FaultPlan)
 
     return app
 

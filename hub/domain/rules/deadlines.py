@@ -36,6 +36,3 @@ def check_deadlines(carnet: Carnet, clock: Clock, warn_days: int) -> Applied:
             )
     return Applied(decision.carnet or carnet, decision.events)
 
-
-def due_soon(carnet: Carnet, clock: Clock, warn_days: int) -> bool:
-    return bool(check_deadlines(carnet, clock, warn_days).events)

@@ -35,4 +35,3 @@ def check_deadlines(carnet: Carnet, clock: Clock, warn_days: int) -> Applied:
                 )
             )
     return Applied(decision.carnet or carnet, decision.events)
-

@@ -60,10 +60,14 @@ def foreign_carnet(today: date) -> CarnetData:
 
 
 FOREIGN_HOLDER = DeclarantIn(id_kind="PASSPORT", id_value="C01X00T47", name="Jonas Weber", acts_as="representative")
-# A firm registered in YKTS (its simulator): it lodges as holder, so GET-APP shows it its declarations.
-TURKISH_HOLDER = DeclarantIn(
-    id_kind="VKN", id_value="1423789050", name="Anadolu Sahne Işık ve Ses Sistemleri A.Ş.", acts_as="holder"
+# Boğaziçi Film holds TR/2026/000123 (TOBB) and is registered in YKTS with Deniz Yılmaz as its direct
+# representative: the core checks her in YKTS (G2, A4), and GET-APP shows the firm its declarations.
+BOGAZICI_VKN = "3841022679"
+BOGAZICI_REPRESENTATIVE = DeclarantIn(
+    id_kind="TCKN", id_value="48251973650", name="Deniz Yılmaz", acts_as="representative"
 )
+# Elif Şahin is on record in YKTS for Nilüfer Makine (TR/2026/000789) only from a day still to come.
+NILUFER_NOT_YET = DeclarantIn(id_kind="TCKN", id_value="56301829420", name="Elif Şahin", acts_as="representative")
 
 
 def main_event(outcome: list[Envelope[Any]]) -> Envelope[Any]:
@@ -169,25 +173,25 @@ async def play(client: HubClient, out: TextIO, run_id: str, today: date, bilge_i
     print(f"  {'BİLGE sends TCGB ' + tcgb + ' (final import, line 2)':<58} {drawn[0].type}", file=out)
     _print_closures(drawn, out)
 
-    print("Temporary export at the border, Turkish carnet fetched from TOBB (E1, G3):", file=out)
+    print(
+        "Temporary export at the border, Turkish carnet from TOBB, representative checked in YKTS (E1, G3, G2):",
+        file=out,
+    )
     n2600 = f"{KAPIKULE}ATA{run_id}02"
     carnet = "TR/2026/000123"
     await do(
-        f"lodge 2600 {n2600} with the carnet number only",
-        at_kapikule(n2600, carnet, "2600", TURKISH_HOLDER),
+        f"lodge 2600 {n2600} by a representative",
+        at_kapikule(n2600, carnet, "2600", BOGAZICI_REPRESENTATIVE),
         carnet,
     )
     await do("liaison accepts", AcceptDeclaration(declaration_number=n2600, actor=LIAISON), carnet)
     await do("inspection completed", CompleteInspection(declaration_number=n2600, actor=INSPECTOR), carnet)
 
     print("What customs refuses:", file=out)
-    for number, carnet, why in (
-        (f"{KAPIKULE}ATA{run_id}03", "TR/2026/999999", "unknown to TOBB"),
-        (f"{KAPIKULE}ATA{run_id}04", "TR/2025/004512", "expired"),
+    for number, carnet, why, declarant in (
+        (f"{KAPIKULE}ATA{run_id}03", "TR/2026/999999", "on a carnet unknown to TOBB", BOGAZICI_REPRESENTATIVE),
+        (f"{KAPIKULE}ATA{run_id}04", "TR/2025/004512", "on an expired carnet", BOGAZICI_REPRESENTATIVE),
+        (f"{KAPIKULE}ATA{run_id}06", "TR/2026/000789", "by a representative YKTS does not confirm", NILUFER_NOT_YET),
     ):
-        await do(
-            f"lodge 2600 on a carnet {why}",
-            at_kapikule(number, carnet, "2600", TURKISH_HOLDER),
-            carnet,
-        )
+        await do(f"lodge 2600 {why}", at_kapikule(number, carnet, "2600", declarant), carnet)
     return steps

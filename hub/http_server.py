@@ -14,10 +14,11 @@ exactly as it would against the partner, which an in-process ASGI transport woul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Self
 
@@ -159,12 +160,23 @@ class BackgroundServer:
         await asyncio.to_thread(self.stop)
 
 
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves SIGINT and SIGTERM to its host process. On the main thread uvicorn
+    would take them over, stop on its own and raise the signal again afterwards, so the process
+    would tear down out of order (simulators left running, an exit that hangs)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
 class LoopServer:
     """A uvicorn server as a task of the running event loop, for an app that shares that loop's
-    clients (a Kafka producer, an async database engine): they cannot cross to another thread's loop."""
+    clients (a Kafka producer, an async database engine): they cannot cross to another thread's loop.
+    The process that runs it decides when it stops (`stop`)."""
 
     def __init__(self, app: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = uvicorn.Server(
+        self._server = _QuietServer(
             uvicorn.Config(app, log_level="warning", log_config=None, access_log=False, lifespan="on")
         )
         self._host, self._requested_port = host, port

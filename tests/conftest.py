@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -18,14 +19,19 @@ from adapters.bilge import simulator as bilge_sim
 from adapters.bilge.client import BilgeSettings
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
+from adapters.ykts import simulator as ykts_sim
+from adapters.ykts.client import YktsSettings
 from hub.client import HubClient
 from hub.config import Settings
+from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
 from hub.kafka.admin import apply_topics
 from hub.kafka.launcher import KafkaBroker
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
+
+S = TypeVar("S", bound=ExternalSystemSettings)
 
 
 @pytest.fixture(scope="session")
@@ -54,17 +60,17 @@ def tobb_simulator() -> Iterator[BackgroundServer]:
         yield server
 
 
+def _quick(kind: type[S], server: BackgroundServer, api_key: str) -> S:
+    """Small timeouts and backoff, so that an external system that is down is felt in seconds, not minutes."""
+    return kind(
+        base_url=server.base_url, api_key=api_key, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def tobb_settings(tobb_simulator: BackgroundServer) -> TobbSettings:
-    """Small timeouts and backoff, so that a TOBB that is down ends in seconds, not minutes."""
-    return TobbSettings(
-        base_url=tobb_simulator.base_url,
-        api_key=DEFAULT_API_KEY,
-        timeout_s=1.0,
-        max_attempts=3,
-        backoff_initial_s=0.05,
-        backoff_max_s=0.2,
-    )
+    return _quick(TobbSettings, tobb_simulator, DEFAULT_API_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -75,20 +81,26 @@ def bilge_simulator() -> Iterator[BackgroundServer]:
 
 @pytest.fixture(scope="session")
 def bilge_settings(bilge_simulator: BackgroundServer) -> BilgeSettings:
-    """Small timeouts and backoff, so that a BİLGE outage is felt in seconds."""
-    return BilgeSettings(
-        base_url=bilge_simulator.base_url,
-        api_key=bilge_sim.DEFAULT_API_KEY,
-        timeout_s=1.0,
-        max_attempts=3,
-        backoff_initial_s=0.05,
-        backoff_max_s=0.2,
-    )
+    return _quick(BilgeSettings, bilge_simulator, bilge_sim.DEFAULT_API_KEY)
 
 
 @pytest.fixture(scope="session")
-async def stack(settings: Settings, tobb_settings: TobbSettings, bilge_settings: BilgeSettings) -> AsyncIterator[Stack]:
-    async with running_stack(settings, tobb_settings, bilge_settings) as running:
+def ykts_simulator() -> Iterator[BackgroundServer]:
+    # The YKTS adapter judges an authority on the real day in Türkiye: the fixture dates move with it.
+    with BackgroundServer(ykts_sim.create_app(api_key=ykts_sim.DEFAULT_API_KEY, today=date.today())) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ykts_settings(ykts_simulator: BackgroundServer) -> YktsSettings:
+    return _quick(YktsSettings, ykts_simulator, ykts_sim.DEFAULT_API_KEY)
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    settings: Settings, tobb_settings: TobbSettings, bilge_settings: BilgeSettings, ykts_settings: YktsSettings
+) -> AsyncIterator[Stack]:
+    async with running_stack(settings, tobb_settings, bilge_settings, ykts_settings) as running:
         yield running
 
 
@@ -120,9 +132,18 @@ class SimulatorControl:
         return sum(1 for r in seen if carnet_number in str(r))
 
 
-@pytest.fixture
-def tobb(tobb_simulator: BackgroundServer) -> Iterator[SimulatorControl]:
-    control = SimulatorControl(tobb_simulator)
+def _controlled(server: BackgroundServer) -> Iterator[SimulatorControl]:
+    control = SimulatorControl(server)
     control.clear()
     yield control
     control.clear()
+
+
+@pytest.fixture
+def tobb(tobb_simulator: BackgroundServer) -> Iterator[SimulatorControl]:
+    yield from _controlled(tobb_simulator)
+
+
+@pytest.fixture
+def ykts(ykts_simulator: BackgroundServer) -> Iterator[SimulatorControl]:
+    yield from _controlled(ykts_simulator)

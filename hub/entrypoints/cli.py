@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import shutil
 import signal
@@ -115,6 +116,22 @@ def run(
 
 
 async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
+    # Ctrl-C or SIGTERM cancels this task, so the stack below is torn down in the loop, in order:
+    # a KeyboardInterrupt raised inside the loop would skip that and leave the simulators running.
+    main, loop = asyncio.current_task(), asyncio.get_running_loop()
+    assert main is not None
+
+    def stop() -> None:
+        _say("stopping ...")
+        main.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    with contextlib.suppress(asyncio.CancelledError):
+        await _play_stack(settings, demo, t0)
+
+
+async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
     from hub.client import HubClient
     from hub.demo import play
     from hub.entrypoints.stack import running_stack
@@ -241,22 +258,22 @@ async def _getapp_demo_login(stack: Any) -> None:
     import re
 
     accounts, mail = stack.getapp.accounts, stack.mail
-    _say("GET-APP: Anadolu Sahne (VKN 1423789050) applies through Ayşe Demir, checked in YKTS (A4, A5)")
-    await accounts.apply("1423789050", "10000000146", "Ayşe Demir")
+    _say("GET-APP: Boğaziçi Film (VKN 3841022679) applies through Deniz Yılmaz, checked in YKTS (A4, A5)")
+    await accounts.apply("3841022679", "48251973650", "Deniz Yılmaz")
     for _ in range(300):
-        if mail is not None and mail.to("gumruk@anadolusahne.com.tr"):
+        if mail is not None and mail.to("ithalat@bogazicifilm.com.tr"):
             break
         await asyncio.sleep(0.1)
     else:
         _say("      no mail from GET-APP yet: see .data/demo/hub.log")
         return
-    body = mail.to("gumruk@anadolusahne.com.tr")[-1].get_body(("plain",)).get_content()
+    body = mail.to("ithalat@bogazicifilm.com.tr")[-1].get_body(("plain",)).get_content()
     code = re.search(r"\bGA[0-9A-Z]{8}\b", body)
     password = re.search(r"(?m)^\s*(?:Şifre|Geçici şifre|Password|Initial password)[^:]*:\s*(\S+)", body)
     print(f"\nGET-APP tracking page: {stack.getapp.web.base_url}/", flush=True)
     if code and password:
         print(f"  demo firm login: user code {code.group(0)}, initial password {password.group(1)}", flush=True)
-        print("  (the mail went to gumruk@anadolusahne.com.tr; change the password at first login)", flush=True)
+        print("  (the mail went to ithalat@bogazicifilm.com.tr; change the password at first login)", flush=True)
 
 
 def main() -> None:

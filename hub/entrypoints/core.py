@@ -1,4 +1,4 @@
-"""The core consumer process: commands and TOBB answers in, outcomes out through the outbox."""
+"""The core consumer process: commands and the answers of TOBB, BİLGE and YKTS in, outcomes out through the outbox."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 COMMANDS_TOPIC = "ata.declaration.commands"
 TOBB_RESULTS_TOPIC = "tobb.carnet.results"
 BILGE_RESULTS_TOPIC = "bilge.results"
+YKTS_RESULTS_TOPIC = "ykts.results"
 
 
 class CoreProcess:
@@ -41,6 +42,7 @@ class CoreProcess:
             (COMMANDS_TOPIC, self._on_command),
             (TOBB_RESULTS_TOPIC, self._on_lookup_result),
             (BILGE_RESULTS_TOPIC, self._on_lookup_result),
+            (YKTS_RESULTS_TOPIC, self._on_lookup_result),
         )
         for topic, handle in subscriptions:
             subscribe_reliably(

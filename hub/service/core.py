@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.domain import bilge, rules
+from hub.domain import bilge, rules, ykts
 from hub.domain import events as ev
+from hub.domain.carnet import CarnetData
 from hub.domain.commands import LodgeDeclaration
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
@@ -27,6 +28,7 @@ CONSUMER = "hub-core"
 EVENTS_TOPIC = "ata.declaration.events"
 TOBB_REQUESTS_TOPIC = "tobb.carnet.requests"
 BILGE_REQUESTS_TOPIC = "bilge.requests"
+YKTS_REQUESTS_TOPIC = "ykts.requests"
 TURKEY = ZoneInfo("Europe/Istanbul")
 
 
@@ -93,9 +95,22 @@ class CoreService:
             request = bilge.SummaryLookupRequested(request_id=message.message_id, summary_number=outcome.summary_number)
         elif isinstance(outcome, rules.LookUpLegacy):
             request = bilge.LegacyLookupRequested(request_id=message.message_id, bilge_number=outcome.bilge_number)
+        elif isinstance(outcome, rules.LookUpAuthority):
+            request, topic = (
+                ykts.AuthorityCheckRequested(
+                    request_id=message.message_id, firm_vkn=outcome.firm_vkn, person_tckn=outcome.person_tckn
+                ),
+                YKTS_REQUESTS_TOPIC,
+            )
         if request is not None:
             await uow.park_lookup(message.message_id, message, answers)
-            uow.publish(topic, reply(request, to=message, occurred_at=now))
+            # Keyed like the topic says: the carnet, except ykts.requests, keyed by the firm's VKN.
+            key = request.firm_vkn if isinstance(request, ykts.AuthorityCheckRequested) else message.carnet_number
+            asked = envelope(
+                request, carnet_number=key, occurred_at=now,
+                correlation_id=message.correlation_id, causation_id=message.message_id,
+            )  # fmt: skip
+            uow.publish(topic, asked)
             return
         if isinstance(cmd, bilge.DrawDownByTcgb):  # BİLGE is told either way (F2)
             uow.publish(
@@ -133,12 +148,14 @@ class CoreService:
             summary_opened_in_hub=opened,
             legacy=bilge.LegacyDeclaration.model_validate(answers["legacy"]) if "legacy" in answers else None,
             cutover=self._cutover,
+            tobb=_tobb_answer(answers),
+            authority=ykts.AuthorityChecked.model_validate(answers["authority"]) if "authority" in answers else None,
         )
 
-    # --- answers of TOBB and BİLGE -----------------------------------------------------------
+    # --- answers of TOBB, BİLGE and YKTS ---------------------------------------------------------
 
     async def handle_lookup_result(self, message: Envelope[Any]) -> None:
-        """A TOBB or BİLGE answer: finish (or take further) the command that waited for it."""
+        """A TOBB, BİLGE or YKTS answer: finish (or take further) the command that waited for it."""
         async with self._uow() as uow:
             now = self._now()
             await uow.claim(message, now)
@@ -153,7 +170,8 @@ class CoreService:
     async def _resume(self, uow: UnitOfWork, result: Any, now: datetime) -> None:
         parked = await uow.take_lookup(result.request_id)
         if parked is None:
-            log.info("answer to look-up %s, already answered: ignored", result.request_id)
+            # Answered already, or not the core's question (GET-APP asks YKTS on the same topics).
+            log.debug("answer to look-up %s: nothing waits for it", result.request_id)
             return
         text, answers = parked
         command = decode(text.encode(), {LodgeDeclaration.__name__})
@@ -165,8 +183,11 @@ class CoreService:
                 outcome = rules.tobb_unavailable(cmd, result.reason)
             case ev.CarnetLookupSucceeded() | ev.CarnetNotFound():
                 found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
-                ctx = await self._context(uow, carnet, cmd, answers)
-                outcome = rules.lodge_with_tobb_answer(carnet, cmd, found, clock_of(command), ctx)
+                answers["tobb"] = {"carnet": found.model_dump(mode="json") if found is not None else None}
+            case ykts.AuthorityChecked():
+                answers["authority"] = result.model_dump(mode="json")
+            case ykts.AuthorityCheckFailed():
+                outcome = rules.authority_unavailable(cmd, result.firm_vkn, result.reason)
             case bilge.SummaryFound():
                 answers["summary"] = result.model_dump(mode="json")
             case bilge.LegacyFound():
@@ -255,3 +276,10 @@ class CoreService:
         size = {OUTCOME_SIZE_HEADER: str(len(events))}
         for event in events:
             uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)
+
+
+def _tobb_answer(answers: dict[str, Any]) -> rules.TobbAnswer | None:
+    if "tobb" not in answers:
+        return None
+    found = answers["tobb"]["carnet"]
+    return rules.TobbAnswer(CarnetData.model_validate(found) if found is not None else None)

@@ -10,11 +10,28 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hub.client import HubClient
-from hub.domain.commands import LineQuantity, LodgeDeclaration
+from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.messages.envelope import Envelope
 from tests.domain.builders import BORDER, HOLDER, carnet_data
 
 TURKISH_CARNET = "TR/2026/000457"  # a valid fixture carnet of the TOBB simulator; line 1 has 40 pieces
+
+# The holders of the TOBB simulator's carnets: who lodges "as holder" carries the holder's VKN (G2).
+_TOBB_HOLDERS = {
+    "TR/2026/000123": ("3841022679", "Boğaziçi Film Prodüksiyon ve Reklamcılık A.Ş."),
+    "TR/2026/000457": ("5112980345", "Ege Pamuk Tekstil Sanayi ve Ticaret Ltd. Şti."),
+    "TR/2026/000789": ("6204477183", "Nilüfer Makine Otomotiv Sanayi A.Ş."),
+    "TR/2026/001024": ("9470058132", "Anatolia Harita Mühendislik Ltd. Şti."),
+    "TR/2025/004512": ("7356612092", "Kuzey Işık Sahne ve Müzik Organizasyon A.Ş."),
+}
+
+
+def holder_of(carnet_number: str) -> DeclarantIn:
+    """The holder lodging for itself: TOBB's holder for its carnets, the builders' holder otherwise."""
+    if carnet_number not in _TOBB_HOLDERS:
+        return HOLDER
+    vkn, name = _TOBB_HOLDERS[carnet_number]
+    return DeclarantIn(id_kind="VKN", id_value=vkn, name=name)
 
 
 def unique(prefix: str) -> str:
@@ -41,7 +58,7 @@ def turkish_2600(carnet_number: str = TURKISH_CARNET, quantity: int = 1) -> Lodg
         carnet_number=carnet_number,
         regime="2600",
         customs_office=BORDER,
-        declarant=HOLDER,
+        declarant=holder_of(carnet_number),
         lines=(LineQuantity(line_no=1, quantity=quantity),),
     )
 

@@ -24,7 +24,8 @@ from hub.domain.commands import (
 from hub.entrypoints.stack import Stack
 from hub.messages.envelope import Envelope
 from hub.store.tables import declaration_lines, declarations
-from tests.domain.builders import HOLDER, carnet_data
+from tests.domain.builders import carnet_data
+from tests.e2e.helpers import holder_of
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,10 @@ def declared(event: Envelope[Any]) -> list[tuple[int, int]]:
 class CarnetFlow:
     """One carnet's declarations, driven through Kafka as the back ends would."""
 
-    def __init__(self, client: HubClient, carnet_number: str, declarant: DeclarantIn = HOLDER) -> None:
+    def __init__(self, client: HubClient, carnet_number: str, declarant: DeclarantIn | None = None) -> None:
         self.client = client
         self.carnet_number = carnet_number
-        self.declarant = declarant
+        self.declarant = declarant or holder_of(carnet_number)
 
     async def call(self, command: Any) -> list[Envelope[Any]]:
         """Every event of the command's outcome, without the carnet record of a first use."""

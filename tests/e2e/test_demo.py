@@ -14,8 +14,8 @@ from tests.conftest import SESSION_NOW
 pytestmark = pytest.mark.kafka
 
 
-async def test_demo_scenario_shows_t1_s4_r1_f2_e1_and_the_g3_v1_refusals(client: HubClient, stack: Stack) -> None:
-    # rule: T1, S1, S4, R1, F1, F2, E1, G3, V1
+async def test_demo_scenario_shows_t1_s4_r1_f2_e1_and_the_g3_v1_g2_refusals(client: HubClient, stack: Stack) -> None:
+    # rule: T1, S1, S4, R1, F1, F2, E1, G3, V1, G2
     out = io.StringIO()
     steps = await play(client, out, "T0", SESSION_NOW.date(), stack.bilge_intake_url)
     kinds = [(main_event(s.outcome).type, getattr(main_event(s.outcome).payload, "rule", None)) for s in steps]
@@ -31,9 +31,11 @@ async def test_demo_scenario_shows_t1_s4_r1_f2_e1_and_the_g3_v1_refusals(client:
         ("InspectionCompleted", None),
         ("CommandRefused", "G3"),
         ("CommandRefused", "V1"),
+        ("CommandRefused", "G2"),
     ]
     text = out.getvalue()
     assert "line 1: 12 of 12 entered" in text and "refused (V1)" in text
     assert "26220100OB000088 DE-CMR-884120 line 2 closed, goods out of temporary storage (S4)" in text
     assert "220100ATAT005 closed (R1)" in text  # the 3158 re-exported line 1
     assert "220100ATAT001 closed (F2): nothing left open: the last goods discharged by TCGB" in text
+    assert "Elif Şahin (TCKN 56301829420) is not registered in YKTS as directly authorised" in text

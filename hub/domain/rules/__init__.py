@@ -1,6 +1,6 @@
 """The regime rules of Circular 2021/17: given one carnet and one command, what happens.
 
-Each function returns an outcome (events, a refusal naming its rule, or a TOBB look-up) and
+Each function returns an outcome (events, a refusal naming its rule, or a look-up in TOBB, BİLGE or YKTS) and
 leaves the carnet it was given untouched: the events, applied by evolve(), are the change.
 """
 
@@ -12,11 +12,23 @@ from typing import Any
 from hub.domain import commands as cmd
 from hub.domain.bilge import DrawDownByTcgb
 from hub.domain.model import Carnet
-from hub.domain.rules.base import Applied, Clock, Context, LookUpCarnet, LookUpLegacy, LookUpSummary, Outcome, Refused
+from hub.domain.rules.base import (
+    Applied,
+    Clock,
+    Context,
+    LookUpAuthority,
+    LookUpCarnet,
+    LookUpLegacy,
+    LookUpSummary,
+    Outcome,
+    Refused,
+    TobbAnswer,
+)
 from hub.domain.rules.deadlines import check_deadlines
 from hub.domain.rules.lines import attach_document, explain_line
 from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable
 from hub.domain.rules.office import accept, cancel, complete_inspection, reassign, reject
+from hub.domain.rules.representation import authority_unavailable
 from hub.domain.rules.requests import decide as decide_request
 from hub.domain.rules.requests import request_correction, request_extension
 from hub.domain.rules.summary import closures
@@ -49,12 +61,15 @@ __all__ = [
     "Applied",
     "Clock",
     "Context",
+    "LookUpAuthority",
     "LookUpCarnet",
     "LookUpLegacy",
     "LookUpSummary",
     "Outcome",
     "Refused",
+    "TobbAnswer",
     "accept",
+    "authority_unavailable",
     "cancel",
     "check_deadlines",
     "closures",

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from hub.domain.bilge import LegacyDeclaration, SummaryFound
+from hub.domain.carnet import CarnetData
 from hub.domain.evolve import evolve
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
+from hub.domain.ykts import AuthorityChecked
 
 # The circular's effective date: from then on BİLGE takes no 5800, 2600, 3158, 6326 (L2). The
 # circular rests on the communiqué published 2 June 2021; configurable as HUB_BILGE_CUTOVER.
@@ -26,6 +28,13 @@ class Clock:
 
 
 @dataclass(frozen=True)
+class TobbAnswer:
+    """What TOBB said about the carnet a 2600 names: its record, or None when it does not know it (G3)."""
+
+    found: CarnetData | None
+
+
+@dataclass(frozen=True)
 class Context:
     """What the rules may know beyond the carnet: the offices, and where a reference lives."""
 
@@ -36,6 +45,8 @@ class Context:
     summary_opened_in_hub: int = 0  # packages of that part opened by live hub declarations not yet closed (S2)
     legacy: LegacyDeclaration | None = None  # BİLGE's answer about a referenced legacy declaration (L1)
     cutover: date = BILGE_CUTOVER  # BİLGE stopped taking ATA regime codes (L2)
+    tobb: TobbAnswer | None = None  # TOBB's answer for this lodgement's Turkish carnet (G3)
+    authority: AuthorityChecked | None = None  # YKTS's answer about the representative lodging (G2, A4)
 
 
 @dataclass(frozen=True)
@@ -65,19 +76,28 @@ class LookUpLegacy:
     bilge_number: str
 
 
+@dataclass(frozen=True)
+class LookUpAuthority:
+    """Nothing is decided until YKTS has said whether this person directly represents this firm (G2, A4)."""
+
+    firm_vkn: str
+    person_tckn: str
+
+
 @dataclass
 class Applied:
     carnet: Carnet
     events: list[BaseModel] = field(default_factory=list)
 
 
-Outcome = Refused | LookUpCarnet | LookUpSummary | LookUpLegacy | Applied
+LookUp = LookUpCarnet | LookUpSummary | LookUpLegacy | LookUpAuthority
+Outcome = Refused | LookUp | Applied
 
 
 class Pending(Exception):
     """Raised deep in a rule when an external answer is needed first: the lodgement waits for it."""
 
-    def __init__(self, lookup: LookUpCarnet | LookUpSummary | LookUpLegacy) -> None:
+    def __init__(self, lookup: LookUp) -> None:
         super().__init__(str(lookup))
         self.lookup = lookup
 

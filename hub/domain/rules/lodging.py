@@ -6,6 +6,8 @@ enters goods under a regime, or references an earlier declaration and is filled 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hub.domain import events as ev
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import LineQuantity, LodgeDeclaration
@@ -22,20 +24,22 @@ from hub.domain.rules.base import (
     Pending,
     Refusal,
     Refused,
+    TobbAnswer,
     refuse_unless,
 )
 from hub.domain.rules.common import Lodging, check_validity, emit_lodged, refuse_unless_border
 from hub.domain.rules.references import register_referencing
+from hub.domain.rules.representation import check_declarant
 from hub.domain.rules.summary import check_open_packages, check_opening
 
 _REGIMES = ", ".join(r.value for r in Regime)
 
 
 def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Context | None = None) -> Outcome:
-    """Refuse what is wrong, ask TOBB or BİLGE what the rules need, or register the declaration.
+    """Refuse what is wrong, ask TOBB, BİLGE or YKTS what the rules need, or register the declaration.
 
-    A look-up's answer comes back in `ctx` (or to lodge_with_tobb_answer) and the lodgement is
-    decided again from the start: nothing is kept half-decided in between.
+    A look-up's answer comes back in `ctx` and the lodgement is decided again from the start:
+    nothing is kept half-decided in between.
     """
     ctx = ctx or Context()
     try:
@@ -43,10 +47,12 @@ def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Conte
         if cmd.summary is not None:
             check_opening(lodging.regime, cmd.summary)
         outcome = _by_path(carnet, lodging)
-        if isinstance(outcome, Applied) and cmd.summary is not None:
-            if ctx.summary is None or ctx.summary.summary_number != cmd.summary.summary_number:
-                return LookUpSummary(cmd.summary.summary_number)
-            check_open_packages(cmd.summary, ctx)
+        if isinstance(outcome, Applied):
+            check_declarant(outcome.carnet, cmd, ctx)
+            if cmd.summary is not None:
+                if ctx.summary is None or ctx.summary.summary_number != cmd.summary.summary_number:
+                    return LookUpSummary(cmd.summary.summary_number)
+                check_open_packages(cmd.summary, ctx)
         return outcome
     except Refusal as refusal:
         return refusal.refused
@@ -59,7 +65,9 @@ def _by_path(carnet: Carnet | None, lodging: Lodging) -> Outcome:
     if regime is Regime.TEMPORARY_EXPORT:
         _check_2600_path(lodging)
         _not_foreign(carnet)
-        return LookUpCarnet(cmd.carnet_number)
+        if lodging.ctx.tobb is None:  # Turkish carnets are fetched again at every lodgement (G3)
+            return LookUpCarnet(cmd.carnet_number)
+        return _register_from_tobb(carnet, lodging, lodging.ctx.tobb.found)
     if regime is Regime.TEMPORARY_IMPORT and lodging.office.kind is OfficeKind.BORDER:
         refuse_unless(cmd.previous_declaration is None, "T1", "a 5800 at a border office references nothing")
         return _register_entry(_carnet_typed_in(carnet, cmd), lodging)
@@ -71,26 +79,25 @@ def _by_path(carnet: Carnet | None, lodging: Lodging) -> Outcome:
 def lodge_with_tobb_answer(
     carnet: Carnet | None, cmd: LodgeDeclaration, found: CarnetData | None, clock: Clock, ctx: Context | None = None
 ) -> Outcome:
+    """Decide a 2600 with TOBB's answer (G3): `found` is TOBB's record, None when TOBB does not know it."""
+    return lodge(carnet, cmd, clock, replace(ctx or Context(), tobb=TobbAnswer(found)))
+
+
+def _register_from_tobb(carnet: Carnet | None, lodging: Lodging, found: CarnetData | None) -> Outcome:
     """Finish a 2600 once TOBB has answered (G3): unknown carnets cannot be used."""
-    ctx = ctx or Context()
-    try:
-        refuse_unless(found is not None, "G3", f"TOBB does not know carnet {cmd.carnet_number}")
-        assert found is not None
-        refuse_unless(
-            found.issuing_country == "TR",
-            "G3",
-            f"TOBB reports carnet {cmd.carnet_number} as issued in {found.issuing_country}, not in Türkiye",
-        )
-        lodging = _check_request(carnet, cmd, clock, ctx)  # the carnet may have changed while TOBB answered
-        _check_2600_path(lodging)
-        _not_foreign(carnet)
-        _record_still_covers(carnet, found)
-        decision = Decision(carnet)
-        if carnet is None or carnet.data != found or carnet.source is not CarnetSource.TOBB:
-            decision.emit(ev.CarnetRecorded(carnet=found, source=CarnetSource.TOBB.value))
-        return _register_entry(decision, lodging)
-    except Refusal as refusal:
-        return refusal.refused
+    cmd = lodging.cmd
+    refuse_unless(found is not None, "G3", f"TOBB does not know carnet {cmd.carnet_number}")
+    assert found is not None
+    refuse_unless(
+        found.issuing_country == "TR",
+        "G3",
+        f"TOBB reports carnet {cmd.carnet_number} as issued in {found.issuing_country}, not in Türkiye",
+    )
+    _record_still_covers(carnet, found)
+    decision = Decision(carnet)
+    if carnet is None or carnet.data != found or carnet.source is not CarnetSource.TOBB:
+        decision.emit(ev.CarnetRecorded(carnet=found, source=CarnetSource.TOBB.value))
+    return _register_entry(decision, lodging)
 
 
 def _turkish_from_bilge(carnet: Carnet) -> bool:

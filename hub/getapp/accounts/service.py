@@ -269,7 +269,8 @@ class AccountService:
             await conn.execute(insert(processed).values(message_id=str(message_id), processed_at=now))
             row = (await conn.execute(select(applications).where(applications.c.id == str(answer.request_id)))).first()
             if row is None:
-                log.warning("YKTS answer %s to unknown application %s: ignored", message_id, answer.request_id)
+                # The core asks YKTS about representatives on the same topics: not GET-APP's question.
+                log.debug("YKTS answer %s is not about an application of GET-APP: ignored", message_id)
                 return None
             account = await self._lock_account(conn, answer.firm_vkn)
             decision = rules.decide_application(_application(row), answer, account, await self._free_code(conn), now)

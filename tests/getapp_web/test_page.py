@@ -530,4 +530,7 @@ async def _walk_through(page: Page, base_url: str, owner: Credentials) -> None:
     await page.get_by_role("button", name="Çıkış").click()
     await expect(page.get_by_role("heading", name="Giriş", exact=True)).to_be_visible()
     await expect(page.locator("#app-view")).to_be_hidden()
+    # Nothing of the firm stays on screen once logged out: not its name, not the user code.
+    await expect(page.locator("#firm-name")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Çıkış")).to_be_hidden()
     await _notice_shown(page, "tr")

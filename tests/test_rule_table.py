@@ -20,4 +20,4 @@ def test_every_regime_bilge_and_getapp_rule_is_enforced_and_tested() -> None:
     rules = REGIME_RULES + BILGE_RULES + GETAPP_RULES
     assert set(rules) <= set(rule_table.domain_rules())
     assert [r for r in rules if not enforced.get(r)] == []
-    assert [r for r in rules + ["A2"] if not tested.get(r)] == []
+    assert [r for r in [*rules, "A2"] if not tested.get(r)] == []

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.polling import keep_relaying
 from hub.store.tables import outbox
 from hub.topics import TopicCatalog
 
@@ -66,24 +67,14 @@ class OutboxRelay:
         await self._producer.stop()
 
     async def _run(self) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                sent = await self.relay_once()
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; rows stay unsent and are retried")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            if sent < self._batch:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
-                except TimeoutError:
-                    pass
+        await keep_relaying(
+            self.relay_once,
+            wake=self._wake,
+            batch=self._batch,
+            poll_s=self._poll_s,
+            backoff_s=(0.2, 10.0),
+            what="outbox relay",
+        )
 
     async def relay_once(self) -> int:
         """Send one batch of unsent rows in commit order; returns how many were sent."""

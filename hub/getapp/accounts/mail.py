@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.getapp.accounts import rules
 from hub.getapp.accounts.passwords import Passwords, initial_password
 from hub.getapp.accounts.tables import mail_outbox, users
+from hub.polling import keep_relaying
 
 log = logging.getLogger(__name__)
 
@@ -144,24 +145,14 @@ class MailRelay:
             self._task = None
 
     async def _run(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                handled = await self.relay_once()
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("mail relay failed; queued mails stay and are tried again")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            if handled < self._batch:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
-                except TimeoutError:
-                    pass
+        await keep_relaying(
+            self.relay_once,
+            wake=self._wake,
+            batch=self._batch,
+            poll_s=self._poll_s,
+            backoff_s=(0.5, 30.0),
+            what="mail relay",
+        )
 
     async def relay_once(self) -> int:
         """Try the mails that are due, up to a batch; returns how many were handled (sent or not)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import shutil
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -21,6 +23,11 @@ from hub.kafka.admin import apply_topics
 from hub.logs import configure as configure_logging
 from hub.topics import PROJECT_ROOT, catalog
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+T = TypeVar("T")
+
 app = typer.Typer(help="e-ATA/TR integration hub.", no_args_is_help=True, add_completion=False)
 topics_app = typer.Typer(help="Kafka topics of topics.yaml.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
@@ -28,6 +35,8 @@ schemas_app = typer.Typer(help="JSON Schemas and AsyncAPI document in schemas/."
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(reconcile_app, name="reconcile")
+dlq_app = typer.Typer(help="Dead letters of hub.deadletter: list, show, replay, discard.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 
@@ -73,6 +82,113 @@ def schemas_check() -> None:
     print("schemas match the code")
 
 
+By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]
+
+
+async def _with_dlq_store(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
+    """Run `work` on the Kafka bootstrap and the store of the settings ($HUB_DATABASE_URL)."""
+    from hub.store.engine import create_engine, create_schema
+
+    settings = _settings(bootstrap)
+    engine = create_engine(settings.database_url)
+    try:
+        await create_schema(engine)  # creates dead_letter_decisions where the core has not yet
+        return await work(settings.kafka_bootstrap, engine)
+    finally:
+        await engine.dispose()
+
+
+def _dlq_run(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
+    from hub.dlq import DeadLetterError
+    from hub.topics import UndeclaredTopic
+
+    try:
+        return asyncio.run(_with_dlq_store(bootstrap, work))
+    except (DeadLetterError, UndeclaredTopic) as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _operator(by: str | None) -> str:
+    import getpass
+
+    try:
+        return by or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+@dlq_app.command("list")
+def dlq_list(
+    bootstrap: Bootstrap = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replayed and discarded ones too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, every field.")] = False,
+) -> None:
+    """What was set aside and why: the waiting dead letters (oldest first)."""
+    from hub.dlq import dead_letters
+
+    found = _dlq_run(bootstrap, lambda b, e: dead_letters(b, e, include_decided=all_))
+    if as_json:
+        print(json.dumps([d.as_json() for d in found], ensure_ascii=False, indent=2))
+        return
+    rows = [
+        (d.id, d.status, d.failed_at[:19], d.consumer, d.origin, d.message_type or "-", d.reason[:60]) for d in found
+    ]
+    header = ("ID", "STATUS", "FAILED AT (UTC)", "CONSUMER", "ORIGINAL", "TYPE", "REASON")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    _say(f"{len(found)} {'dead letters' if all_ else 'waiting'}")
+
+
+@dlq_app.command("show")
+def dlq_show(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")], bootstrap: Bootstrap = None) -> None:
+    """Everything about one dead letter: reason, origin, decision, headers and first bytes."""
+    from hub.dlq import find
+
+    (letter,) = _dlq_run(bootstrap, lambda b, e: find(b, e, [dead_letter_id]))
+    print(json.dumps(letter.as_json(), ensure_ascii=False, indent=2))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="Dead letters to replay.")] = None,
+    all_waiting: Annotated[bool, typer.Option("--all-waiting", help="Every waiting dead letter.")] = False,
+    again: Annotated[bool, typer.Option("--again", help="Replay even if already replayed or discarded.")] = False,
+    by: By = None,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Send dead letters back to their original topic (same bytes, key, headers, correlation id), once.
+
+    What fails again is dead-lettered again as a new waiting record: replay never loops by itself.
+    """
+    from hub.dlq import replay
+
+    if bool(ids) == all_waiting:
+        _say("error: name the dead letters to replay, or --all-waiting")
+        raise typer.Exit(2)
+    who = _operator(by)
+    done = _dlq_run(bootstrap, lambda b, e: replay(b, e, None if all_waiting else ids, who, again=again))
+    for r in done:
+        print(f"replayed {r.dead_letter.id} to {r.topic}:{r.partition}@{r.offset}")
+    _say(f"{len(done)} replayed")
+
+
+@dlq_app.command("discard")
+def dlq_discard(
+    dead_letter_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is set aside for good (recorded).")],
+    by: By = None,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Set a waiting dead letter aside for good, recording why and by whom."""
+    from hub.dlq import discard
+
+    who = _operator(by)
+    letter = _dlq_run(bootstrap, lambda b, e: discard(b, e, dead_letter_id, reason, who))
+    print(f"discarded {letter.id} ({letter.origin}): {reason}")
+
+
 @app.command()
 def run(
     demo: Annotated[bool, typer.Option(help="Play the demo scenario once everything is up.")] = True,
@@ -92,7 +208,7 @@ def run(
     for folder in (home, store):
         shutil.rmtree(folder, ignore_errors=True)
     store.mkdir(parents=True)
-    configure_logging(store / "hub.log")
+    configure_logging(store / "hub.log", service="hub-run")
     _say("[2/5] starting Apache Kafka (KRaft, single node) ...")
     broker = KafkaBroker(home)
     try:
@@ -160,7 +276,7 @@ def core(bootstrap: Bootstrap = None) -> None:
     """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP."""
     from hub.entrypoints.core import CoreProcess
 
-    configure_logging(None)
+    configure_logging(None, service="hub-core")
     asyncio.run(_serve(CoreProcess(_settings(bootstrap))))
 
 
@@ -170,7 +286,7 @@ def tobb_adapter(bootstrap: Bootstrap = None) -> None:
     from adapters.tobb.app import TobbAdapterProcess
     from adapters.tobb.client import TobbSettings
 
-    configure_logging(None)
+    configure_logging(None, service="adapter-tobb")
     asyncio.run(_serve(TobbAdapterProcess(_settings(bootstrap), TobbSettings.from_env())))
 
 
@@ -195,7 +311,7 @@ def bilge_adapter(
     from adapters.bilge.app import BilgeAdapterProcess
     from adapters.bilge.client import BilgeSettings
 
-    configure_logging(None)
+    configure_logging(None, service="adapter-bilge")
     process = BilgeAdapterProcess(
         _settings(bootstrap), BilgeSettings.from_env(), intake_port=intake_port, intake_host=intake_host
     )
@@ -219,7 +335,7 @@ def ykts_adapter(bootstrap: Bootstrap = None) -> None:
     from adapters.ykts.app import YktsAdapterProcess
     from adapters.ykts.client import YktsSettings
 
-    configure_logging(None)
+    configure_logging(None, service="adapter-ykts")
     asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env())))
 
 

@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from hub.logs import MessageContext, message_context
 from hub.messages.envelope import UndecodableMessage, decode
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog
@@ -110,30 +111,34 @@ def subscribe_reliably(
     async def on_message(body: bytes, msg: KafkaMessage) -> None:
         record: Any = msg.raw_message
         where = (record.partition, record.offset)
-        try:
-            await _handle_one(body, record, where)
-            await msg.ack()
-        except _ReadAgain:
-            await msg.nack()  # seek back: the same record comes again, nothing after it is committed
-        except RetryLater as exc:
-            log.warning("%s/%s@%s waits for an external system: %s", topic, *where, exc)
-            await asyncio.sleep(outage_backoff_s)
-            await msg.nack()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # Even dead-lettering failed (Kafka away?): never let the offset move past this record.
-            log.exception("could not settle %s/%s@%s: it will be read again", topic, *where)
-            await asyncio.sleep(retry_backoff_s)
-            await msg.nack()
+        # Every line logged about this record, by us or by the handler's code, carries where it is
+        # from and, once decoded, its envelope's ids (hub/logs.py).
+        with message_context(topic=topic, partition=record.partition, offset=record.offset, key=record.key) as context:
+            try:
+                await _handle_one(body, record, where, context)
+                await msg.ack()
+            except _ReadAgain:
+                await msg.nack()  # seek back: the same record comes again, nothing after it is committed
+            except RetryLater as exc:
+                log.warning("%s/%s@%s waits for an external system: %s", topic, *where, exc)
+                await asyncio.sleep(outage_backoff_s)
+                await msg.nack()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Even dead-lettering failed (Kafka away?): never let the offset move past this record.
+                log.exception("could not settle %s/%s@%s: it will be read again", topic, *where)
+                await asyncio.sleep(retry_backoff_s)
+                await msg.nack()
 
-    async def _handle_one(body: bytes, record: Any, where: tuple[int, int]) -> None:
+    async def _handle_one(body: bytes, record: Any, where: tuple[int, int], context: MessageContext) -> None:
         """Returns when the record is settled (applied, duplicate or dead-lettered); raises to re-read it."""
         try:
             message = decode_body(body)
         except UndecodableMessage as exc:
             await dead_letters.send(record, str(exc), attempts=1)
             return
+        context.bind(message)
         try:
             await handle(message)
         except AlreadyProcessed:

@@ -127,3 +127,19 @@ pending_lookups = Table(
     Column("answers", Text, nullable=False),  # JSON of what earlier look-ups answered (legacy, summary)
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# What operators decided about records of hub.deadletter (`hub dlq`), keyed by the record's place there.
+# A record without a row is waiting. Replay is recorded only once the broker has the replayed copy.
+dead_letter_decisions = Table(
+    "dead_letter_decisions",
+    metadata,
+    Column("dlq_partition", Integer, primary_key=True),
+    Column("dlq_offset", BigInteger, primary_key=True),
+    Column("action", String(16), nullable=False),  # 'replayed' | 'discarded'
+    Column("reason", Text),  # required for a discard
+    Column("decided_by", String(100), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("replayed_to_topic", String(100)),
+    Column("replayed_to_partition", Integer),
+    Column("replayed_to_offset", BigInteger),
+)

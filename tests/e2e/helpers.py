@@ -6,13 +6,13 @@ import asyncio
 import uuid
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-
 from hub.client import HubClient
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
+from hub.kafka.reading import read_topic
 from hub.messages.envelope import Envelope
 from tests.domain.builders import BORDER, HOLDER, carnet_data
+
+__all__ = ["read_topic"]  # the tests read topics as operators do
 
 TURKISH_CARNET = "TR/2026/000457"  # a valid fixture carnet of the TOBB simulator; line 1 has 40 pieces
 
@@ -68,31 +68,6 @@ async def only_outcome(client: HubClient, command: Envelope[Any], wait_s: float 
     events = [e for e in await client.outcome(command, wait_s=wait_s) if e.type != "CarnetRecorded"]
     assert len(events) == 1, [e.type for e in events]
     return events[0]
-
-
-async def read_topic(bootstrap: str, topic: str, wait_s: float = 10) -> list[Any]:
-    """Every record of a topic from its beginning, read without a group (commits nothing)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[Any] = []
-        async with asyncio.timeout(wait_s):
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                for batch in (await consumer.getmany(timeout_ms=200)).values():
-                    records.extend(batch)
-        return records
-    finally:
-        await consumer.stop()
 
 
 async def eventually(check: Any, wait_s: float = 15, every_s: float = 0.2) -> Any:

@@ -181,6 +181,11 @@ async def test_the_reliable_subscription_logs_inside_the_message_context(capture
         assert line["carnet_number"] == event.carnet_number
         assert line["message_type"] == event.type
         assert line["topic"] == TOPIC
+        # and the consumer's own line saying it handled the message, so every process leaves a trace
+        (done,) = [
+            x for x in lines if "handled by logs-test" in x["msg"] and x.get("message_id") == str(event.message_id)
+        ]
+        assert done["carnet_number"] == event.carnet_number
     (dead,) = [x for x in lines if x["msg"].startswith("dead-lettered")]
     assert dead["topic"] == TOPIC and dead["key"] == "TR/2026/000999"
     assert "partition" in dead and "offset" in dead and "message_id" not in dead

@@ -99,6 +99,8 @@ async def _with_dlq_store(bootstrap: str | None, work: Callable[[str, AsyncEngin
 
 
 def _dlq_run(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
+    from aiokafka.errors import KafkaError
+
     from hub.dlq import DeadLetterError
     from hub.topics import UndeclaredTopic
 
@@ -106,6 +108,9 @@ def _dlq_run(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable
         return asyncio.run(_with_dlq_store(bootstrap, work))
     except (DeadLetterError, UndeclaredTopic) as exc:
         _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except KafkaError as exc:
+        _say(f"error: Kafka did not answer at {bootstrap or 'the default address'} ({exc}); give --bootstrap")
         raise typer.Exit(1) from None
 
 

@@ -141,6 +141,8 @@ def subscribe_reliably(
         context.bind(message)
         try:
             await handle(message)
+            # One line per message handled, in every process: with its ids, one grep follows a carnet.
+            log.info("%s handled by %s (%s/%s@%s)", getattr(message, "type", "message"), group_id, topic, *where)
         except AlreadyProcessed:
             log.info("%s delivered again: already applied", getattr(message, "message_id", "message"))
         except RetryLater:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ def captured(root_logging: logging.Logger) -> Captured:
     """JSON lines of everything logged, as `configure` writes them to its file."""
     capture = Captured()
     handler = logging.StreamHandler(capture.stream)
+    # Only this test's thread: in the full suite the session's hub (simulators, SQLite workers) logs too.
+    here = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == here)
     handler.addFilter(MessageContextFilter())
     handler.setFormatter(JsonFormatter("hub-test"))
     root_logging.addHandler(handler)

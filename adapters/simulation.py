@@ -4,13 +4,55 @@ to inject, the log of the calls it saw, and the `/_sim/...` endpoints that contr
 # No `from __future__ import annotations`: FastAPI reads the plan type of the routes below at runtime.
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.xmlsafe import XsdSchema, serialize_validated
+
 REQUEST_LOG_SIZE = 200  # newest calls kept for tests and demos
+XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
+
+# The error codes and texts the Ministry's and TOBB's XML services answer with, by HTTP status; a
+# system's XSD may allow more (BİLGE: 404 BULUNAMADI), passed as `errors`.
+ERRORS_BY_STATUS: Final[dict[int, tuple[str, str]]] = {
+    400: ("GECERSIZ_ISTEK", "İstek işlenemedi."),
+    401: ("YETKISIZ", "API anahtarı eksik veya geçersiz."),
+    403: ("YETKISIZ", "Bu servise erişim yetkiniz yok."),
+    429: ("COK_FAZLA_ISTEK", "Çok fazla istek; lütfen daha sonra yeniden deneyin."),
+    503: ("HIZMET_KULLANILAMIYOR", "Hizmet geçici olarak kullanılamıyor."),
+}
+
+
+def error_for_status(status: int, errors: dict[int, tuple[str, str]] = ERRORS_BY_STATUS) -> tuple[str, str]:
+    if status in errors:
+        return errors[status]
+    if status >= 500:
+        return ("SISTEM_HATASI", "Beklenmeyen bir sistem hatası oluştu.")
+    return errors[400]
+
+
+def xml_response(element: Any, schema: XsdSchema, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Every answer that leaves is checked against the contract, as the real system's own would be."""
+    body = serialize_validated(element, schema)
+    return Response(body, status_code=status, media_type=XML_MEDIA_TYPE, headers=headers)
+
+
+def error_response(
+    error_element: Callable[[str, str], Any],
+    schema: XsdSchema,
+    status: int,
+    code: str | None = None,
+    message: str | None = None,
+    errors: dict[int, tuple[str, str]] = ERRORS_BY_STATUS,
+) -> Response:
+    """An error answer in the system's own document (`error_element(code, message)`); 429 and 503 say when to retry."""
+    default_code, default_message = error_for_status(status, errors)
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    return xml_response(error_element(code or default_code, message or default_message), schema, status, headers)
 
 
 class FaultPlan(BaseModel):

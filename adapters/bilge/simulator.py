@@ -88,8 +88,15 @@ from fastapi.responses import JSONResponse
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from adapters.simulation import (
+    ERRORS_BY_STATUS,
+    XML_MEDIA_TYPE,
+    SimulatorState,
+    add_controls,
+    error_response,
+    xml_response,
+)
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from adapters.simulation import SimulatorState, add_controls
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
 
 __all__ = [
@@ -117,7 +124,6 @@ _NS_CLOSURE: Final = "urn:gtb:bilge:kapanis:1"
 _NS_TCGB_ANSWER: Final = "urn:gtb:bilge:tcgb-yanit:1"
 _BILGE_NUMBER = re.compile(r"[0-9]{8}[A-Z]{2}[0-9]{6}")
 _TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
-_XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
 _MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 _MAX_HATA: Final = 250  # MetinTipi's maxLength
 _PUSH_TIMEOUT_S: Final = 10.0
@@ -456,22 +462,8 @@ def sample_tcgb_xml(
 
 # --- the app ----------------------------------------------------------------------------------
 
-_ERRORS_BY_STATUS: Final = {
-    400: ("GECERSIZ_ISTEK", "İstek işlenemedi."),
-    401: ("YETKISIZ", "API anahtarı eksik veya geçersiz."),
-    403: ("YETKISIZ", "Bu servise erişim yetkiniz yok."),
-    404: ("BULUNAMADI", "Kayıt bulunamadı."),
-    429: ("COK_FAZLA_ISTEK", "Çok fazla istek; lütfen daha sonra yeniden deneyin."),
-    503: ("HIZMET_KULLANILAMIYOR", "Hizmet geçici olarak kullanılamıyor."),
-}
 
-
-def _error_for_status(status: int) -> tuple[str, str]:
-    if status in _ERRORS_BY_STATUS:
-        return _ERRORS_BY_STATUS[status]
-    if status >= 500:
-        return ("SISTEM_HATASI", "Beklenmeyen bir sistem hatası oluştu.")
-    return _ERRORS_BY_STATUS[400]
+_ERRORS: Final = {**ERRORS_BY_STATUS, 404: ("BULUNAMADI", "Kayıt bulunamadı.")}
 
 
 def create_app(
@@ -496,14 +488,10 @@ def create_app(
     app.state.simulator = state
 
     def xml(family: _Family, element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        # Every answer that leaves is checked against the contract, as BİLGE's own would be.
-        body = serialize_validated(element, family.schema)
-        return Response(body, status_code=status, media_type=_XML_MEDIA_TYPE, headers=headers)
+        return xml_response(element, family.schema, status, headers)
 
     def error(family: _Family, status: int, code: str | None = None, message: str | None = None) -> Response:
-        default_code, default_message = _error_for_status(status)
-        headers = {"Retry-After": "1"} if status in (429, 503) else None
-        return xml(family, _error(family, code or default_code, message or default_message), status, headers)
+        return error_response(lambda c, m: _error(family, c, m), family.schema, status, code, message, _ERRORS)
 
     async def serve_call(request: Request, family: _Family, handler: Callable[[], Awaitable[Response]]) -> Response:
         entry: dict[str, Any] = {"method": request.method, "path": request.url.path, "status": None}
@@ -528,7 +516,7 @@ def create_app(
             root = _envelope(family)
             etree.SubElement(root, family.q("Sonuc")).text = "BELKI"
             body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-            return Response(body, media_type=_XML_MEDIA_TYPE)
+            return Response(body, media_type=XML_MEDIA_TYPE)
         offered = request.headers.get(state.api_key_header, "")
         if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
             return error(family, 401)
@@ -678,11 +666,11 @@ def create_app(
             except XmlRejected as exc:
                 return JSONResponse({"error": f"sample TCGB refused: {exc.reason}"}, status_code=422)
             # BİLGE names the document it delivers; the hub's intake keys its queue by it.
-            headers = {"Content-Type": _XML_MEDIA_TYPE, "X-Belge-No": s.tcgb_number}
+            headers = {"Content-Type": XML_MEDIA_TYPE, "X-Belge-No": s.tcgb_number}
         else:
             assert push.xml is not None  # the model requires one of the two
             body = push.xml.encode("utf-8")
-            headers = {"Content-Type": _XML_MEDIA_TYPE}
+            headers = {"Content-Type": XML_MEDIA_TYPE}
         headers.update(push.headers)
         try:
             async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False) as http:

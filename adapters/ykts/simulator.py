@@ -58,8 +58,8 @@ from fastapi import FastAPI, Request, Response
 from lxml import etree
 from pydantic import Field
 
+from adapters.simulation import XML_MEDIA_TYPE, SimulatorState, add_controls, error_response, xml_response
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from adapters.simulation import SimulatorState, add_controls
 from hub.domain.identity import tckn_is_valid
 from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
@@ -87,7 +87,6 @@ FIXTURE_DAY: Final = date(2026, 11, 21)
 _ASCII_VKN = re.compile(r"[0-9]{10}")
 _ASCII_TCKN = re.compile(r"[0-9]{11}")
 _TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
-_XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
 _MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 _HOSTILE_BODY: Final = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -213,23 +212,6 @@ def _error(code: str, message: str) -> Any:
     return root
 
 
-_ERRORS_BY_STATUS: Final = {
-    400: ("GECERSIZ_ISTEK", "İstek işlenemedi."),
-    401: ("YETKISIZ", "API anahtarı eksik veya geçersiz."),
-    403: ("YETKISIZ", "Bu servise erişim yetkiniz yok."),
-    429: ("COK_FAZLA_ISTEK", "Çok fazla istek; lütfen daha sonra yeniden deneyin."),
-    503: ("HIZMET_KULLANILAMIYOR", "Hizmet geçici olarak kullanılamıyor."),
-}
-
-
-def _error_for_status(status: int) -> tuple[str, str]:
-    if status in _ERRORS_BY_STATUS:
-        return _ERRORS_BY_STATUS[status]
-    if status >= 500:
-        return ("SISTEM_HATASI", "Beklenmeyen bir sistem hatası oluştu.")
-    return _ERRORS_BY_STATUS[400]
-
-
 def create_app(
     fixtures_path: Path | None = None,
     *,
@@ -255,14 +237,10 @@ def create_app(
     app.state.simulator = state
 
     def xml(element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        # Every answer that leaves is checked against the contract, as YKTS's own would be.
-        body = serialize_validated(element, state.schema)
-        return Response(body, status_code=status, media_type=_XML_MEDIA_TYPE, headers=headers)
+        return xml_response(element, state.schema, status, headers)
 
     def error(status: int, code: str | None = None, message: str | None = None) -> Response:
-        default_code, default_message = _error_for_status(status)
-        headers = {"Retry-After": "1"} if status in (429, 503) else None
-        return xml(_error(code or default_code, message or default_message), status, headers)
+        return error_response(_error, state.schema, status, code, message)
 
     @app.get("/firma/{vkn}/yetkili/{tckn}")
     async def yetki_sorgu(vkn: str, tckn: str, request: Request) -> Response:
@@ -292,10 +270,10 @@ def create_app(
             plan.invalid_next -= 1
             # Well-formed but breaking the schema: the client must refuse it, not retry it.
             body = etree.tostring(_result(vkn, tckn, "BELKI"), xml_declaration=True, encoding="UTF-8")
-            return Response(body, media_type=_XML_MEDIA_TYPE)
+            return Response(body, media_type=XML_MEDIA_TYPE)
         if plan.hostile_next > 0:
             plan.hostile_next -= 1
-            return Response(_HOSTILE_BODY, media_type=_XML_MEDIA_TYPE)
+            return Response(_HOSTILE_BODY, media_type=XML_MEDIA_TYPE)
 
         offered = request.headers.get(state.api_key_header, "")
         if not secrets.compare_digest(offered.encode(), state.api_key.encode()):

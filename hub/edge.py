@@ -9,6 +9,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import httpx
@@ -20,6 +21,8 @@ from tenacity import (
     stop_after_attempt,
     wait_random_exponential,
 )
+
+from hub.xmlsafe import DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,73 @@ class ExternalSystemSettings:
 
 log = logging.getLogger("hub.edge")
 T = TypeVar("T")
+
+
+class ExternalSystemClient:
+    """What every client of an external system (TOBB, BİLGE, YKTS) holds: one HTTP client with the API
+    key and the timeout, and the bound of retries. Use as ``async with``, or call :meth:`aclose`."""
+
+    USER_AGENT: ClassVar[str] = "ata-hub"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout_s: float = 5.0,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+        *,
+        api_key_header: str = "X-Api-Key",
+        max_answer_bytes: int = DEFAULT_MAX_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if backoff_initial_s < 0 or backoff_max_s < 0:
+            raise ValueError("backoff times cannot be negative")
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._max_answer_bytes = max_answer_bytes
+        self._http = httpx.AsyncClient(
+            # The trailing slash keeps a path prefix in base_url (https://host/ata/) when joining.
+            base_url=base_url.rstrip("/") + "/",
+            headers={api_key_header: api_key, "Accept": "application/xml", "User-Agent": self.USER_AGENT},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: ExternalSystemSettings, **kwargs: Any) -> Self:
+        return cls(
+            settings.base_url,
+            settings.api_key,
+            timeout_s=settings.timeout_s,
+            max_attempts=settings.max_attempts,
+            backoff_initial_s=settings.backoff_initial_s,
+            backoff_max_s=settings.backoff_max_s,
+            api_key_header=settings.api_key_header,
+            **kwargs,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
 
 class Retryable(Exception):

@@ -49,11 +49,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from types import TracebackType
-from typing import Any, ClassVar, Final, Protocol, Self, TypeVar
+from typing import ClassVar, Final, Protocol, TypeVar
 from urllib.parse import quote
-
-import httpx
 
 from adapters.bilge.xml import (
     BILGE_NUMBER_PATTERN,
@@ -66,8 +63,8 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.edge import ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
-from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
+from hub.xmlsafe import XmlRejected
 
 __all__ = [
     "BilgeClient",
@@ -136,68 +133,10 @@ class BilgeSettings(ExternalSystemSettings):
     PREFIX: ClassVar[str] = "BILGE"
 
 
-class BilgeClient:
+class BilgeClient(ExternalSystemClient):
     """Async client of BİLGE's web service. Use as ``async with``, or call :meth:`aclose`."""
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        timeout_s: float = 5.0,
-        max_attempts: int = 5,
-        backoff_initial_s: float = 0.2,
-        backoff_max_s: float = 5.0,
-        *,
-        api_key_header: str = "X-Api-Key",
-        max_answer_bytes: int = DEFAULT_MAX_BYTES,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        if timeout_s <= 0:
-            raise ValueError("timeout_s must be positive")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if backoff_initial_s < 0 or backoff_max_s < 0:
-            raise ValueError("backoff times cannot be negative")
-        self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
-        self._max_answer_bytes = max_answer_bytes
-        self._http = httpx.AsyncClient(
-            # The trailing slash keeps a path prefix in base_url (https://host/bilge/) when joining.
-            base_url=base_url.rstrip("/") + "/",
-            headers={api_key_header: api_key, "Accept": "application/xml", "User-Agent": _USER_AGENT},
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            transport=transport,
-        )
-
-    @classmethod
-    def from_settings(cls, settings: BilgeSettings, **kwargs: Any) -> BilgeClient:
-        return cls(
-            settings.base_url,
-            settings.api_key,
-            timeout_s=settings.timeout_s,
-            max_attempts=settings.max_attempts,
-            backoff_initial_s=settings.backoff_initial_s,
-            backoff_max_s=settings.backoff_max_s,
-            api_key_header=settings.api_key_header,
-            **kwargs,
-        )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    USER_AGENT = _USER_AGENT
 
     # --- the four calls -----------------------------------------------------------------------
 

@@ -3,11 +3,15 @@ to inject, the log of the calls it saw, and the `/_sim/...` endpoints that contr
 
 # No `from __future__ import annotations`: FastAPI reads the plan type of the routes below at runtime.
 
+import argparse
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
+import uvicorn
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,3 +107,48 @@ def add_controls(app: FastAPI, state: SimulatorState, plan_type: type[FaultPlan]
     app.delete("/_sim/faults", status_code=204)(clear_faults)
     app.get("/_sim/requests")(get_requests)
     app.delete("/_sim/requests", status_code=204)(clear_requests)
+
+
+@dataclass(frozen=True)
+class SimulatorProgram:
+    """How a simulator runs on its own: `hub <system>-simulator` and `python -m adapters.<system>.simulator`."""
+
+    module: str  # adapters.tobb.simulator
+    description: str
+    key_variable: str  # the environment variable holding the API key it expects
+    default_api_key: str
+    default_port: int
+    build: Callable[[Path | None, str, str], FastAPI]  # (fixtures, api key, api key header) -> app
+
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        fixtures_path: Path | None = None,
+        api_key: str | None = None,
+        api_key_header: str = "X-Api-Key",
+        log_level: str = "info",
+    ) -> None:
+        """In the foreground with uvicorn; the key is `api_key`, else $<key_variable>, else the built-in one."""
+        key = api_key or os.environ.get(self.key_variable) or self.default_api_key
+        app = self.build(fixtures_path, key, api_key_header)
+        uvicorn.run(app, host=host, port=port or self.default_port, log_level=log_level)
+
+    def main(self, argv: list[str] | None = None) -> None:
+        parser = argparse.ArgumentParser(prog=f"python -m {self.module}", description=self.description)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=self.default_port)
+        parser.add_argument("--fixtures", type=Path, default=None, help="records to serve (default: bundled set)")
+        parser.add_argument("--api-key", default=None, help=f"expected key (default: ${self.key_variable} or built-in)")
+        parser.add_argument("--api-key-header", default="X-Api-Key")
+        parser.add_argument("--log-level", default="info")
+        args = parser.parse_args(argv)
+        self.serve(
+            args.host,
+            args.port,
+            fixtures_path=args.fixtures,
+            api_key=args.api_key,
+            api_key_header=args.api_key_header,
+            log_level=args.log_level,
+        )

@@ -67,11 +67,9 @@ Run it: ``python -m adapters.bilge.simulator --port 8702 [--api-key KEY] [--fixt
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import copy
 import json
-import os
 import re
 import secrets
 import uuid
@@ -82,7 +80,6 @@ from pathlib import Path
 from typing import Any, Final, Self
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from lxml import etree
@@ -91,6 +88,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from adapters.simulation import (
     ERRORS_BY_STATUS,
     XML_MEDIA_TYPE,
+    SimulatorProgram,
     SimulatorState,
     add_controls,
     error_response,
@@ -721,38 +719,15 @@ def _tcgb_answer_from(root: Any) -> dict[str, Any]:
     }
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    *,
-    fixtures_path: Path | None = None,
-    api_key: str | None = None,
-    api_key_header: str = "X-Api-Key",
-    log_level: str = "info",
-) -> None:
-    """Run the simulator in the foreground with uvicorn (key: ``api_key``, else ``BILGE_SIM_API_KEY``)."""
-    key = api_key or os.environ.get("BILGE_SIM_API_KEY") or DEFAULT_API_KEY
-    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m adapters.bilge.simulator", description="BİLGE simulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--fixtures", type=Path, default=None, help="directory or file of records (default: bundled)")
-    parser.add_argument("--api-key", default=None, help="expected key (default: $BILGE_SIM_API_KEY or built-in)")
-    parser.add_argument("--api-key-header", default="X-Api-Key")
-    parser.add_argument("--log-level", default="info")
-    args = parser.parse_args(argv)
-    serve(
-        args.host,
-        args.port,
-        fixtures_path=args.fixtures,
-        api_key=args.api_key,
-        api_key_header=args.api_key_header,
-        log_level=args.log_level,
-    )
+PROGRAM: Final = SimulatorProgram(
+    module="adapters.bilge.simulator",
+    description="BİLGE simulator.",
+    key_variable="BILGE_SIM_API_KEY",
+    default_api_key=DEFAULT_API_KEY,
+    default_port=DEFAULT_PORT,
+    build=lambda fixtures, key, header: create_app(fixtures, api_key=key, api_key_header=header),
+)
+serve, main = PROGRAM.serve, PROGRAM.main
 
 
 if __name__ == "__main__":

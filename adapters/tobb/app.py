@@ -39,14 +39,7 @@ class TobbAdapterProcess:
         await self._service.handle_request(message)
 
     async def start(self) -> None:
-        self._client = TobbClient(
-            base_url=self._tobb.base_url,
-            api_key=self._tobb.api_key,
-            timeout_s=self._tobb.timeout_s,
-            max_attempts=self._tobb.max_attempts,
-            backoff_initial_s=self._tobb.backoff_initial_s,
-            backoff_max_s=self._tobb.backoff_max_s,
-        )
+        self._client = TobbClient.from_settings(self._tobb)  # all of it, the API key header included
         await self._client.__aenter__()
         self._service = TobbLookupService(self._client, Publisher(self.broker, self.catalog), failures=(TobbError,))
         await self.broker.start()

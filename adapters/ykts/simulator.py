@@ -41,10 +41,8 @@ Run it: ``python -m adapters.ykts.simulator --port 8704 [--api-key KEY] [--fixtu
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import copy
-import os
 import re
 import secrets
 import uuid
@@ -53,12 +51,18 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 from pydantic import Field
 
-from adapters.simulation import XML_MEDIA_TYPE, SimulatorState, add_controls, error_response, xml_response
+from adapters.simulation import (
+    XML_MEDIA_TYPE,
+    SimulatorProgram,
+    SimulatorState,
+    add_controls,
+    error_response,
+    xml_response,
+)
 from adapters.simulation import FaultPlan as SharedFaultPlan
 from hub.domain.identity import tckn_is_valid
 from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
@@ -294,40 +298,15 @@ def create_app(
     return app
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    *,
-    fixtures_path: Path | None = None,
-    api_key: str | None = None,
-    api_key_header: str = "X-Api-Key",
-    log_level: str = "info",
-) -> None:
-    """Run the simulator in the foreground with uvicorn (key: ``api_key``, else ``YKTS_SIM_API_KEY``)."""
-    key = api_key or os.environ.get("YKTS_SIM_API_KEY") or DEFAULT_API_KEY
-    app = create_app(fixtures_path, api_key=key, api_key_header=api_key_header, today=date.today())
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m adapters.ykts.simulator", description="YKTS authority look-up simulator."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--fixtures", type=Path, default=None, help="firm records (default: bundled set)")
-    parser.add_argument("--api-key", default=None, help="expected key (default: $YKTS_SIM_API_KEY or built-in)")
-    parser.add_argument("--api-key-header", default="X-Api-Key")
-    parser.add_argument("--log-level", default="info")
-    args = parser.parse_args(argv)
-    serve(
-        args.host,
-        args.port,
-        fixtures_path=args.fixtures,
-        api_key=args.api_key,
-        api_key_header=args.api_key_header,
-        log_level=args.log_level,
-    )
+PROGRAM: Final = SimulatorProgram(
+    module="adapters.ykts.simulator",
+    description="YKTS authority look-up simulator.",
+    key_variable="YKTS_SIM_API_KEY",
+    default_api_key=DEFAULT_API_KEY,
+    default_port=DEFAULT_PORT,
+    build=lambda fixtures, key, header: create_app(fixtures, api_key=key, api_key_header=header, today=date.today()),
+)
+serve, main = PROGRAM.serve, PROGRAM.main
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ class Settings:
     deadline_warn_days: int = 30  # V2: "deadline approaching" this many days before
     deadline_check_s: float = 3600.0  # V2: how often the deadline monitor runs
     bilge_cutover: date = date(2021, 6, 2)  # L2: BİLGE takes no ATA regime codes from this day
+    ops_host: str = "127.0.0.1"  # where each process serves /metrics and /health/*
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +32,5 @@ class Settings:
             deadline_warn_days=int(os.environ.get("HUB_DEADLINE_WARN_DAYS", "30")),
             deadline_check_s=float(os.environ.get("HUB_DEADLINE_CHECK_S", "3600")),
             bilge_cutover=date.fromisoformat(os.environ.get("HUB_BILGE_CUTOVER", "2021-06-02")),
+            ops_host=os.environ.get("HUB_OPS_HOST", "127.0.0.1"),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,6 +23,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from hub.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
+from hub.health.external import ExternalSystemHealth
+from hub.health.metrics import ProcessMetrics
 from hub.xmlsafe import DEFAULT_MAX_BYTES
 
 
@@ -39,11 +43,15 @@ class ExternalSystemSettings:
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 5.0
     api_key_header: str = "X-Api-Key"
+    breaker_failures: int = 5  # consecutive failed calls that open the circuit
+    breaker_open_s: float = 30.0  # how long an open circuit holds calls back before a trial
+    probe_every_s: float = 15.0  # when nothing called the system for this long, the adapter asks it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Read ``<P>_BASE_URL`` and ``<P>_API_KEY`` (required), ``<P>_TIMEOUT_S``, ``<P>_MAX_ATTEMPTS``,
-        ``<P>_BACKOFF_INITIAL_S``, ``<P>_BACKOFF_MAX_S`` and ``<P>_API_KEY_HEADER`` (optional).
+        ``<P>_BACKOFF_INITIAL_S``, ``<P>_BACKOFF_MAX_S``, ``<P>_API_KEY_HEADER``, ``<P>_BREAKER_FAILURES``,
+        ``<P>_BREAKER_OPEN_S`` and ``<P>_PROBE_EVERY_S`` (optional).
         Raises ``ValueError`` naming the bad variable."""
         env = os.environ if environ is None else environ
         p = cls.PREFIX
@@ -74,6 +82,9 @@ class ExternalSystemSettings:
             backoff_initial_s=number(f"{p}_BACKOFF_INITIAL_S", 0.2, float),
             backoff_max_s=number(f"{p}_BACKOFF_MAX_S", 5.0, float),
             api_key_header=env.get(f"{p}_API_KEY_HEADER", "").strip() or "X-Api-Key",
+            breaker_failures=number(f"{p}_BREAKER_FAILURES", 5, int),
+            breaker_open_s=number(f"{p}_BREAKER_OPEN_S", 30.0, float),
+            probe_every_s=number(f"{p}_PROBE_EVERY_S", 15.0, float),
         )
 
 
@@ -85,9 +96,13 @@ T = TypeVar("T")
 
 class ExternalSystemClient:
     """What every client of an external system (TOBB, BİLGE, YKTS) holds: one HTTP client with the API
-    key and the timeout, and the bound of retries. Use as ``async with``, or call :meth:`aclose`."""
+    key and the timeout, the bound of retries, a circuit breaker, and the metrics of its calls. Use as
+    ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT: ClassVar[str] = "ata-hub"
+    SYSTEM: ClassVar[str] = "external system"
+    # A harmless question whose answer, any answer, shows the system is up (see `probe`).
+    PROBE_PATH: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -101,6 +116,10 @@ class ExternalSystemClient:
         api_key_header: str = "X-Api-Key",
         max_answer_bytes: int = DEFAULT_MAX_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
+        breaker_failures: int = 5,
+        breaker_open_s: float = 30.0,
+        probe_every_s: float = 15.0,
+        metrics: ProcessMetrics | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -113,6 +132,13 @@ class ExternalSystemClient:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._max_answer_bytes = max_answer_bytes
+        self.probe_every_s = probe_every_s
+        self.metrics = metrics or ProcessMetrics(f"client-{self.SYSTEM}")
+        self.breaker = CircuitBreaker(
+            self.SYSTEM, failure_threshold=breaker_failures, open_s=breaker_open_s, on_change=self._circuit_changed
+        )
+        # An answer is "recent" for two probe periods and one call's worth of retries.
+        self.health = ExternalSystemHealth(self.breaker, fresh_s=2 * probe_every_s + max_attempts * timeout_s)
         self._http = httpx.AsyncClient(
             # The trailing slash keeps a path prefix in base_url (https://host/ata/) when joining.
             base_url=base_url.rstrip("/") + "/",
@@ -132,8 +158,107 @@ class ExternalSystemClient:
             backoff_initial_s=settings.backoff_initial_s,
             backoff_max_s=settings.backoff_max_s,
             api_key_header=settings.api_key_header,
+            breaker_failures=settings.breaker_failures,
+            breaker_open_s=settings.breaker_open_s,
+            probe_every_s=settings.probe_every_s,
             **kwargs,
         )
+
+    def _circuit_changed(self, state: CircuitState) -> None:
+        self.metrics.set_circuit(self.SYSTEM, state.value)
+        if state is CircuitState.OPEN:
+            log.warning("%s circuit opened: %s", self.SYSTEM, self.breaker.last_failure)
+        elif state is CircuitState.CLOSED and hasattr(self, "breaker"):
+            log.info("%s circuit closed: it answers again", self.SYSTEM)
+
+    async def _call(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        describe: str,
+        unavailable: Callable[[str, int], Exception],
+    ) -> T:
+        """One logical call: attempts guarded by the breaker and measured, retried within the bound."""
+        try:
+            return await with_retries(
+                lambda: self._guarded(attempt),
+                max_attempts=self._max_attempts,
+                backoff_initial_s=self._backoff_initial_s,
+                backoff_max_s=self._backoff_max_s,
+                describe=describe,
+                unavailable=unavailable,
+                on_retry=self.metrics.retries.labels(system=self.SYSTEM).inc,
+            )
+        except CircuitOpen as exc:
+            raise unavailable(str(exc), 0) from None
+
+    async def _guarded(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """One attempt through the breaker, counted and timed; any HTTP answer counts as an answer."""
+        system = self.SYSTEM
+        try:
+            self.breaker.admit()
+        except CircuitOpen:
+            self.metrics.call_errors.labels(system=system, kind="circuit_open").inc()
+            raise
+        self.metrics.calls.labels(system=system).inc()
+        started = time.monotonic()
+        try:
+            result = await attempt()
+        except Retryable as exc:
+            self.breaker.failed(exc.reason)
+            self.metrics.call_errors.labels(system=system, kind=exc.kind).inc()
+            raise
+        except asyncio.CancelledError:
+            self.breaker.abandoned()
+            raise
+        except Exception:
+            # Refused or unusable, but an answer: the system is up (the request or answer is at fault).
+            self.breaker.succeeded()
+            self.health.answered()
+            self.metrics.call_errors.labels(system=system, kind="rejected").inc()
+            raise
+        finally:
+            self.metrics.call_seconds.labels(system=system).observe(time.monotonic() - started)
+        self.breaker.succeeded()
+        self.health.answered()
+        self.metrics.last_answer.labels(system=system).set_to_current_time()
+        return result
+
+    def refresh_metrics(self) -> None:
+        """The breaker's state as of now (an open circuit turns half-open by the clock alone)."""
+        self.metrics.set_circuit(self.SYSTEM, self.breaker.state.value)
+
+    async def probe(self) -> None:
+        """Ask the system something harmless, once, through the breaker: with no traffic, this is how
+        the adapter knows the system is up, and how an open circuit gets its trial."""
+
+        async def ask() -> None:
+            status, _ = await exchange_once(
+                self._http, "GET", self.PROBE_PATH, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
+                system=self.SYSTEM, rejected=_ProbeRefused,
+            )  # fmt: skip
+            if status == 429 or status >= 500:
+                raise Retryable(f"HTTP {status}", kind="http_429" if status == 429 else "http_5xx")
+
+        await self._guarded(ask)
+
+    async def keep_probing(self) -> None:
+        """Until cancelled: probe when nothing answered for `probe_every_s`, and give an open circuit
+        its trial as soon as it is due, so that health follows the system even without traffic."""
+        tick = max(0.05, min(self.probe_every_s / 3, 5.0))
+        while True:
+            state = self.breaker.state
+            due = state is CircuitState.HALF_OPEN or (
+                state is CircuitState.CLOSED and not self.health.answered_within(self.probe_every_s)
+            )
+            if due:
+                try:
+                    await self.probe()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # counted and remembered by _guarded; nothing else to do
+                    log.debug("%s probe failed: %r", self.SYSTEM, exc)
+            await asyncio.sleep(tick)
 
     async def __aenter__(self) -> Self:
         return self
@@ -151,11 +276,18 @@ class ExternalSystemClient:
 
 
 class Retryable(Exception):
-    """An attempt failed in a way another attempt may not: a timeout, a transport error, 429, 5xx."""
+    """An attempt failed in a way another attempt may not: a timeout, a transport error, 429, 5xx.
+    `kind` names which, for the metrics: timeout, transport, http_429, http_5xx."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str = "transport") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
+
+
+class _ProbeRefused(Exception):
+    def __init__(self, reason: str, *, status_code: int | None = None) -> None:
+        super().__init__(reason)
 
 
 class Rejects(Protocol):
@@ -172,6 +304,7 @@ async def with_retries(
     backoff_max_s: float,
     describe: str,
     unavailable: Callable[[str, int], Exception],
+    on_retry: Callable[[], None] = lambda: None,
 ) -> T:
     """Run `attempt` until it returns, raises something other than Retryable, or the bound is
     reached: exponential backoff with jitter, then `unavailable(reason, attempts)`."""
@@ -179,7 +312,7 @@ async def with_retries(
         stop=stop_after_attempt(max_attempts),
         wait=wait_random_exponential(multiplier=backoff_initial_s, max=backoff_max_s),
         retry=retry_if_exception_type(Retryable),
-        before_sleep=partial(_log_retry, describe),
+        before_sleep=partial(_log_retry, describe, on_retry),
     )
     try:
         async for step in retrying:
@@ -193,7 +326,8 @@ async def with_retries(
     raise AssertionError("unreachable: tenacity either returns, raises or gives up")  # pragma: no cover
 
 
-def _log_retry(describe: str, state: RetryCallState) -> None:
+def _log_retry(describe: str, on_retry: Callable[[], None], state: RetryCallState) -> None:
+    on_retry()
     failure = state.outcome.exception() if state.outcome is not None else None
     reason = failure.reason if isinstance(failure, Retryable) else repr(failure)
     wait = state.next_action.sleep if state.next_action is not None else 0.0
@@ -220,12 +354,12 @@ async def exchange_once(
             async with http.stream(method, path, content=content, headers=headers) as response:
                 return response.status_code, await _read_capped(response, max_bytes, system, rejected)
     except TimeoutError:
-        raise Retryable(f"no complete answer within {timeout_s}s") from None
+        raise Retryable(f"no complete answer within {timeout_s}s", kind="timeout") from None
     except httpx.UnsupportedProtocol as exc:
         # A configuration error (base URL without http/https), not an outage: retrying cannot help.
         raise rejected(f"cannot call {system}: {exc}") from exc
     except httpx.TimeoutException as exc:
-        raise Retryable(f"timeout ({type(exc).__name__}) after {timeout_s}s") from None
+        raise Retryable(f"timeout ({type(exc).__name__}) after {timeout_s}s", kind="timeout") from None
     except httpx.TransportError as exc:
         raise Retryable(f"transport error: {type(exc).__name__}: {exc}") from None
 
@@ -256,5 +390,5 @@ def retry_or_reject(
 ) -> Exception:
     """What a non-200 answer means: try again (429, 5xx) or refused for good (other 4xx)."""
     if status == 429 or status >= 500:
-        return Retryable(described)
+        return Retryable(described, kind="http_429" if status == 429 else "http_5xx")
     return rejected(f"{system} refused the request: {described}", status_code=status, **details)

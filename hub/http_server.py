@@ -84,6 +84,8 @@ class BackgroundServer:
             raise RuntimeError("server already started")
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
+        # As uvicorn itself does: a server stopped and started again can take its port back at once.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self._host, self._requested_port))
         except OSError:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.health.metrics import ProcessMetrics
 from hub.polling import keep_relaying
 from hub.store.tables import outbox
 from hub.topics import TopicCatalog
@@ -33,8 +35,10 @@ class OutboxRelay:
         poll_s: float = 0.5,
         batch: int = 500,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: ProcessMetrics | None = None,
     ) -> None:
         self._engine = engine
+        self._metrics = metrics or ProcessMetrics("hub-outbox-relay")
         self._catalog = catalog
         self._poll_s = poll_s
         self._batch = batch
@@ -81,7 +85,14 @@ class OutboxRelay:
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.headers, outbox.c.body)
+                    select(
+                        outbox.c.id,
+                        outbox.c.topic,
+                        outbox.c.message_key,
+                        outbox.c.message_type,
+                        outbox.c.headers,
+                        outbox.c.body,
+                    )
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self._batch)
@@ -103,10 +114,21 @@ class OutboxRelay:
             await asyncio.gather(*deliveries)  # every broker acknowledgement, before marking anything
             await conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now()))
             await conn.commit()
+            self._count(rows)
             return len(rows)
 
+    def _count(self, rows: Sequence[Any]) -> None:
+        for row in rows:
+            self._metrics.produced.labels(topic=row.topic, type=row.message_type).inc()
+            if row.message_type == "CommandRefused":
+                refusal = json.loads(row.body)["payload"]
+                self._metrics.refused.labels(topic=row.topic, type=refusal["command_type"], rule=refusal["rule"]).inc()
 
-async def outbox_backlog(engine: AsyncEngine) -> int:
+
+async def unsent_outbox(engine: AsyncEngine) -> tuple[int, datetime | None]:
+    """How many committed rows wait for the relay, and when the oldest of them was committed."""
     async with engine.connect() as conn:
-        count = (await conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None)))).scalar_one()
-        return int(count)
+        count, oldest = (
+            await conn.execute(select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None)))
+        ).one()
+    return int(count), oldest

@@ -61,10 +61,16 @@ def tobb_simulator() -> Iterator[BackgroundServer]:
 
 
 def _quick(kind: type[S], server: BackgroundServer, api_key: str) -> S:
-    """Small timeouts and backoff, so that an external system that is down is felt in seconds, not minutes."""
+    """Small timeouts and backoff, so that an external system that is down is felt in seconds, not minutes.
+
+    The session's adapters serve test after test, many of which make their system fail on purpose:
+    their circuit breaker must not carry one test's outage into the next, and no idle probe may take
+    a fault a test planned for its own calls. The breaker and the prober are tested with adapters of
+    their own (tests/health).
+    """
     return kind(
         base_url=server.base_url, api_key=api_key, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.05,
-        backoff_max_s=0.2,
+        backoff_max_s=0.2, breaker_failures=1_000_000, probe_every_s=3600.0,
     )  # fmt: skip
 
 

@@ -63,7 +63,7 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected
 
 __all__ = [
@@ -137,6 +137,8 @@ class BilgeClient(ExternalSystemClient):
     """Async client of BİLGE's web service. Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
+    SYSTEM = "BİLGE"
+    PROBE_PATH = "beyanname/PROBE"  # a number that cannot exist: any answer shows BİLGE is up
 
     # --- the four calls -----------------------------------------------------------------------
 
@@ -216,11 +218,8 @@ class BilgeClient(ExternalSystemClient):
     ) -> _A:
         """Send until a usable answer, a non-retryable failure, or ``max_attempts`` attempts."""
         parse_capped: Callable[[bytes], _A] = partial(parse, max_bytes=self._max_answer_bytes)
-        return await with_retries(
+        return await self._call(
             lambda: self._attempt(method, path, body, parse_capped),
-            max_attempts=self._max_attempts,
-            backoff_initial_s=self._backoff_initial_s,
-            backoff_max_s=self._backoff_max_s,
             describe=f"BİLGE {method} /{path}",
             unavailable=BilgeUnavailable,
         )

@@ -6,20 +6,25 @@ its 202, and the adapter's consumer validates it (hostile or invalid ones are de
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
 
+from hub.health.metrics import ProcessMetrics
 from hub.topics import TopicCatalog
+
+log = logging.getLogger(__name__)
 
 INBOUND_TOPIC = "bilge.inbound"
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
 
-def create_intake(bootstrap: str, catalog: TopicCatalog) -> FastAPI:
+def create_intake(bootstrap: str, catalog: TopicCatalog, metrics: ProcessMetrics | None = None) -> FastAPI:
     catalog.topic(INBOUND_TOPIC)
+    delivered = (metrics or ProcessMetrics("bilge-intake")).produced.labels(topic=INBOUND_TOPIC, type="BilgeDocument")
     producer: dict[str, AIOKafkaProducer] = {}
 
     @asynccontextmanager
@@ -38,8 +43,12 @@ def create_intake(bootstrap: str, catalog: TopicCatalog) -> FastAPI:
         body = await request.body()
         if len(body) > MAX_DOCUMENT_BYTES:
             return Response("document too large", status_code=413)
-        key = request.headers.get("X-Belge-No", "").encode() or None
-        await producer["p"].send_and_wait(INBOUND_TOPIC, body, key=key)
+        number = request.headers.get("X-Belge-No", "")
+        sent = await producer["p"].send_and_wait(INBOUND_TOPIC, body, key=number.encode() or None)
+        delivered.inc()
+        # Parsed only by the consumer; the document number (and the bytes' place) trace it until then.
+        log.info("BİLGE delivered document %s (%d bytes) to %s/%s@%s", number or "without X-Belge-No",
+                 len(body), INBOUND_TOPIC, sent.partition, sent.offset)  # fmt: skip
         return Response(status_code=202)
 
     return app

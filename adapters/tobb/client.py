@@ -36,7 +36,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
@@ -107,6 +107,8 @@ class TobbClient(ExternalSystemClient):
     """Async client of TOBB's carnet look-up (karne sorgu). Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
+    SYSTEM = "TOBB"
+    PROBE_PATH = "karne/TR%2F0000%2F000000"  # a number that cannot exist: any answer shows TOBB is up
 
     @cached_property
     def _schema(self) -> XsdSchema:
@@ -125,11 +127,8 @@ class TobbClient(ExternalSystemClient):
         async def attempt() -> CarnetData | None:
             return _to_carnet(await self._ask(number), number)
 
-        return await with_retries(
+        return await self._call(
             attempt,
-            max_attempts=self._max_attempts,
-            backoff_initial_s=self._backoff_initial_s,
-            backoff_max_s=self._backoff_max_s,
             describe="TOBB",
             unavailable=TobbUnavailable,
         )

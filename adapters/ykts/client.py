@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 from hub.domain.identity import tckn_is_valid
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject, with_retries
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
@@ -156,6 +156,8 @@ class YktsClient(ExternalSystemClient):
     """Async client of YKTS's authority look-up (yetki sorgu). Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
+    SYSTEM = "YKTS"
+    PROBE_PATH = "firma/0000000000/yetkili/00000000000"  # a number that cannot exist: any answer shows YKTS is up
 
     @cached_property
     def _schema(self) -> XsdSchema:
@@ -180,11 +182,8 @@ class YktsClient(ExternalSystemClient):
             return _to_answer(await self._ask(firm_vkn, person_tckn), firm_vkn, person_tckn, today)
 
         try:
-            return await with_retries(
+            return await self._call(
                 attempt,
-                max_attempts=self._max_attempts,
-                backoff_initial_s=self._backoff_initial_s,
-                backoff_max_s=self._backoff_max_s,
                 describe="YKTS",
                 unavailable=YktsUnavailable,
             )

@@ -41,6 +41,10 @@ app.add_typer(dlq_app, name="dlq")
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 
 
+def _ops_port(default: int) -> Any:
+    return typer.Option(help=f"Port of /metrics and /health/* on $HUB_OPS_HOST (default {default}).")
+
+
 def _settings(bootstrap: str | None) -> Settings:
     settings = Settings.from_env()
     return dataclasses.replace(settings, kafka_bootstrap=bootstrap) if bootstrap else settings
@@ -255,16 +259,18 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
 async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
     from hub.client import HubClient
     from hub.demo import play
-    from hub.entrypoints.stack import running_stack
+    from hub.entrypoints.stack import DEFAULT_OPS_PORTS, running_stack
 
     _say("[3/5] topics from topics.yaml")
     for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
         _say(f"      {line}")
     _say("[4/5] TOBB, BİLGE and YKTS simulators, core consumer, their adapters")
-    async with running_stack(settings) as stack:
+    async with running_stack(settings, ops_ports=DEFAULT_OPS_PORTS) as stack:
         for name, server in zip(("TOBB", "BİLGE", "YKTS"), stack.simulators, strict=False):
             _say(f"      {name} simulator at {server.base_url}")
         _say(f"      BİLGE document intake at {stack.bilge_intake_url}")
+        for name, url in stack.ops_targets().items():
+            _say(f"      {name}: {url}/metrics, {url}/health/ready")
         _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
         if demo:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
@@ -277,22 +283,22 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
 
 
 @app.command()
-def core(bootstrap: Bootstrap = None) -> None:
+def core(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8781)] = 8781) -> None:
     """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP."""
     from hub.entrypoints.core import CoreProcess
 
     configure_logging(None, service="hub-core")
-    asyncio.run(_serve(CoreProcess(_settings(bootstrap))))
+    asyncio.run(_serve(CoreProcess(_settings(bootstrap), ops_port=ops_port)))
 
 
 @app.command("tobb-adapter")
-def tobb_adapter(bootstrap: Bootstrap = None) -> None:
+def tobb_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8782)] = 8782) -> None:
     """Run the TOBB adapter alone: $TOBB_BASE_URL, $TOBB_API_KEY and the TOBB_* tuning variables."""
     from adapters.tobb.app import TobbAdapterProcess
     from adapters.tobb.client import TobbSettings
 
     configure_logging(None, service="adapter-tobb")
-    asyncio.run(_serve(TobbAdapterProcess(_settings(bootstrap), TobbSettings.from_env())))
+    asyncio.run(_serve(TobbAdapterProcess(_settings(bootstrap), TobbSettings.from_env(), ops_port=ops_port)))
 
 
 @app.command("tobb-simulator")
@@ -311,6 +317,7 @@ def bilge_adapter(
     bootstrap: Bootstrap = None,
     intake_port: Annotated[int, typer.Option(help="Port of the intake BİLGE delivers documents to.")] = 8703,
     intake_host: Annotated[str, typer.Option(help="Address the intake listens on.")] = "127.0.0.1",
+    ops_port: Annotated[int, _ops_port(8783)] = 8783,
 ) -> None:
     """Run the BİLGE adapter alone: $BILGE_BASE_URL, $BILGE_API_KEY and the BILGE_* tuning variables."""
     from adapters.bilge.app import BilgeAdapterProcess
@@ -318,7 +325,11 @@ def bilge_adapter(
 
     configure_logging(None, service="adapter-bilge")
     process = BilgeAdapterProcess(
-        _settings(bootstrap), BilgeSettings.from_env(), intake_port=intake_port, intake_host=intake_host
+        _settings(bootstrap),
+        BilgeSettings.from_env(),
+        intake_port=intake_port,
+        intake_host=intake_host,
+        ops_port=ops_port,
     )
     asyncio.run(_serve(process))
 
@@ -335,24 +346,13 @@ def bilge_simulator(
 
 
 @app.command("ykts-adapter")
-def ykts_adapter(bootstrap: Bootstrap = None) -> None:
+def ykts_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8784)] = 8784) -> None:
     """Run the YKTS adapter alone: $YKTS_BASE_URL, $YKTS_API_KEY and the YKTS_* tuning variables."""
     from adapters.ykts.app import YktsAdapterProcess
     from adapters.ykts.client import YktsSettings
 
     configure_logging(None, service="adapter-ykts")
-    asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env())))
-
-
-@app.command("ykts-simulator")
-def ykts_simulator(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8704,
-) -> None:
-    """Run the YKTS simulator alone (API key: $YKTS_SIM_API_KEY or the built-in demo key)."""
-    from adapters.ykts.simulator import serve as serve_ykts
-
-    serve_ykts(host, port)
+    asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env(), ops_port=ops_port)))
 
 
 class _Process(Protocol):

@@ -10,14 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.config import Settings
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import subscribe_reliably
-from hub.kafka.publishing import document_publications
 from hub.messages.envelope import Envelope
-from hub.relay import OutboxRelay
+from hub.process import KafkaProcess
+from hub.relay import OutboxRelay, unsent_outbox
 from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
 from hub.store.engine import create_engine, create_schema
-from hub.topics import TopicCatalog, catalog
+from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +25,13 @@ BILGE_RESULTS_TOPIC = "bilge.results"
 YKTS_RESULTS_TOPIC = "ykts.results"
 
 
-class CoreProcess:
+class CoreProcess(KafkaProcess):
     """Wiring of the core; `start`/`stop` serve the CLI, the demo and the tests alike."""
 
-    def __init__(self, settings: Settings, topics: TopicCatalog | None = None) -> None:
-        self.settings = settings
-        self.catalog = topics or catalog()
-        self.broker = kafka_broker(settings.kafka_bootstrap, CONSUMER)
+    NAME = CONSUMER
+
+    def __init__(self, settings: Settings, topics: TopicCatalog | None = None, ops_port: int = 0) -> None:
+        super().__init__(settings, topics, ops_port)
         self._service: CoreService | None = None
         self._relay: OutboxRelay | None = None
         self.engine: AsyncEngine | None = None
@@ -45,10 +43,8 @@ class CoreProcess:
             (YKTS_RESULTS_TOPIC, self._on_lookup_result),
         )
         for topic, handle in subscriptions:
-            subscribe_reliably(
-                self.broker, self.catalog, topic, CONSUMER, handle, max_attempts=settings.consumer_max_attempts
-            )
-        document_publications(self.broker, self.catalog, CONSUMER)
+            self.subscribe(topic, handle)
+        self.document_publications()
 
     @property
     def service(self) -> CoreService:
@@ -62,17 +58,25 @@ class CoreProcess:
         await self.service.handle_lookup_result(message)
 
     async def start(self) -> None:
-        self.engine = create_engine(self.settings.database_url)
-        await create_schema(self.engine)
+        self.engine = engine = create_engine(self.settings.database_url)
+        await create_schema(engine)
         self._relay = OutboxRelay(
-            self.engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s
+            engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s, metrics=self.metrics
         )
         self._service = CoreService(
             self.engine, self.catalog, on_commit=self._relay.wake, cutover=self.settings.bilge_cutover
         )
+        self.ops.watch_store(engine)
+        self.ops.add_refresher(self._measure_outbox)
         await self._relay.start()  # first: what an earlier run committed but did not send leaves now
-        await self.broker.start()
+        await self.start_serving()
         self._monitor = asyncio.create_task(self._watch_deadlines(), name="deadline-monitor")
+
+    async def _measure_outbox(self) -> None:
+        assert self.engine is not None
+        backlog, oldest = await unsent_outbox(self.engine)
+        self.metrics.outbox_backlog.set(backlog)
+        self.metrics.outbox_oldest_age.set((utc_now() - oldest).total_seconds() if oldest else 0)
 
     async def _watch_deadlines(self) -> None:
         """V2: the scheduled job. Each run reports what is due once; a failed run is retried next time."""
@@ -91,7 +95,7 @@ class CoreProcess:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
-        await self.broker.stop()
+        await self.stop_serving()
         if self._relay is not None:
             await self._relay.stop()
         if self.engine is not None:

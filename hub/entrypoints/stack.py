@@ -41,10 +41,34 @@ class Stack:
     simulators: list[BackgroundServer]
     mail: MailCatcher | None
 
+    def ops_targets(self) -> dict[str, str]:
+        """Each running process's operations endpoints: what the console watches. Read at each
+        sample, so a process a caller restarted is watched under its new address."""
+        processes = (self.core, self.tobb_adapter, self.bilge_adapter, self.ykts_adapter, self.getapp)
+        return {p.NAME: p.ops.base_url for p in processes if p.ops.serving}
+
     @property
     def bilge_intake_url(self) -> str:
         assert self.bilge_adapter.intake is not None
         return f"{self.bilge_adapter.intake.base_url}/bilge/belgeler"
+
+
+@dataclass(frozen=True)
+class OpsPorts:
+    """Where each process serves /metrics and /health/* (0: any free port, as in the tests);
+    `hub run` and docker-compose use the fixed ports of DEFAULT_OPS_PORTS."""
+
+    console: int = 0
+    core: int = 0
+    tobb_adapter: int = 0
+    bilge_adapter: int = 0
+    ykts_adapter: int = 0
+    getapp: int = 0
+
+
+DEFAULT_OPS_PORTS = OpsPorts(
+    console=8780, core=8781, tobb_adapter=8782, bilge_adapter=8783, ykts_adapter=8784, getapp=8785
+)
 
 
 @contextlib.asynccontextmanager
@@ -55,6 +79,7 @@ async def running_stack(
     ykts: YktsSettings | None = None,
     smtp: SmtpSettings | None = None,
     getapp_port: int = 0,
+    ops_ports: OpsPorts | None = None,
 ) -> AsyncIterator[Stack]:
     """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
     or the arguments name real ones), core and adapters; stop them in reverse."""
@@ -83,16 +108,18 @@ async def running_stack(
     if smtp is None:
         mail = MailCatcher().start()
         smtp = mail.settings
+    ports = ops_ports or OpsPorts()
     stack = Stack(
         settings,
-        CoreProcess(settings),
-        TobbAdapterProcess(settings, tobb),
-        BilgeAdapterProcess(settings, bilge),
-        YktsAdapterProcess(settings, ykts),
-        GetAppProcess(settings, smtp, port=getapp_port),
+        CoreProcess(settings, ops_port=ports.core),
+        TobbAdapterProcess(settings, tobb, ops_port=ports.tobb_adapter),
+        BilgeAdapterProcess(settings, bilge, ops_port=ports.bilge_adapter),
+        YktsAdapterProcess(settings, ykts, ops_port=ports.ykts_adapter),
+        GetAppProcess(settings, smtp, port=getapp_port, ops_port=ports.getapp),
         simulators,
         mail,
     )
+
     try:
         await stack.core.start()
         await stack.tobb_adapter.start()

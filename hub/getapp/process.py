@@ -17,16 +17,16 @@ from hub.getapp.tracking.projection import TrackingProjection
 from hub.getapp.tracking.tables import create_tracking_schema
 from hub.getapp.web.app import create_getapp_app
 from hub.http_server import LoopServer
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import subscribe_reliably
-from hub.kafka.publishing import Publisher, document_publications
+from hub.process import KafkaProcess
 from hub.store.engine import create_engine
-from hub.topics import TopicCatalog, catalog
+from hub.topics import TopicCatalog
 
 NAME = "getapp"
 
 
-class GetAppProcess:
+class GetAppProcess(KafkaProcess):
+    NAME = NAME
+
     def __init__(
         self,
         settings: Settings,
@@ -35,23 +35,23 @@ class GetAppProcess:
         host: str = "127.0.0.1",
         port: int = 0,
         secure_cookie: bool = False,
+        ops_port: int = 0,
     ) -> None:
-        self.catalog = topics or catalog()
-        self.settings = settings
+        super().__init__(settings, topics, ops_port)
         self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
-        self.broker = kafka_broker(settings.kafka_bootstrap, NAME)
+        self.ops.watch_store(self.engine)
         passwords = Passwords()
         self.mail = MailRelay(self.engine, smtp, poll_s=2.0, passwords=passwords)
         self.accounts = AccountService(
             self.engine,
-            ykts_request_publisher(Publisher(self.broker, self.catalog)),
+            ykts_request_publisher(self.publisher()),
             passwords=passwords,
             mail_queued=self.mail.wake,
         )
         self.projection = TrackingProjection(self.engine)
-        subscribe_tracking(self.broker, self.catalog, self.projection)
-        subscribe_reliably(self.broker, self.catalog, "ykts.results", NAME, self._on_ykts_answer)
-        document_publications(self.broker, self.catalog, NAME)
+        subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics)
+        self.subscribe("ykts.results", self._on_ykts_answer)
+        self.document_publications()
         self._app = create_getapp_app(self.accounts, self.engine, secure_cookie=secure_cookie)
         self._host, self._port = host, port
         self.web: LoopServer | None = None
@@ -62,7 +62,7 @@ class GetAppProcess:
     async def start(self) -> None:
         await create_accounts_schema(self.engine)
         await create_tracking_schema(self.engine)
-        await self.broker.start()
+        await self.start_serving()
         await self.mail.start()
         self.web = await LoopServer(self._app, host=self._host, port=self._port).start()
 
@@ -70,5 +70,5 @@ class GetAppProcess:
         if self.web is not None:
             await self.web.stop()
         await self.mail.stop()
-        await self.broker.stop()
+        await self.stop_serving()
         await self.engine.dispose()

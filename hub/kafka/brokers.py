@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from hub.health.metrics import ProcessMetrics
 
 
-def kafka_broker(bootstrap: str, client_id: str) -> KafkaBroker:
-    """Producer settings for no loss: wait for all in-sync replicas, idempotent retries."""
+def kafka_broker(bootstrap: str, client_id: str, metrics: ProcessMetrics | None = None) -> KafkaBroker:
+    """Producer settings for no loss: wait for all in-sync replicas, idempotent retries. With
+    `metrics`, FastStream's own Prometheus middleware reports into the process's registry too
+    (faststream_received_messages_total, ..._duration_seconds: by topic, not by message type)."""
+    middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
     return KafkaBroker(
         bootstrap,
         acks="all",
         enable_idempotence=True,
         client_id=client_id,
         logger=logging.getLogger(f"hub.kafka.{client_id}"),
+        middlewares=middlewares,
     )

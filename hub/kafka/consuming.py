@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from hub.health.metrics import UNDECODED, ProcessMetrics
 from hub.logs import MessageContext, message_context
 from hub.messages.envelope import UndecodableMessage, decode
 from hub.store.uow import AlreadyProcessed
@@ -47,12 +49,15 @@ class RetryLater(Exception):
 
 
 class DeadLetters:
-    def __init__(self, broker: KafkaBroker, catalog: TopicCatalog, source: str) -> None:
+    def __init__(
+        self, broker: KafkaBroker, catalog: TopicCatalog, source: str, metrics: ProcessMetrics | None = None
+    ) -> None:
         catalog.topic(DEAD_LETTER_TOPIC)
         self._broker = broker
         self._source = source
+        self._metrics = metrics or ProcessMetrics(source)
 
-    async def send(self, record: Any, reason: str, attempts: int) -> None:
+    async def send(self, record: Any, reason: str, attempts: int, kind: str = UNDECODED) -> None:
         """Set a record aside with why, where from and when; returns once the broker has it."""
         headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ()) if not k.startswith("dlq.")}
         headers.update(
@@ -67,6 +72,7 @@ class DeadLetters:
             }
         )
         await self._broker.publish(record.value or b"", topic=DEAD_LETTER_TOPIC, key=record.key, headers=headers)
+        self._metrics.dead_lettered.labels(topic=record.topic, type=kind, group=self._source).inc()
         log.warning(
             "dead-lettered %s/%s@%s: %s",
             record.topic,
@@ -87,6 +93,7 @@ def subscribe_reliably(
     retry_backoff_s: float = 0.2,
     decoder: Decoder | None = None,
     outage_backoff_s: float = 5.0,
+    metrics: ProcessMetrics | None = None,
 ) -> None:
     """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
 
@@ -96,7 +103,9 @@ def subscribe_reliably(
     spec = catalog.topic(topic)
     expected = set(spec.messages)
     decode_body: Decoder = decoder or (lambda body: decode(body, expected))
-    dead_letters = DeadLetters(broker, catalog, group_id)
+    metrics = metrics or ProcessMetrics(group_id)
+    metrics.subscriptions.add((group_id, topic))
+    dead_letters = DeadLetters(broker, catalog, group_id, metrics)
     attempts: dict[tuple[int, int], int] = {}  # (partition, offset) -> failed attempts in this process
 
     @broker.subscriber(
@@ -139,20 +148,26 @@ def subscribe_reliably(
             await dead_letters.send(record, str(exc), attempts=1)
             return
         context.bind(message)
+        labels = {"topic": topic, "type": getattr(message, "type", type(message).__name__), "group": group_id}
+        started = time.monotonic()
         try:
             await handle(message)
             # One line per message handled, in every process: with its ids, one grep follows a carnet.
-            log.info("%s handled by %s (%s/%s@%s)", getattr(message, "type", "message"), group_id, topic, *where)
+            log.info("%s handled by %s (%s/%s@%s)", labels["type"], group_id, topic, *where)
+            metrics.handling_seconds.labels(**labels).observe(time.monotonic() - started)
+            metrics.consumed.labels(**labels).inc()
         except AlreadyProcessed:
             log.info("%s delivered again: already applied", getattr(message, "message_id", "message"))
+            metrics.consumed.labels(**labels).inc()
         except RetryLater:
             raise
         except Exception as exc:
+            metrics.handling_errors.labels(**labels).inc()
             failed = attempts.get(where, 0) + 1
             if failed < max_attempts:
                 attempts[where] = failed
                 log.warning("handling %s/%s@%s failed (%d of %d): %s", topic, *where, failed, max_attempts, exc)
                 await asyncio.sleep(retry_backoff_s * 2 ** (failed - 1))
                 raise _ReadAgain from exc
-            await dead_letters.send(record, f"{type(exc).__name__}: {exc}", attempts=failed)
+            await dead_letters.send(record, f"{type(exc).__name__}: {exc}", attempts=failed, kind=labels["type"])
         attempts.pop(where, None)

@@ -10,20 +10,23 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 
+from hub.health.metrics import ProcessMetrics
 from hub.messages.envelope import Envelope
 from hub.messages.types import all_types
 from hub.topics import TopicCatalog
 
 
 class Publisher:
-    def __init__(self, broker: KafkaBroker, catalog: TopicCatalog) -> None:
+    def __init__(self, broker: KafkaBroker, catalog: TopicCatalog, metrics: ProcessMetrics | None = None) -> None:
         self._broker = broker
         self._catalog = catalog
+        self._metrics = metrics or ProcessMetrics("publisher")
 
     async def publish(self, topic: str, message: Envelope[Any]) -> None:
         """Returns once the broker has acknowledged (acks=all): only then may the input be committed."""
         self._catalog.check_carries(topic, message.type)
         await self._broker.publish(message.encode(), topic=topic, key=message.key, headers=message.headers())
+        self._metrics.produced.labels(topic=topic, type=message.type).inc()
 
 
 def document_publications(broker: KafkaBroker, catalog: TopicCatalog, producer: str) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.client import HubClient
@@ -21,21 +20,11 @@ from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.messages.envelope import envelope
 from tests.conftest import SESSION_NOW
-from tests.e2e.helpers import eventually, foreign_5800, read_topic
+from tests.e2e.helpers import eventually, foreign_5800, produce_raw, read_topic
 
 pytestmark = pytest.mark.kafka
 
 COMMANDS = "ata.declaration.commands"
-
-
-async def _produce(bootstrap: str, topic: str, value: bytes, key: bytes, headers: dict[str, str] | None = None) -> Any:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        encoded = [(k, v.encode()) for k, v in (headers or {}).items()]
-        return await producer.send_and_wait(topic, value, key=key, headers=encoded)
-    finally:
-        await producer.stop()
 
 
 def _engine(stack: Stack) -> AsyncEngine:
@@ -54,7 +43,7 @@ async def _letter(stack: Stack, matches: Any) -> DeadLetter:
 
 async def _poison(stack: Stack, value: bytes, key: bytes = b"DLQ-TEST") -> DeadLetter:
     """Undecodable bytes on the commands topic, dead-lettered by the core; their dead letter."""
-    sent = await _produce(stack.settings.kafka_bootstrap, COMMANDS, value, key)
+    sent = await produce_raw(stack.settings.kafka_bootstrap, COMMANDS, value, key)
     origin = f"{COMMANDS}:{sent.partition}@{sent.offset}"
     return await _letter(stack, lambda d: d.origin == origin)
 
@@ -88,7 +77,7 @@ async def test_replay_after_a_fix_is_processed_with_the_same_correlation_id(stac
         "dlq.attempts": "3",
         "dlq.failed_at": datetime.now(UTC).isoformat(),
     }
-    dead = await _produce(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
+    dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
     letter_id = f"{dead.partition}:{dead.offset}"
     letter = await _letter(stack, lambda d: d.id == letter_id)
     assert (letter.message_type, letter.correlation_id) == ("LodgeDeclaration", str(command.correlation_id))

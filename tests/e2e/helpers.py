@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
 from hub.client import HubClient
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.kafka.reading import read_topic
@@ -78,3 +80,16 @@ async def eventually(check: Any, wait_s: float = 15, every_s: float = 0.2) -> An
             if result:
                 return result
             await asyncio.sleep(every_s)
+
+
+async def produce_raw(
+    bootstrap: str, topic: str, value: bytes, key: bytes, headers: dict[str, str] | None = None
+) -> Any:
+    """Bytes as any producer could write them (not through the hub's client); the broker's metadata."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        encoded = [(k, v.encode()) for k, v in (headers or {}).items()]
+        return await producer.send_and_wait(topic, value, key=key, headers=encoded)
+    finally:
+        await producer.stop()

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
 
@@ -22,20 +21,11 @@ from hub.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
 from hub.messages.envelope import Envelope
 from hub.store.tables import declarations
 from hub.topics import TopicCatalog, TopicSpec, catalog
-from tests.e2e.helpers import eventually, foreign_5800, only_outcome, read_topic, turkish_2600
+from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, read_topic, turkish_2600
 
 pytestmark = pytest.mark.kafka
 
 COMMANDS = "ata.declaration.commands"
-
-
-async def _produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes) -> Any:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        return await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
 
 
 async def _dead_letter_of(bootstrap: str, topic: str, partition: int, offset: int) -> Any:
@@ -71,7 +61,7 @@ async def test_same_command_delivered_twice_has_one_effect(client: HubClient, st
 async def test_poison_message_is_dead_lettered_and_its_partition_moves_on(client: HubClient, stack: Stack) -> None:
     lodge = foreign_5800()
     key = lodge.carnet_number.encode()
-    poison = await _produce_raw(stack.settings.kafka_bootstrap, COMMANDS, b"\x00not json at all{", key)
+    poison = await produce_raw(stack.settings.kafka_bootstrap, COMMANDS, b"\x00not json at all{", key)
     # The next command on the same key, so on the same partition, still gets its outcome.
     lodged = await only_outcome(client, await client.send(lodge, lodge.carnet_number))
     assert lodged.type == "DeclarationLodged"
@@ -85,7 +75,7 @@ async def test_schema_invalid_command_is_dead_lettered_with_the_reason(client: H
     lodge = foreign_5800()
     good = json.loads(await_envelope := _envelope_json(lodge))
     del good["payload"]["customs_office"]
-    sent = await _produce_raw(stack.settings.kafka_bootstrap, COMMANDS, json.dumps(good).encode(), b"K")
+    sent = await produce_raw(stack.settings.kafka_bootstrap, COMMANDS, json.dumps(good).encode(), b"K")
     _, headers = await _dead_letter_of(stack.settings.kafka_bootstrap, COMMANDS, sent.partition, sent.offset)
     assert "invalid LodgeDeclaration: payload.customs_office: Field required" in headers["dlq.reason"]
     assert await_envelope
@@ -187,8 +177,8 @@ async def test_handler_failing_every_time_is_retried_a_bounded_number_of_times_t
     await broker.start()
     try:
         failing, fine = foreign_5800("FAIL-1"), foreign_5800("OK-1")
-        first = await _produce_raw(bootstrap, topic.name, _envelope_json(failing).encode(), b"K")
-        await _produce_raw(bootstrap, topic.name, _envelope_json(fine).encode(), b"K")
+        first = await produce_raw(bootstrap, topic.name, _envelope_json(failing).encode(), b"K")
+        await produce_raw(bootstrap, topic.name, _envelope_json(fine).encode(), b"K")
         await eventually(lambda: _async(calls.get("OK-1") == 1))
         assert calls["FAIL-1"] == 3
         _, headers = await _dead_letter_of(bootstrap, topic.name, first.partition, first.offset)

@@ -1,0 +1,82 @@
+"""Consumer lag: how many records wait on each partition after a group's committed offset.
+
+Read from the broker (committed offsets of the group, end offsets of the partitions), not from the
+consumer itself: a consumer that is stopped, stuck or gone still shows its lag growing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from hub.health.metrics import ProcessMetrics
+
+log = logging.getLogger(__name__)
+
+
+class ConsumerLag:
+    def __init__(self, bootstrap: str, metrics: ProcessMetrics, timeout_s: float = 3.0) -> None:
+        self._bootstrap = bootstrap
+        self._metrics = metrics
+        self._timeout_s = timeout_s
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+
+    async def measure(self) -> dict[tuple[str, str, int], int]:
+        """Lag per (group, topic, partition) of the process's subscriptions; also sets the gauge."""
+        async with self._lock, asyncio.timeout(self._timeout_s):
+            admin, offsets = await self._clients()
+            found: dict[tuple[str, str, int], int] = {}
+            by_group: dict[str, set[str]] = {}
+            for group, topic in self._metrics.subscriptions:
+                by_group.setdefault(group, set()).add(topic)
+            for group, topics in sorted(by_group.items()):
+                partitions = await _partitions(admin, topics)
+                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                ends = await offsets.end_offsets(partitions)
+                for tp in partitions:
+                    at = committed.get(tp)
+                    # Nothing committed yet: the group starts from the beginning (auto_offset_reset=earliest).
+                    position = at.offset if at is not None and at.offset >= 0 else 0
+                    lag = max(0, ends[tp] - position)
+                    found[(group, tp.topic, tp.partition)] = lag
+                    self._metrics.lag.labels(group=group, topic=tp.topic, partition=str(tp.partition)).set(lag)
+            return found
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._admin is None or self._offsets is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="hub-lag")
+            offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+            await admin.start()
+            try:
+                await offsets.start()
+            except BaseException:
+                await admin.close()
+                raise
+            self._admin, self._offsets = admin, offsets
+        return self._admin, self._offsets
+
+    async def close(self) -> None:
+        admin, offsets, self._admin, self._offsets = self._admin, self._offsets, None, None
+        if offsets is not None:
+            await offsets.stop()
+        if admin is not None:
+            await admin.close()
+
+
+async def _partitions(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> list[TopicPartition]:
+    described = await admin.describe_topics(sorted(topics))
+    return sorted(
+        (
+            TopicPartition(t["topic"], p["partition"])
+            for t in described
+            if not t.get("error_code")
+            for p in t["partitions"]
+        ),
+        key=lambda tp: (tp.topic, tp.partition),
+    )

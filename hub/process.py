@@ -1,0 +1,48 @@
+"""What every process of the hub (the core, each adapter, GET-APP) is made of: a Kafka broker whose
+subscriptions are reliable (hub/kafka/consuming.py), and its operations endpoints (metrics, health)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from hub.config import Settings
+from hub.health.ops import Operations
+from hub.kafka.brokers import kafka_broker
+from hub.kafka.consuming import Decoder, subscribe_reliably
+from hub.kafka.publishing import Publisher, document_publications
+from hub.topics import TopicCatalog, catalog
+
+
+class KafkaProcess:
+    NAME: ClassVar[str]  # the client id and consumer group; the `process` of its metrics and health
+
+    def __init__(self, settings: Settings, topics: TopicCatalog | None = None, ops_port: int = 0) -> None:
+        self.settings = settings
+        self.catalog = topics or catalog()
+        self.ops = Operations(self.NAME)
+        self.metrics = self.ops.metrics
+        self.broker = kafka_broker(settings.kafka_bootstrap, self.NAME, self.metrics)
+        self.ops.watch_kafka(self.broker, settings.kafka_bootstrap)
+        self._ops_port = ops_port
+
+    def subscribe(self, topic: str, handle: Callable[[Any], Awaitable[None]], decoder: Decoder | None = None) -> None:
+        subscribe_reliably(
+            self.broker, self.catalog, topic, self.NAME, handle,
+            max_attempts=self.settings.consumer_max_attempts, decoder=decoder, metrics=self.metrics,
+        )  # fmt: skip
+
+    def publisher(self) -> Publisher:
+        return Publisher(self.broker, self.catalog, self.metrics)
+
+    def document_publications(self) -> None:
+        document_publications(self.broker, self.catalog, self.NAME)
+
+    async def start_serving(self) -> None:
+        """Consume, then show health: ready is only ever said of a process that consumes."""
+        await self.broker.start()
+        await self.ops.start(self.settings.ops_host, self._ops_port)
+
+    async def stop_serving(self) -> None:
+        await self.ops.stop()
+        await self.broker.stop()

@@ -59,7 +59,9 @@ per TCGB and carnet, with the missing quantities, only where the hub could apply
 inspection completed, the TCGB names the carnet the hub holds the entry under, and no more than is
 open on the line (anything beyond is BİLGE's error and would be refused under F2; the finding says
 so). They are sent to ``ata.declaration.commands`` only by :func:`emit_corrections`
-(``hub reconcile bilge --emit-corrections``); the store is never written here.
+(``hub reconcile bilge --emit-corrections``); the store is never written here. (The command line
+keeps a record of each run in ``reconciliation_runs``, :mod:`hub.store.reconciliations`, for the
+operator console: never the carnets' state.)
 
 Each command's message id is the one the BİLGE adapter gives that TCGB for that carnet
 (:func:`adapters.bilge.service.drawdown_id`), and the hub applies a message id once. So a TCGB
@@ -1039,6 +1041,9 @@ def reconcile_bilge(
     written.append(out / "summary.txt")
     print(summary)
     print("written: " + ", ".join(str(p) for p in written))
+    store = database_url or settings.database_url
+    where = source if source.startswith(("http://", "https://")) else str(Path(source).resolve())
+    asyncio.run(_record_cli(report, where, [p.resolve() for p in written], database_url=store))
     if emit and report.corrections:
         code = asyncio.run(_emit_cli(report, bootstrap or settings.kafka_bootstrap, wait))
         if code:
@@ -1063,6 +1068,24 @@ async def _reconcile_cli(source: str, *, cutover: date, database_url: str, api_k
     finally:
         await engine.dispose()
     return None
+
+
+async def _record_cli(report: Report, source: str, written: list[Path], *, database_url: str) -> None:
+    """Keep the run in the store it was reconciled against, for the operator console. The reports are
+    written already: a store that refuses the write is said on stderr, and the command still succeeds."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hub.store.engine import create_engine, create_schema
+    from hub.store.reconciliations import record_reconciliation
+
+    engine = create_engine(database_url)
+    try:
+        await create_schema(engine)  # creates reconciliation_runs where the core has not yet
+        await record_reconciliation(engine, report, source, written, datetime.now(UTC))
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"reconcile: the run was not recorded in the store: {exc}", file=sys.stderr)
+    finally:
+        await engine.dispose()
 
 
 async def _emit_cli(report: Report, bootstrap: str, wait: float) -> int:

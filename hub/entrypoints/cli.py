@@ -355,6 +355,17 @@ def ykts_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port
     asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env(), ops_port=ops_port)))
 
 
+@app.command("ykts-simulator")
+def ykts_simulator(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8704,
+) -> None:
+    """Run the YKTS simulator alone (API key: $YKTS_SIM_API_KEY or the built-in demo key)."""
+    from adapters.ykts.simulator import serve as serve_ykts
+
+    serve_ykts(host, port)
+
+
 class _Process(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...

@@ -143,3 +143,20 @@ dead_letter_decisions = Table(
     Column("replayed_to_partition", Integer),
     Column("replayed_to_offset", BigInteger),
 )
+
+# Runs of `hub reconcile bilge`, newest shown by the operator console: when, against what, how much
+# was found, and where the reports were written. Written by the command, never by the core.
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("finished_at", UtcDateTime(), nullable=False),
+    Column("source", Text, nullable=False),  # the export file or the export endpoint's URL (no credentials)
+    Column("records_read", BigInteger, nullable=False),
+    Column("findings", Integer, nullable=False),
+    Column("corrections", Integer, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON object: finding kind -> number
+    Column("summary", Text, nullable=False),  # the summary printed and written to summary.txt
+    Column("reports", Text, nullable=False),  # JSON array of the paths written
+    Index("ix_reconciliation_runs_finished", "finished_at", "id"),
+)

@@ -278,6 +278,8 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
                 await play(client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url)
         if demo:
             await _getapp_demo_login(stack)
+        if stack.console is not None:
+            print(f"\nOperator console: {stack.console.base_url}/ (AsyncAPI: {stack.console.base_url}/asyncapi)")
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 
@@ -353,6 +355,31 @@ def ykts_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port
 
     configure_logging(None, service="adapter-ykts")
     asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env(), ops_port=ops_port)))
+
+
+@app.command()
+def console(
+    target: Annotated[
+        list[str],
+        typer.Option(help="A process to watch, as NAME=URL of its operations endpoints (repeat for each)."),
+    ],
+    bootstrap: Bootstrap = None,
+    host: Annotated[str | None, typer.Option(help="Address the console listens on (default: $HUB_OPS_HOST).")] = None,
+    port: Annotated[int, typer.Option(help="Port of the console page.")] = 8780,
+) -> None:
+    """Run the operator console alone: health, lag, throughput and circuits of the given processes,
+    the dead letters (with replay and discard), the outbox and the BİLGE reconciliations."""
+    from hub.console.process import ConsoleProcess
+
+    targets: dict[str, str] = {}
+    for each in target:
+        name, sep, url = each.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{each!r}: give NAME=http://host:port", param_hint="--target")
+        targets[name] = url.rstrip("/")
+    configure_logging(None, service="console")
+    settings = _settings(bootstrap)
+    asyncio.run(_serve(ConsoleProcess(settings, lambda: targets, host=host or settings.ops_host, port=port)))
 
 
 @app.command("ykts-simulator")

@@ -23,6 +23,7 @@ from adapters.ykts import simulator as ykts_simulator
 from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.config import Settings
+from hub.console.process import ConsoleProcess
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
@@ -40,6 +41,7 @@ class Stack:
     getapp: GetAppProcess
     simulators: list[BackgroundServer]
     mail: MailCatcher | None
+    console: ConsoleProcess | None = None
 
     def ops_targets(self) -> dict[str, str]:
         """Each running process's operations endpoints: what the console watches. Read at each
@@ -119,6 +121,7 @@ async def running_stack(
         simulators,
         mail,
     )
+    stack.console = console = ConsoleProcess(settings, stack.ops_targets, port=ports.console)
 
     try:
         await stack.core.start()
@@ -126,9 +129,11 @@ async def running_stack(
         await stack.bilge_adapter.start()
         await stack.ykts_adapter.start()
         await stack.getapp.start()
+        await console.start()
         yield stack
     finally:
         # The stack's current processes: a caller may have replaced one (a restart).
+        await console.stop()
         await stack.getapp.stop()
         await stack.ykts_adapter.stop()
         await stack.bilge_adapter.stop()

@@ -36,7 +36,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
-from playwright.async_api import Browser, ConsoleMessage, Dialog, Error, Page, async_playwright, expect
+from playwright.async_api import ConsoleMessage, Dialog, Error, Page, async_playwright, expect
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -53,18 +53,8 @@ from hub.getapp.web import create_getapp_app
 from hub.http_server import BackgroundServer
 from hub.messages.envelope import Envelope, envelope, reply
 from hub.store.engine import create_engine
+from tests.browser import launch_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 
 FIRM_VKN = "4810023456"
@@ -321,16 +311,6 @@ async def _mails_queued(database: str) -> list[str]:
 # --- the browser -------------------------------------------------------------------------------------
 
 
-async def _launch(playwright: Any) -> Browser:
-    try:
-        browser: Browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=30_000
-        )
-    except Error as exc:  # never a skip: the lead installs Debian's chromium (make chromium)
-        pytest.fail(f"Chromium could not start from {CHROMIUM} (install it: make chromium): {exc}")
-    return browser
-
-
 async def _notice_shown(page: Page, language: str) -> None:
     """rule: A8 — the notice is on screen, in the page's language."""
     notice = page.get_by_test_id("notice")
@@ -373,7 +353,7 @@ async def test_a1_a3_a6_a7_a8_c4_firm_follows_its_goods_in_chromium(tmp_path: Pa
     page_errors: list[str] = []
     try:
         async with BackgroundServer(app) as server, async_playwright() as playwright:
-            browser = await _launch(playwright)
+            browser = await launch_chromium(playwright)
             try:
                 context = await browser.new_context(locale="tr-TR", timezone_id="Europe/Istanbul")
                 page = await context.new_page()

@@ -1,0 +1,290 @@
+"""The operator console's application: the page and the JSON it reads, on one origin.
+
+    app = create_console_app(aggregator, bootstrap, engine, asyncapi_yaml_path=ASYNCAPI)
+
+- ``GET /api/overview``: each process's health, lag, throughput, errors, systems and outbox (Aggregator).
+- ``GET /api/dead-letters[?all=1]``; ``POST /api/dead-letters/{id}/replay`` {"by", "again"} and
+  ``POST /api/dead-letters/{id}/discard`` {"reason", "by"} (hub/dlq.py). An id is ``<partition>:<offset>``.
+- ``PUT`` / ``DELETE /api/processes/{process}/degraded/{system}``: forwarded to that process's
+  ``/health/degraded/{system}``; ``GET /api/processes/{process}/metrics``: its Prometheus text.
+- ``GET /api/reconciliations``: the latest runs of ``hub reconcile bilge``.
+- ``GET /asyncapi.yaml`` and ``GET /asyncapi`` (the document as a page); ``/``: the page (static/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+import httpx
+import yaml
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.console.aggregator import Aggregator
+from hub.dlq import DeadLetterError, dead_letters, discard, replay
+from hub.topics import UndeclaredTopic
+
+log = logging.getLogger(__name__)
+
+TITLE: Final = "ATA hub operator console"
+STATIC_DIR: Final = Path(__file__).parent / "static"
+DLQ_WAIT_S: Final = 10.0
+FORWARD_TIMEOUT_S: Final = 5.0
+
+# The page loads nothing but its own files and talks to nothing but its own origin.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The AsyncAPI page is one self-contained document: its own inline style, no script at all.
+ASYNCAPI_POLICY: Final = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class ReplayBody(BaseModel):
+    by: str = "operator"
+    again: bool = False  # replay one already replayed or discarded
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(max_length=1000, description="why: recorded with the decision")
+    by: str = "operator"
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("say why")
+        return reason.strip()
+
+
+def _who(by: str) -> str:
+    return by.strip()[:100] or "operator"
+
+
+def _dlq_failure(exc: Exception) -> HTTPException:
+    if isinstance(exc, DeadLetterError):
+        text = str(exc)
+        unknown = text.startswith("no dead letter") or "is not a dead-letter id" in text
+        return HTTPException(404 if unknown else 409, text)
+    if isinstance(exc, UndeclaredTopic):
+        return HTTPException(409, str(exc))
+    if isinstance(exc, KafkaError | TimeoutError):
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else f"no answer within {DLQ_WAIT_S + 5:g}s"
+        return HTTPException(503, f"Kafka did not answer ({why})")
+    if isinstance(exc, SQLAlchemyError):
+        return HTTPException(503, f"the store did not answer ({type(exc).__name__})")
+    raise exc
+
+
+class _DeadLetters:
+    """hub.deadletter as the page asks for it every few seconds: one read at a time, shared by every
+    caller for `fresh_s`, read again at once after a decision."""
+
+    def __init__(self, bootstrap: str, engine: AsyncEngine, fresh_s: float = 1.0) -> None:
+        self.bootstrap, self.engine, self.fresh_s = bootstrap, engine, fresh_s
+        self._lock = asyncio.Lock()
+        self._cached: tuple[float, list[dict[str, Any]]] | None = None
+        self._decisions = 0  # decisions taken: a read begun before one is not kept
+
+    async def listed(self) -> list[dict[str, Any]]:
+        async with self._lock:
+            now = asyncio.get_running_loop().time()
+            if self._cached is not None and now - self._cached[0] <= self.fresh_s:
+                return self._cached[1]
+            decisions = self._decisions
+            async with asyncio.timeout(DLQ_WAIT_S + 5):  # Kafka away: say so, never hang the page
+                found = await dead_letters(self.bootstrap, self.engine, include_decided=True, wait_s=DLQ_WAIT_S)
+            shown = [_shown(d.as_json()) for d in found]
+            if decisions == self._decisions:
+                self._cached = (now, shown)
+            return shown
+
+    def forget(self) -> None:
+        self._decisions += 1
+        self._cached = None
+
+
+def _shown(letter: dict[str, Any]) -> dict[str, Any]:
+    letter.pop("headers", None)  # the page shows what the headers say, field by field
+    return letter
+
+
+def create_console_app(
+    aggregator: Aggregator, bootstrap: str, engine: AsyncEngine, *, asyncapi_yaml_path: Path
+) -> FastAPI:
+    app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
+    letters = _DeadLetters(bootstrap, engine)
+    asyncapi = _AsyncApiPage(asyncapi_yaml_path)
+
+    @app.get("/api/overview")
+    async def overview() -> dict[str, Any]:
+        return aggregator.overview()
+
+    @app.get("/api/dead-letters")
+    async def list_dead_letters(all_: bool = Query(False, alias="all")) -> dict[str, Any]:
+        try:
+            found = await letters.listed()
+        except Exception as exc:
+            raise _dlq_failure(exc) from None
+        shown = found if all_ else [d for d in found if d["status"] == "waiting"]
+        waiting = sum(1 for d in found if d["status"] == "waiting")
+        return {"dead_letters": list(reversed(shown)), "waiting": waiting, "total": len(found)}
+
+    @app.post("/api/dead-letters/{dead_letter_id}/replay")
+    async def replay_one(dead_letter_id: str, body: ReplayBody | None = None) -> dict[str, Any]:
+        body = body or ReplayBody()
+        try:
+            (done,) = await replay(bootstrap, engine, [dead_letter_id], _who(body.by), again=body.again)
+        except Exception as exc:
+            raise _dlq_failure(exc) from None
+        finally:
+            letters.forget()
+        to = f"{done.topic}:{done.partition}@{done.offset}"
+        return {
+            "id": done.dead_letter.id,
+            "status": "replayed",
+            "replayed_to": to,
+            "message": f"Dead letter {done.dead_letter.id} sent back to {done.topic} "
+            f"(partition {done.partition}, offset {done.offset}).",
+        }
+
+    @app.post("/api/dead-letters/{dead_letter_id}/discard")
+    async def discard_one(dead_letter_id: str, body: ReasonBody) -> dict[str, Any]:
+        try:
+            letter = await discard(bootstrap, engine, dead_letter_id, body.reason, _who(body.by))
+        except Exception as exc:
+            raise _dlq_failure(exc) from None
+        finally:
+            letters.forget()
+        return {
+            "id": letter.id,
+            "status": "discarded",
+            "reason": body.reason,
+            "message": f"Dead letter {letter.id} discarded: {body.reason}",
+        }
+
+    def target(process: str) -> str:
+        url = aggregator.target_url(process)
+        if url is None:
+            raise HTTPException(404, f"the console watches no process named {process}")
+        return url
+
+    async def forward(process: str, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        url = target(process)
+        try:
+            async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S, trust_env=False) as http:
+                return await http.request(method, url + path, json=body)
+        except httpx.HTTPError as exc:
+            raise HTTPException(502, f"{process} did not answer at {url} ({type(exc).__name__})") from None
+
+    @app.put("/api/processes/{process}/degraded/{system}")
+    async def degrade(process: str, system: str, body: ReasonBody) -> Response:
+        answer = await forward(
+            process, "PUT", f"/health/degraded/{quote(system, safe='')}", {"reason": body.reason, "by": _who(body.by)}
+        )
+        await aggregator.sample_target(process)  # the page shows the change at its next refresh
+        return _passed_on(answer)
+
+    @app.delete("/api/processes/{process}/degraded/{system}")
+    async def undegrade(process: str, system: str) -> Response:
+        answer = await forward(process, "DELETE", f"/health/degraded/{quote(system, safe='')}")
+        await aggregator.sample_target(process)
+        return _passed_on(answer)
+
+    @app.get("/api/processes/{process}/metrics")
+    async def metrics(process: str) -> Response:
+        answer = await forward(process, "GET", "/metrics")
+        return PlainTextResponse(answer.text, status_code=answer.status_code)
+
+    @app.get("/api/reconciliations")
+    async def reconciliations(limit: int = 10) -> dict[str, Any]:
+        try:
+            from hub.store.reconciliations import recent_reconciliations
+        except ImportError:
+            raise HTTPException(503, "this version of the hub keeps no reconciliation runs") from None
+        try:
+            runs = await recent_reconciliations(engine, limit=max(1, min(limit, 100)))
+        except SQLAlchemyError as exc:
+            raise _dlq_failure(exc) from None
+        return {"runs": [run.as_json() for run in runs]}
+
+    @app.get("/asyncapi.yaml")
+    async def asyncapi_yaml() -> FileResponse:
+        asyncapi.check()
+        return FileResponse(asyncapi.path, media_type="text/yaml; charset=utf-8")
+
+    @app.get("/asyncapi", response_class=HTMLResponse)
+    async def asyncapi_page() -> HTMLResponse:
+        page = await asyncio.to_thread(asyncapi.html)
+        return HTMLResponse(page, headers={"Content-Security-Policy": ASYNCAPI_POLICY})
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+            return JSONResponse({"detail": "changes come from the console's own page only"}, status_code=403)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # Last: the mount at "/" answers every path the routes above did not take.
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="console-page")
+    return app
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names the page a change comes from; another site's page may not change anything here."""
+    origin = request.headers.get("origin")
+    if origin is None:  # not a browser (curl, a script): nothing to forge
+        return True
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")} - {""}
+    return urlsplit(origin).netloc in hosts
+
+
+def _passed_on(answer: httpx.Response) -> Response:
+    try:
+        return JSONResponse(answer.json(), status_code=answer.status_code)
+    except ValueError:
+        return PlainTextResponse(answer.text, status_code=answer.status_code)
+
+
+class _AsyncApiPage:
+    """schemas/asyncapi.yaml, and its page rendered again only when the file changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._rendered: tuple[tuple[float, int], str] | None = None
+
+    def check(self) -> None:
+        if not self.path.is_file():
+            raise HTTPException(404, f"no AsyncAPI document at {self.path} (hub schemas write)")
+
+    def html(self) -> str:
+        self.check()
+        stat = self.path.stat()
+        stamp = (stat.st_mtime, stat.st_size)
+        if self._rendered is None or self._rendered[0] != stamp:
+            from hub.asyncapi_page import render_asyncapi_html
+
+            document = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            if not isinstance(document, dict):
+                raise HTTPException(500, f"{self.path} is not an AsyncAPI document")
+            self._rendered = (stamp, render_asyncapi_html(document))
+        return self._rendered[1]

@@ -1,0 +1,76 @@
+"""The operator console as a process: its sampler and its web server, on the core's store (dead-letter
+decisions, reconciliation runs) and Kafka (hub.deadletter).
+
+    console = ConsoleProcess(settings, stack.ops_targets, port=8780)
+    await console.start()          # console.base_url: the page
+    ...
+    await console.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.config import Settings
+from hub.console.aggregator import Aggregator
+from hub.console.app import create_console_app
+from hub.contract import ASYNCAPI
+from hub.http_server import LoopServer
+from hub.store.engine import create_engine, create_schema
+
+log = logging.getLogger(__name__)
+
+NAME = "console"
+
+
+class ConsoleProcess:
+    NAME = NAME
+
+    def __init__(
+        self,
+        settings: Settings,
+        targets: Callable[[], dict[str, str]],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sample_s: float = 2.0,
+        *,
+        asyncapi_yaml_path: Path = ASYNCAPI,
+    ) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
+        self.aggregator = Aggregator(targets, sample_s=sample_s)
+        self.app = create_console_app(
+            self.aggregator, settings.kafka_bootstrap, self.engine, asyncapi_yaml_path=asyncapi_yaml_path
+        )
+        self._host, self._port = host, port
+        self._server: LoopServer | None = None
+        self._sampler: asyncio.Task[None] | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the console first"
+        return self._server.base_url
+
+    async def start(self) -> None:
+        await create_schema(self.engine)  # dead_letter_decisions, reconciliation_runs, where the core has not yet
+        self._sampler = asyncio.create_task(self.aggregator.run(), name="console-sampler")
+        self._server = await LoopServer(self.app, host=self._host, port=self._port).start()
+        log.info("operator console at %s, watching %s", self.base_url, ", ".join(self.aggregator.targets()))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+        if self._sampler is not None:
+            self._sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sampler
+            self._sampler = None
+        await self.aggregator.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,30 @@
+"""Debian's Chromium, driven by Playwright (no browser download: the network is closed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Error
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+async def launch_chromium(playwright: Any) -> Browser:
+    try:
+        browser: Browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=30_000
+        )
+    except Error as exc:  # never a skip: `make chromium` installs it
+        pytest.fail(f"Chromium could not start from {CHROMIUM} (install it: make chromium): {exc}")
+    return browser

@@ -129,6 +129,7 @@ def exported() -> dict[str, dict[str, frozenset[str]]]:
     """Metric family -> the series names it exports -> their labels, from a process's registry, every
     metric given a value (a labelled metric exports nothing before it is)."""
     metrics = ProcessMetrics("x")
+    metrics.track_outbox()  # the core's
     for metric in vars(metrics).values():
         if not isinstance(metric, MetricWrapperBase):
             continue

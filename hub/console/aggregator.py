@@ -19,11 +19,11 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Self
 
 import httpx
 
@@ -31,9 +31,6 @@ from hub.console.figures import Sample, read_sample
 from hub.console.overview import WINDOWS, process_overview
 
 log = logging.getLogger(__name__)
-
-# The processes whose outbox the console shows (the core's name in `hub run` and in docker-compose).
-OUTBOX_PROCESSES: Final = frozenset({"hub-core", "core"})
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:
@@ -76,7 +73,6 @@ class Aggregator:
         history_s: float = 900.0,
         keep_every_s: float = 5.0,
         timeout_s: float = 5.0,
-        outbox_processes: Collection[str] = OUTBOX_PROCESSES,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.AsyncBaseTransport | None = None,
@@ -88,7 +84,6 @@ class Aggregator:
         self.history_s = history_s
         self.keep_every_s = keep_every_s
         self.timeout_s = timeout_s
-        self.outbox_processes = frozenset(outbox_processes)
         self._clock = clock
         self._wall_clock = wall_clock
         # Not the environment's proxies: the processes are on the operator's own network.
@@ -195,10 +190,7 @@ class Aggregator:
     # --- what the page shows -------------------------------------------------------------------------
 
     def overview(self) -> dict[str, Any]:
-        processes = [
-            process_overview(name, t.url, t.history(), outbox=name in self.outbox_processes)
-            for name, t in self._watched.items()
-        ]
+        processes = [process_overview(name, t.url, t.history()) for name, t in self._watched.items()]
         attention = [f"{p['name']} ({p['state'].replace('_', ' ')})" for p in processes if p["state"] != "ready"]
         if not processes:
             summary = "No process to watch"

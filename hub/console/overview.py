@@ -93,7 +93,6 @@ def process_overview(
     base_url: str | None,
     history: Sequence[Sample],
     *,
-    outbox: bool = False,
     windows: Mapping[str, float] = WINDOWS,
 ) -> dict[str, Any]:
     """Everything the console shows of one process, as JSON."""
@@ -136,7 +135,8 @@ def process_overview(
         "lag": {"total": int(sum(x.lag for x in lag)), "partitions": [x.as_json() for x in lag]},
         "outbox": (
             {"backlog": last_metrics.outbox_backlog, "oldest_unsent_age_s": last_metrics.outbox_oldest_age_s}
-            if outbox and last_metrics is not None
+            # Only a process with an outbox (the core) reports one.
+            if last_metrics is not None and last_metrics.outbox_backlog is not None
             else None
         ),
         # A process that does not answer shows what its systems were when it last did, marked as such.

@@ -74,9 +74,10 @@ class CoreProcess(KafkaProcess):
 
     async def _measure_outbox(self) -> None:
         assert self.engine is not None
-        backlog, oldest = await unsent_outbox(self.engine)
-        self.metrics.outbox_backlog.set(backlog)
-        self.metrics.outbox_oldest_age.set((utc_now() - oldest).total_seconds() if oldest else 0)
+        waiting, oldest = await unsent_outbox(self.engine)
+        backlog, age = self.metrics.track_outbox()
+        backlog.set(waiting)
+        age.set((utc_now() - oldest).total_seconds() if oldest else 0)
 
     async def _watch_deadlines(self) -> None:
         """V2: the scheduled job. Each run reports what is due once; a failed run is retried next time."""

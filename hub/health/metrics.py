@@ -52,11 +52,8 @@ class ProcessMetrics:
             "hub_message_handling_seconds", "Time to handle one message, by topic and type",
             ["topic", "type", "group"], buckets=HANDLING_BUCKETS, registry=r,
         )  # fmt: skip
-        # --- outbox (core) ----------------------------------------------------------------------
-        self.outbox_backlog = Gauge("hub_outbox_backlog", "Committed outbox rows not yet sent to Kafka", registry=r)
-        self.outbox_oldest_age = Gauge(
-            "hub_outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet sent (0: none)", registry=r
-        )
+        self.outbox_backlog: Gauge | None = None  # only a process with an outbox reports one: track_outbox
+        self.outbox_oldest_age: Gauge | None = None
         # --- consumer lag -----------------------------------------------------------------------
         self.lag = Gauge(
             "hub_consumer_lag", "Records on the partition after the group's committed offset",
@@ -85,6 +82,19 @@ class ProcessMetrics:
             "hub_external_last_answer_timestamp_seconds", "When the external system last answered (Unix time)",
             ["system"], registry=r,
         )  # fmt: skip
+
+    def track_outbox(self) -> tuple[Gauge, Gauge]:
+        """The core's outbox: rows committed and not yet on Kafka, and the age of the oldest of them."""
+        if self.outbox_backlog is None or self.outbox_oldest_age is None:
+            self.outbox_backlog = Gauge(
+                "hub_outbox_backlog", "Committed outbox rows not yet sent to Kafka", registry=self.registry
+            )
+            self.outbox_oldest_age = Gauge(
+                "hub_outbox_oldest_unsent_age_seconds",
+                "Age of the oldest outbox row not yet sent (0: none)",
+                registry=self.registry,
+            )
+        return self.outbox_backlog, self.outbox_oldest_age
 
     def set_circuit(self, system: str, state: str) -> None:
         for each in CIRCUIT_STATES:

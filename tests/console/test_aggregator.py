@@ -50,8 +50,9 @@ async def test_rates_of_a_process_and_a_process_that_does_not_answer(core_ops: O
         clock.now += 60
         consumed.inc(90)
         core_ops.metrics.dead_lettered.labels(topic=COMMANDS, type="undecodable", group="hub-core").inc(2)
-        core_ops.metrics.outbox_backlog.set(3)
-        core_ops.metrics.outbox_oldest_age.set(42.5)
+        backlog, oldest_age = core_ops.metrics.track_outbox()
+        backlog.set(3)
+        oldest_age.set(42.5)
         await aggregator.sample_once()
 
         shown = {p["name"]: p for p in aggregator.overview()["processes"]}

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.console.aggregator import Aggregator
 from hub.dlq import DeadLetterError, dead_letters, discard, replay
 from hub.topics import UndeclaredTopic
+from hub.web import mount_shared
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,7 @@ def create_console_app(
         return response
 
     # Last: the mount at "/" answers every path the routes above did not take.
+    mount_shared(app)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="console-page")
     return app
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub.getapp.accounts.api import NOTICE, current_firm, install_accounts
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking.api import tracking_router
+from hub.web import mount_shared
 
 TITLE: Final = "GET-APP (e-ATA/TR hub)"
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -85,5 +86,6 @@ def create_getapp_app(
         return response
 
     # Last: the mount at "/" answers every path the routes above did not take.
+    mount_shared(app)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="getapp-page")
     return app

@@ -63,7 +63,7 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected
 
 __all__ = [
@@ -90,13 +90,10 @@ class InvalidBilgeNumber(BilgeError, ValueError):
     """The number cannot be a BİLGE declaration or özet beyan number; BİLGE is not asked."""
 
 
-class BilgeUnavailable(BilgeError):
-    """BİLGE could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+class BilgeUnavailable(BilgeError, Unavailable):
+    """BİLGE could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
-    def __init__(self, reason: str, attempts: int) -> None:
-        super().__init__(f"BİLGE unavailable after {attempts} attempt(s): {reason}")
-        self.reason = reason
-        self.attempts = attempts
+    SYSTEM = "BİLGE"
 
 
 class BilgeRejected(BilgeError):

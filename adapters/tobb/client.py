@@ -36,7 +36,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
@@ -69,13 +69,10 @@ class InvalidCarnetNumber(TobbError, ValueError):
     """The number cannot be a Turkish carnet number; TOBB is not asked."""
 
 
-class TobbUnavailable(TobbError):
-    """TOBB could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+class TobbUnavailable(TobbError, Unavailable):
+    """TOBB could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
-    def __init__(self, reason: str, attempts: int) -> None:
-        super().__init__(f"TOBB unavailable after {attempts} attempt(s): {reason}")
-        self.reason = reason
-        self.attempts = attempts
+    SYSTEM = "TOBB"
 
 
 class TobbRejected(TobbError):

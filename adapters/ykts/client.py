@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 from hub.domain.identity import tckn_is_valid
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, exchange_once, retry_or_reject
+from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
@@ -85,13 +85,10 @@ class InvalidIdentity(YktsError, ValueError):
     """The VKN or TCKN cannot be a real one (rule G2); YKTS is not asked."""
 
 
-class YktsUnavailable(YktsError):
-    """YKTS could not be reached or kept failing (5xx/429/timeouts) for every attempt."""
+class YktsUnavailable(YktsError, Unavailable):
+    """YKTS could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
-    def __init__(self, reason: str, attempts: int) -> None:
-        super().__init__(f"YKTS unavailable after {attempts} attempt(s): {reason}")
-        self.reason = reason
-        self.attempts = attempts
+    SYSTEM = "YKTS"
 
 
 class YktsRejected(YktsError):

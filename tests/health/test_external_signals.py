@@ -13,7 +13,7 @@ import pytest
 
 from adapters.tobb import simulator as tobb_sim
 from adapters.tobb.app import TobbAdapterProcess
-from adapters.tobb.client import TobbSettings
+from adapters.tobb.client import TobbSettings, TobbUnavailable
 from hub.config import Settings
 from hub.http_server import BackgroundServer
 from tests.e2e.helpers import eventually
@@ -179,3 +179,20 @@ async def test_not_ready_while_kafka_does_not_answer_and_the_body_says_so(settin
     assert live.status_code == 200
     assert ready.status_code == 503
     assert f"kafka: no answer from Kafka at {dead}" in ready.json()["reason"]
+
+
+async def test_an_open_circuit_holds_calls_back_without_calling_tobb(tobb_adapter: Adapter) -> None:
+    process, tobb = await tobb_adapter(max_attempts=2, probe_every_s=3600, breaker_failures=2, breaker_open_s=60)
+    ops = process.ops.base_url
+    tobb.stop()
+    with pytest.raises(TobbUnavailable) as first:
+        await process.client.fetch_carnet(CARNET)
+    assert first.value.attempts == 2  # both failed: the circuit opens
+    calls = await value(ops, "hub_external_calls_total", system="TOBB")
+
+    with pytest.raises(TobbUnavailable) as held:
+        await process.client.fetch_carnet(CARNET)
+    assert held.value.attempts == 0
+    assert str(held.value).startswith("TOBB unavailable (not called): TOBB: calls held back by the circuit breaker")
+    assert await value(ops, "hub_external_calls_total", system="TOBB") == calls
+    assert await value(ops, "hub_external_call_errors_total", system="TOBB", kind="circuit_open") == 1

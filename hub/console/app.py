@@ -25,7 +25,6 @@ import yaml
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.console.aggregator import Aggregator
 from hub.dlq import DeadLetterError, dead_letters, discard, replay
 from hub.topics import UndeclaredTopic
-from hub.web import mount_shared
+from hub.web import serve_page
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,6 @@ STATIC_DIR: Final = Path(__file__).parent / "static"
 DLQ_WAIT_S: Final = 10.0
 FORWARD_TIMEOUT_S: Final = 5.0
 
-# The page loads nothing but its own files and talks to nothing but its own origin.
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 # The AsyncAPI page is one self-contained document: its own inline style, no script at all.
 ASYNCAPI_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
@@ -236,18 +230,9 @@ def create_console_app(
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
             return JSONResponse({"detail": "changes come from the console's own page only"}, status_code=403)
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        return await call_next(request)
 
-    # Last: the mount at "/" answers every path the routes above did not take.
-    mount_shared(app)
-    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="console-page")
+    serve_page(app, STATIC_DIR, "console-page")  # last: its mount at "/" takes every other path
     return app
 
 

@@ -12,37 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.getapp.accounts.api import NOTICE, current_firm, install_accounts
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking.api import tracking_router
-from hub.web import mount_shared
+from hub.web import serve_page
 
 TITLE: Final = "GET-APP (e-ATA/TR hub)"
 STATIC_DIR: Final = Path(__file__).parent / "static"
-
-# The page loads nothing but its own files and talks to nothing but its own origin (the network is
-# closed, and a page showing a firm's customs traffic has no business with third parties).
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-_SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 def create_getapp_app(
@@ -75,17 +60,5 @@ def create_getapp_app(
             )
         return await http_exception_handler(request, exc)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/api/"):
-            # A firm's own declarations and users: never kept by a browser or proxy cache.
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    # Last: the mount at "/" answers every path the routes above did not take.
-    mount_shared(app)
-    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="getapp-page")
+    serve_page(app, STATIC_DIR, "getapp-page")  # last: its mount at "/" takes every other path
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,6 +17,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from hub.health.metrics import ProcessMetrics
 
 log = logging.getLogger(__name__)
+
+PARTITIONS_TTL_S = 60.0
 
 
 class ConsumerLag:
@@ -26,6 +29,8 @@ class ConsumerLag:
         self._admin: AIOKafkaAdminClient | None = None
         self._offsets: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
+        # Partitions change only when an operator adds some: asked again once a minute, not at every scrape.
+        self._partitions: dict[frozenset[str], tuple[float, list[TopicPartition]]] = {}
 
     async def measure(self) -> dict[tuple[str, str, int], int]:
         """Lag per (group, topic, partition) of the process's subscriptions; also sets the gauge."""
@@ -36,7 +41,7 @@ class ConsumerLag:
             for group, topic in self._metrics.subscriptions:
                 by_group.setdefault(group, set()).add(topic)
             for group, topics in sorted(by_group.items()):
-                partitions = await _partitions(admin, topics)
+                partitions = await self._partitions_of(admin, frozenset(topics))
                 committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
                 ends = await offsets.end_offsets(partitions)
                 for tp in partitions:
@@ -47,6 +52,14 @@ class ConsumerLag:
                     found[(group, tp.topic, tp.partition)] = lag
                     self._metrics.lag.labels(group=group, topic=tp.topic, partition=str(tp.partition)).set(lag)
             return found
+
+    async def _partitions_of(self, admin: AIOKafkaAdminClient, topics: frozenset[str]) -> list[TopicPartition]:
+        known = self._partitions.get(topics)
+        if known is not None and time.monotonic() - known[0] < PARTITIONS_TTL_S:
+            return known[1]
+        partitions = await _partitions(admin, topics)
+        self._partitions[topics] = (time.monotonic(), partitions)
+        return partitions
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._offsets is None:

@@ -177,6 +177,32 @@ def test_g3_foreign_carnet_typed_in_once_then_used_from_the_record() -> None:
     assert mismatch.rule == "G3" and "not on record" in mismatch.reason
 
 
+def test_g3_g7_tobb_record_listing_less_than_a_live_2600_entered_is_refused() -> None:
+    # rule: G3, G7 (TOBB's record replaces the carnet's, but not below what an open entry carried)
+    story = Story().tobb(declare("E1", "2600", BORDER, carnet_number=TURKISH), turkish_carnet((3, 5)))
+    story.do(
+        accept_at("E1", BORDER),
+        inspect_at("E1", BORDER),
+        declare("I1", "6326", BORDER, carnet_number=TURKISH, previous="E1", lines=((2, 3),)),
+        accept_at("I1", BORDER),
+        inspect_at("I1", BORDER),
+    )
+    assert story.quantities("E1") == {1: (3, 0, 3), 2: (5, 3, 2)}  # 2 of line 2 still abroad
+    refusal = story.refuses_tobb(declare("E2", "2600", BORDER, carnet_number=TURKISH), turkish_carnet((3, 4)))
+    assert refusal.rule == "G3"
+    assert f"TOBB's record of {TURKISH} lists 4 on line 2, but E1, still open, carries 5 of it under 2600" in (
+        refusal.reason
+    )
+    story.do(
+        declare("I2", "6326", BORDER, carnet_number=TURKISH, previous="E1"),
+        accept_at("I2", BORDER),
+        inspect_at("I2", BORDER),
+    )
+    assert story.status("E1") is Status.CLOSED  # finished: TOBB's record is the truth for what comes next
+    story.tobb(declare("E2", "2600", BORDER, carnet_number=TURKISH, lines=((2, 4),)), turkish_carnet((3, 4)))
+    assert story.carnet.goods_list_quantity(2) == 4
+
+
 def test_g3_carnet_data_for_another_number_is_refused() -> None:
     # rule: G3
     command = declare("M1", "5800", BORDER, carnet=carnet_data()).model_copy(update={"carnet_number": "FR/2026/B-7"})

@@ -14,11 +14,13 @@ from hub.domain.events import (
     ExtensionRequested,
     RequestDecided,
 )
+from hub.domain.evolve import evolve
 from hub.domain.model import Status
 from tests.domain.builders import carnet_data, clock
 from tests.domain.scenario import (
     BORDER,
     EXIT_BORDER,
+    FOREIGN,
     INLAND,
     OTHER_DECLARANT,
     TURKISH,
@@ -122,6 +124,79 @@ def test_g6_correction_beyond_the_goods_list_is_refused_g7() -> None:
     story.do(correction("M1", "K-1", (1, 9)))
     refusal = story.refuses(decision("M1", "K-1", BORDER))
     assert refusal.rule == "G7" and "more than the 12 of the goods list" in refusal.reason
+
+
+TEN_ON_LINE_1 = carnet_data(quantities=(10, 1))
+
+
+def ten_entered_three_re_exported() -> Story:
+    """Line 1 of a carnet listing 10: all 10 entered on M1, 3 of them re-exported since (7 open)."""
+    return Story().do(
+        declare("M1", "5800", BORDER, carnet=TEN_ON_LINE_1, lines=((1, 10),)),
+        accept_at("M1", BORDER),
+        inspect_at("M1", BORDER),
+        declare("R1", "3158", BORDER, previous="M1", lines=((1, 3),)),
+        accept_at("R1", BORDER),
+        inspect_at("R1", BORDER),
+    )
+
+
+def test_g6_g7_correction_above_the_goods_list_is_refused_even_after_a_discharge() -> None:
+    # rule: G6, G7 (issue 11: 11 entered on a line the goods list holds 10 of, accepted because 3 had left)
+    story = ten_entered_three_re_exported()
+    assert story.quantities("M1") == {1: (10, 3, 7)}
+    refusal = story.refuses(correction("M1", "K-1", (1, 11)))
+    assert refusal.rule == "G7"
+    assert "line 1 of M1 cannot be corrected to 11" in refusal.reason
+    assert f"the goods list of carnet {FOREIGN} holds 10 of it" in refusal.reason
+    story.do(correction("M1", "K-2", (1, 10)), decision("M1", "K-2", BORDER))  # up to the goods list: taken
+    assert story.quantities("M1") == {1: (10, 3, 7)}
+    story.assert_replays()
+
+
+def test_g6_g7_director_cannot_approve_a_correction_above_the_goods_list() -> None:
+    # rule: G6, G7 (a request already on record, as issue 11's was, is refused when it is decided)
+    story = ten_entered_three_re_exported()
+    asked = CorrectionRequested(declaration_number="M1", request_id="K-1", lines=((1, 11),), reason="sayım farkı")
+    pending = Story(evolve(story.carnet, asked))
+    refusal = pending.refuses(decision("M1", "K-1", BORDER))
+    assert refusal.rule == "G7"
+    assert "line 1 of M1 cannot be corrected to 11" in refusal.reason and "holds 10 of it" in refusal.reason
+    assert pending.declaration("M1").requests["K-1"].decision is None
+    pending.do(decision("M1", "K-1", BORDER, approve=False))  # rejecting it is still possible
+    assert pending.quantities("M1") == {1: (10, 3, 7)}
+
+
+def test_g6_g7_correction_asked_within_the_goods_list_is_refused_once_tobb_lists_less() -> None:
+    # rule: G6, G7, G3 (TOBB's record is the current truth: the bound is checked again at the decision)
+    story = Story().tobb(declare("E1", "2600", BORDER, carnet_number=TURKISH, lines=((2, 3),)), turkish_carnet())
+    story.do(accept_at("E1", BORDER), inspect_at("E1", BORDER), correction("E1", "K-1", (2, 5)))
+    story.tobb(declare("E2", "2600", BORDER, carnet_number=TURKISH, lines=((1, 1),)), turkish_carnet((3, 4)))
+    refusal = story.refuses(decision("E1", "K-1", BORDER))
+    assert refusal.rule == "G7"
+    assert f"line 2 of E1 cannot be corrected to 5: the goods list of carnet {TURKISH} holds 4 of it" in (
+        refusal.reason
+    )
+
+
+def test_g6_g7_correction_above_what_other_declarations_leave_of_the_goods_list_is_refused() -> None:
+    # rule: G6, G7 (within the goods list on its own, not with what another 5800 of the carnet holds)
+    story = Story().do(
+        declare("M1", "5800", BORDER, carnet=TEN_ON_LINE_1, lines=((1, 8),)),
+        accept_at("M1", BORDER),
+        inspect_at("M1", BORDER),
+        declare("R1", "3158", BORDER, previous="M1", lines=((1, 3),)),
+        accept_at("R1", BORDER),
+        inspect_at("R1", BORDER),
+        declare("M2", "5800", BORDER, lines=((1, 5),)),  # 5 open on M1, 5 on M2: the whole goods list
+        correction("M1", "K-1", (1, 9)),
+    )
+    refusal = story.refuses(decision("M1", "K-1", BORDER))
+    assert refusal.rule == "G7"
+    assert "line 1 of M1 corrected to 9 would leave 6 open" in refusal.reason
+    assert "with the 5 under 5800 on other declarations, 11: more than the 10 of the goods list" in refusal.reason
+    story.do(correction("M1", "K-2", (1, 8)), decision("M1", "K-2", BORDER))  # what it was: still fits
+    assert story.quantities("M1") == {1: (8, 3, 5)}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ A `Step` says what happens (lodge a 3158, accept, complete an inspection, correc
 it is about (`pick`: an index into the declarations for which that step makes sense *now*), how much
 crosses (`qty`), and whether it is deliberately wrong (`fault`). `plan` turns it into concrete commands
 for the current state, so that most generated steps reach deep into the flows (lodge → accept → inspect →
-discharge → close), and says of each command whether the rules must refuse it.
+discharge → close), and says of each command whether the rules must refuse it. Corrections ask for
+quantities on and around the bounds of G7 (what was discharged, what entered, the goods list, one more);
+a 2600 may be answered by a TOBB record that lists less on one line than before (G3).
 
 Numbers are fresh per step (`seq`). Two faults (a declaration number of another carnet; a foreign
 carnet typed in under a number TOBB knows) once triggered bugs; they are generated like every other.
@@ -68,6 +70,7 @@ class Kind(StrEnum):
     RE_EXPORT_BORDER = "3158 at the border"  # R1
     RE_EXPORT_INLAND = "3158 inland"  # R1, then a ÇIKIŞ (R2, R3)
     ENTRY_2600_BORDER = "2600 at the border"  # E1, via TOBB (G3)
+    ENTRY_2600_AMENDED = "2600 at the border, TOBB's record now lists less on one line"  # G3, G7
     ENTRY_2600_INLAND = "2600 inland"  # E1, E2
     CIKIS = "ÇIKIŞ"  # E3 (inland 2600), R2 (inland 3158), X2 (GİRİŞ to the exit border)
     RE_IMPORT_BORDER = "6326 at the border"  # I3
@@ -146,6 +149,7 @@ APPLICABLE: dict[Kind, tuple[Fault, ...]] = {
     Kind.RE_EXPORT_BORDER: _REFERENCING_FAULTS,
     Kind.RE_EXPORT_INLAND: _REFERENCING_FAULTS,
     Kind.ENTRY_2600_BORDER: (*LODGE_FAULTS, Fault.WRONG_CARNET_KIND),
+    Kind.ENTRY_2600_AMENDED: (*LODGE_FAULTS, Fault.WRONG_CARNET_KIND),
     Kind.ENTRY_2600_INLAND: (*LODGE_FAULTS, Fault.WRONG_CARNET_KIND, Fault.MISSING_TRANSIT_DATA),
     Kind.CIKIS: _REFERENCING_FAULTS,
     Kind.RE_IMPORT_BORDER: _REFERENCING_FAULTS,
@@ -196,6 +200,7 @@ class Planned:
     command: Command
     must_refuse: bool
     step: Step
+    tobb_record: CarnetData | None = None  # TOBB's answer to this 2600, when not its usual record (G3)
 
 
 World = Mapping[str, Carnet | None]
@@ -299,6 +304,20 @@ def _exact_lines(previous: Declaration, step: Step, fault: Fault) -> tuple[LineQ
     return ()
 
 
+def _lowered(data: CarnetData, carnet: Carnet | None, qty: int) -> CarnetData:
+    """TOBB's record of a Turkish carnet, changed since (G3): one line (chosen by `qty`) lists less, often
+    just what is under the regime on it now, or one less than a declaration still open carries."""
+    goods = list(data.goods)
+    i = qty % len(goods)
+    no, listed = goods[i].line_no, goods[i].quantity
+    live = [d for d in carnet.declarations.values() if d.status.is_live] if carnet else []
+    under = carnet.outstanding_entry(Regime.TEMPORARY_EXPORT, no) if carnet else 0
+    carried = max((d.lines[no].quantity for d in live if no in d.lines), default=listed)
+    choices = (under, carried - 1, listed - 1)
+    goods[i] = goods[i].model_copy(update={"quantity": max(1, choices[qty // len(goods) % len(choices)])})
+    return data.model_copy(update={"goods": tuple(goods)})
+
+
 def _entry_room(carnet: Carnet | None, data: CarnetData, regime: Regime) -> dict[int, int]:
     return {g.line_no: g.quantity - (carnet.outstanding_entry(regime, g.line_no) if carnet else 0) for g in data.goods}
 
@@ -322,10 +341,16 @@ class _Planner:
     def number(self) -> str:
         return f"ATA{self.seq:04d}"
 
-    def add(self, carnet_number: str, command: Command, must_refuse: bool | None = None) -> None:
+    def add(
+        self,
+        carnet_number: str,
+        command: Command,
+        must_refuse: bool | None = None,
+        tobb_record: CarnetData | None = None,
+    ) -> None:
         faulty = self.fault is not Fault.NONE and self.fault not in NOT_NECESSARILY_REFUSED
         refuse = faulty if must_refuse is None else must_refuse
-        self.planned.append(Planned(carnet_number, command, refuse, self.step))
+        self.planned.append(Planned(carnet_number, command, refuse, self.step, tobb_record))
 
     def declarant(self) -> DeclarantIn:
         if self.fault is Fault.MALFORMED_ID:
@@ -346,7 +371,13 @@ class _Planner:
             self.fault = Fault.NONE
         return self.number
 
-    def lodge(self, carnet_number: str, fields: Mapping[str, object], inspected_at: str | None = None) -> None:
+    def lodge(
+        self,
+        carnet_number: str,
+        fields: Mapping[str, object],
+        inspected_at: str | None = None,
+        tobb_record: CarnetData | None = None,
+    ) -> None:
         command = LodgeDeclaration.model_validate(
             {
                 "declaration_number": self.declaration_number(carnet_number),
@@ -355,7 +386,7 @@ class _Planner:
                 **fields,
             }
         )
-        self.add(carnet_number, command)
+        self.add(carnet_number, command, tobb_record=tobb_record)
         if self.step.through and self.fault in (Fault.NONE, *NOT_NECESSARILY_REFUSED):  # may or may not apply
             liaison = Actor(role="liaison", office=command.customs_office, officer_id="irtibat-01")
             inspector = Actor(
@@ -374,6 +405,9 @@ class _Planner:
         data = family[self.step.pick % len(family)]
         if under_tobb_number:  # a DE carnet, typed in, whose number is also a Turkish carnet's at TOBB
             data = carnet_data(data.carnet_number, "DE", quantities=(12, 1))
+        amended: CarnetData | None = None
+        if self.step.kind is Kind.ENTRY_2600_AMENDED and data.carnet_number in TOBB:
+            data = amended = _lowered(data, self.world.get(data.carnet_number), self.step.qty)
         carnet = self.world.get(data.carnet_number)
         goods = {g.line_no: g.quantity for g in data.goods}
         room = goods if regime is Regime.TRANSIT_IN else _entry_room(carnet, data, regime)
@@ -386,7 +420,7 @@ class _Planner:
             "carnet": typed_in,
             "lines": _lines(room, goods, self.step, self.fault),
         }
-        self.lodge(data.carnet_number, {**fields, **extra})
+        self.lodge(data.carnet_number, {**fields, **extra}, tobb_record=amended)
 
     # declarations filled from, or drawing on, an earlier one ----------------------------------
 
@@ -469,7 +503,7 @@ def plan(world: World, step: Step, seq: int) -> list[Planned]:
         p.entry(Regime.TEMPORARY_IMPORT, BORDER, previous_declaration=previous)
     elif k is Kind.GIRIS_FOREIGN:
         p.entry(Regime.TRANSIT_IN, BORDER, destination_office=EXIT_BORDER if step.flag else INLAND)
-    elif k is Kind.ENTRY_2600_BORDER:
+    elif k in (Kind.ENTRY_2600_BORDER, Kind.ENTRY_2600_AMENDED):
         p.entry(Regime.TEMPORARY_EXPORT, BORDER)
     elif k is Kind.ENTRY_2600_INLAND:
         plate = None if p.fault is Fault.MISSING_TRANSIT_DATA else "34 ABC 123"
@@ -569,13 +603,16 @@ def _plan_request(p: _Planner) -> None:
         else:
             no = sorted(d.lines)[step.pick % len(d.lines)]
             line = d.lines[no]
+            on_list = (carnet.goods_list_quantity(no) if carnet else None) or 0
             if p.fault is Fault.NEGATIVE:
                 quantity = -(1 + step.qty % 5)
-            elif p.fault is Fault.TOO_LARGE:  # more than the goods list, on top of what was discharged (G7)
-                on_list = (carnet.goods_list_quantity(no) if carnet else None) or 0
-                quantity = on_list + line.discharged + 1 + step.qty % 3
-            else:  # from what was discharged up to a little more than entered
-                quantity = line.discharged + step.qty % (line.quantity - line.discharged + 2)
+            elif p.fault is Fault.TOO_LARGE:  # more than the goods list holds for the line (G7)
+                quantity = on_list + 1 + step.qty % 3
+            elif step.qty < 10:  # on and around the bounds of G7: discharged, entered, the goods list
+                bounds = (line.discharged, line.quantity, line.quantity + 1, on_list, on_list + 1)
+                quantity = bounds[step.qty % len(bounds)]
+            else:  # anywhere from what was discharged up to one more than the goods list
+                quantity = line.discharged + step.qty % (max(on_list, line.quantity) - line.discharged + 2)
             lines = (LineQuantity(line_no=no, quantity=quantity),)
         request = RequestCorrection(
             declaration_number=number, declarant=who, request_id=request_id, lines=lines, reason="sayım farkı"
@@ -631,12 +668,18 @@ def _plan_decision(p: _Planner) -> None:
 # --- the pure core, step by step -------------------------------------------------------------
 
 
-def decide(carnet: Carnet | None, command: Command, ctx: rules.Context | None = None) -> rules.Outcome:
-    """rules.decide, with TOBB answering a 2600's look-up from its records (G3)."""
+def decide(
+    carnet: Carnet | None,
+    command: Command,
+    ctx: rules.Context | None = None,
+    tobb_record: CarnetData | None = None,
+) -> rules.Outcome:
+    """rules.decide, with TOBB answering a 2600's look-up from its records, or with `tobb_record` (G3)."""
     outcome = rules.decide(carnet, command, CLOCK, ctx)
     if isinstance(outcome, rules.LookUpCarnet):
         assert isinstance(command, LodgeDeclaration)
-        outcome = rules.lodge_with_tobb_answer(carnet, command, TOBB.get(outcome.carnet_number), CLOCK, ctx)
+        found = tobb_record or TOBB.get(outcome.carnet_number)
+        outcome = rules.lodge_with_tobb_answer(carnet, command, found, CLOCK, ctx)
     return outcome
 
 
@@ -651,7 +694,7 @@ class PureDay:
         """Decide one command; returns the carnet as it was given to the rules (a deep copy) and the outcome."""
         given = self.carnets[planned.carnet_number]
         before = copy.deepcopy(given)
-        outcome = decide(given, planned.command, self._context(planned))
+        outcome = decide(given, planned.command, self._context(planned), planned.tobb_record)
         assert given == before, "the rules changed the carnet they were given"
         if isinstance(outcome, rules.Applied):
             self.carnets[planned.carnet_number] = outcome.carnet

@@ -2,14 +2,16 @@
 
 A day is a random list of steps on several carnets (three foreign carnets typed in for 5800, two Turkish
 carnets fetched from TOBB for 2600): lodge, accept, complete inspection, discharge (3158 of a 5800, 6326 of
-a 2600, at the border or inland through GİRİŞ/ÇIKIŞ), correct, extend, reject, cancel, and invalid steps
-(wrong roles and offices, zero/negative/too-large quantities, unknown lines and references...).
+a 2600, at the border or inland through GİRİŞ/ÇIKIŞ), correct, extend, reject, cancel, a 2600 answered by a
+TOBB record that lists less than before, and invalid steps (wrong roles and offices, zero/negative/too-large
+quantities, unknown lines and references...).
 See tests/properties/scenario.py for how steps become commands.
 
 Pure level (`rules.decide`), after every command:
   1. no quantity is negative (G7);
-  2. nothing is discharged beyond what entered, and per carnet and regime the open quantities of the live
-     regime-entry declarations never exceed the goods list (G7);
+  2. nothing is discharged beyond what entered, no live declaration carries more of a line than the goods
+     list holds (corrections after inspection included, G6), and per carnet and regime the open quantities
+     of the live regime-entry declarations never exceed the goods list (G7);
   3. a closed regime-entry declaration has nothing open (G7, F2, I2, I3, R1, R3, G6);
   and invalid steps are refused, the rules never change the carnet they are given, and replaying the
   applied events rebuilds the carnet (5).
@@ -165,6 +167,10 @@ def assert_ledger(carnet: Carnet | None) -> None:
             assert line.quantity >= 0 and line.discharged >= 0 and line.open >= 0, (d.number, line)
             # rule: G7 no declaration carries a line that is not on the goods list
             assert line.line_no in goods, (d.number, line.line_no)
+            if d.status.is_live:
+                # rule: G6, G7 (property 2) no live declaration carries more of a line than the goods list
+                # holds: not as lodged, not as corrected after inspection, not after TOBB changed its record
+                assert line.quantity <= goods.get(line.line_no, 0), (d.number, line, goods)
             if d.regime.is_regime_entry:
                 # rule: G7 (property 2) never discharged beyond what entered
                 assert line.discharged <= line.quantity, (d.number, line)
@@ -271,6 +277,50 @@ def test_every_path_of_the_circular_is_reached_by_the_scenarios() -> None:
         ("2600", "I2"),
         ("6326", "I2"),
     }, closed
+
+
+# --- G6 with G7: nothing takes a line above its goods list ------------------------------------
+# Issue 11: a correction approved after part of a line had been re-exported raised the line to 11 on a
+# goods list of 10. These days are made of the steps that move that bound: entries, partial discharges at
+# the border, corrections and their decisions, and 2600s answered by a TOBB record that now lists less.
+# Every lodging that may apply is accepted and inspected at once, so that a day reaches a correction
+# after a discharge within a few steps; the explicit days are the two ways the bound was once broken.
+BOUND_KINDS = (
+    K.ENTRY_5800_BORDER,
+    K.ENTRY_2600_BORDER,
+    K.ENTRY_2600_AMENDED,
+    K.ENTRY_2600_AMENDED,
+    K.RE_EXPORT_BORDER,
+    K.RE_EXPORT_BORDER,
+    K.RE_IMPORT_BORDER,
+    K.RE_IMPORT_BORDER,
+    K.CORRECT,
+    K.CORRECT,
+    K.CORRECT,
+    K.DECIDE,
+)
+bound_days = st.lists(
+    steps(BOUND_KINDS).map(lambda step: dataclasses.replace(step, through=True)), min_size=5, max_size=30
+)
+CORRECTED_ABOVE_THE_LIST_DAY = [
+    Step(K.ENTRY_5800_BORDER, pick=2, through=True),  # IT/2026/C-3 lists 2: both enter
+    Step(K.RE_EXPORT_BORDER, qty=4, through=True),  # 1 of them re-exported
+    Step(K.CORRECT, qty=2, flag=True),  # corrected to 3 and approved at once
+]
+TOBB_LISTS_LESS_DAY = [
+    Step(K.ENTRY_2600_BORDER, through=True),  # TR/2026/000123 lists 3 and 5: all of it leaves
+    Step(K.RE_IMPORT_BORDER, qty=2, through=True),  # 3 of line 2 come back
+    Step(K.ENTRY_2600_AMENDED, qty=3),  # TOBB now lists 4 on line 2, and 2 more of it are declared
+]
+
+
+@PURE
+@example(day_steps=CORRECTED_ABOVE_THE_LIST_DAY)
+@example(day_steps=TOBB_LISTS_LESS_DAY)
+@given(day_steps=bound_days)
+def test_g6_g7_no_sequence_of_commands_takes_a_line_above_its_goods_list(day_steps: list[Step]) -> None:
+    # rule: G6, G7, G3 (property 2: corrections, approved or not, and TOBB's changed record included)
+    _run_pure(day_steps)
 
 
 # --- service level ---------------------------------------------------------------------------

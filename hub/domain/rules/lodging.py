@@ -116,8 +116,9 @@ def _not_foreign(carnet: Carnet | None) -> None:
 
 
 def _record_still_covers(carnet: Carnet | None, found: CarnetData) -> None:
-    """TOBB's record may change, but not below what is under the regime on it (G3, G7): such a record
-    is refused rather than taken, until customs and TOBB clear the difference."""
+    """TOBB's record may change, but not below what is under the regime on it, nor below what a
+    declaration still open carried (G3, G7): such a record is refused rather than taken, until customs
+    and TOBB clear the difference. Finished declarations are history: the record is the truth from now."""
     if carnet is None:
         return
     listed = {g.line_no: g.quantity for g in found.goods}
@@ -129,6 +130,20 @@ def _record_still_covers(carnet: Carnet | None, found: CarnetData) -> None:
                 "G3",
                 f"TOBB's record of {found.carnet_number} lists {listed.get(line.line_no, 0)} on line {line.line_no}, "
                 f"but {under} are under {regime}: the carnet cannot be used until the difference is cleared",
+            )
+    for d in carnet.declarations.values():
+        if not d.status.is_live:
+            continue
+        for carried in d.lines.values():
+            # G7: no carnet line enters beyond its goods-list quantity; an open declaration that carried
+            # more than the new record lists would be beyond it, whatever of it has come back since.
+            no = carried.line_no
+            refuse_unless(
+                no in listed and carried.quantity <= listed[no],
+                "G3",
+                f"TOBB's record of {found.carnet_number} lists {listed.get(no, 'nothing')} on line {no}, but "
+                f"{d.number}, still open, carries {carried.quantity} of it under {d.regime}: the carnet cannot "
+                "be used until the difference is cleared",
             )
 
 

@@ -26,12 +26,14 @@ def request_correction(carnet: Carnet | None, cmd: RequestCorrection, clock: Clo
         d = _open_entry(carnet, cmd.declaration_number, "a correction")
         check_declarant(cmd.declarant, d, "G6")
         refuse_unless(cmd.request_id not in d.requests, "G6", f"request {cmd.request_id} exists already")
+        assert carnet is not None  # find() found the declaration on it
         seen: set[int] = set()
         for line in cmd.lines:
             refuse_unless(line.line_no in d.lines, "G7", f"{d.number} has no line {line.line_no}")
             refuse_unless(line.line_no not in seen, "G7", f"line {line.line_no} is corrected twice")
             seen.add(line.line_no)
             refuse_unless(line.quantity >= 0, "G7", f"line {line.line_no}: a quantity cannot be negative")
+            _within_goods_list(carnet, d, line.line_no, line.quantity)
         decision = Decision(carnet)
         decision.emit(
             ev.CorrectionRequested(
@@ -113,7 +115,20 @@ def decide(carnet: Carnet | None, cmd: DecideRequest, clock: Clock) -> Outcome:
         return refusal.refused
 
 
+def _within_goods_list(carnet: Carnet, d: Declaration, line_no: int, quantity: int) -> None:
+    # G7: no carnet line may enter beyond its goods-list quantity. A correction says how many entered on
+    # this declaration, so it is bounded by the goods list itself, whatever was discharged since.
+    on_list = carnet.goods_list_quantity(line_no) or 0
+    refuse_unless(
+        quantity <= on_list,
+        "G7",
+        f"line {line_no} of {d.number} cannot be corrected to {quantity}: the goods list of carnet "
+        f"{carnet.number} holds {on_list} of it",
+    )
+
+
 def _check_correction(carnet: Carnet, d: Declaration, lines: dict[int, int]) -> None:
+    """Checked again when decided: discharges, other entries and TOBB's record may have moved since."""
     refuse_unless(d.status is Status.INSPECTION_COMPLETED, "G6", f"{d.number} is {d.status} now")
     for line_no, quantity in lines.items():
         line = d.lines[line_no]
@@ -123,10 +138,15 @@ def _check_correction(carnet: Carnet, d: Declaration, lines: dict[int, int]) -> 
             "G7",
             f"line {line_no}: {quantity} is less than the {floor} already discharged or on its way back",
         )
+        _within_goods_list(carnet, d, line_no, quantity)
+        # G7: nor may the line be under the regime beyond the goods list, counting the other entries.
         others = carnet.outstanding_entry(d.regime, line_no) - line.open
         on_list = carnet.goods_list_quantity(line_no) or 0
+        left_open = quantity - line.discharged
         refuse_unless(
-            others + quantity - line.discharged <= on_list,
+            others + left_open <= on_list,
             "G7",
-            f"line {line_no}: {quantity} would put more than the {on_list} of the goods list under {d.regime}",
+            f"line {line_no} of {d.number} corrected to {quantity} would leave {left_open} open: with the "
+            f"{others} under {d.regime} on other declarations, {others + left_open}: more than the {on_list} "
+            "of the goods list",
         )

@@ -5,11 +5,13 @@ operators decided is recorded in the store (`dead_letter_decisions`), so a recor
 is waiting. Replay sends the original bytes, key and headers back to the original topic, once, with a
 `replayed_from_dlq` header naming the dead letter. If it fails again, the consumer dead-letters it
 again as a new, waiting record: nothing is ever replayed automatically, so nothing loops.
+
+Any bytes may sit there: a value is only ever parsed within the limits of `parse_json`, and a dead
+letter that holds a truncated copy (its original was too big to keep) is shown but never replayed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.reading import TopicMissing, read_topic
+from hub.messages.envelope import parse_json
 from hub.store.tables import dead_letter_decisions
 from hub.topics import TopicCatalog, catalog
 
@@ -57,8 +60,12 @@ class DeadLetter:
     attempts: int | None
     failed_at: str
     key: str | None
-    size: int
+    size: int  # bytes held here: for a truncated copy, fewer than original_size
     first_bytes: str
+    original_size: int | None  # of the record that failed (older dead letters do not say)
+    sha256: str | None  # hex digest of the original value
+    truncated: bool  # only a cut copy is kept (dlq.cut says what was cut): it cannot be replayed
+    cut: str | None
     correlation_id: str | None
     message_type: str | None
     replayed_from: str | None  # the dead letter this one is a failed replay of
@@ -117,8 +124,8 @@ def _int(text: str | None) -> int | None:
 def _envelope_fields(value: bytes) -> tuple[str | None, str | None]:
     """Correlation id and type of an envelope, if the bytes are one (however invalid otherwise)."""
     try:
-        data = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = parse_json(value)  # bounded: any bytes may be here, that is why they are here
+    except Exception:
         return None, None
     if not isinstance(data, dict):
         return None, None
@@ -145,6 +152,10 @@ def _dead_letter(record: Any, decision: Decision | None) -> DeadLetter:
         key=record.key.decode("utf-8", "backslashreplace") if record.key is not None else None,
         size=len(value),
         first_bytes=printable(value),
+        original_size=_int(headers.get("dlq.original_size")),
+        sha256=headers.get("dlq.sha256"),
+        truncated=headers.get("dlq.truncated") == "true",
+        cut=headers.get("dlq.cut"),
         # From the envelope only: FastStream puts a random correlation_id header on what has none.
         correlation_id=correlation,
         message_type=kind,
@@ -202,6 +213,12 @@ def _check_replayable(letter: DeadLetter, topics: TopicCatalog, again: bool) -> 
         raise DeadLetterError(f"dead letter {letter.id} is already {letter.status} (use --again to replay it anyway)")
     if not letter.original_topic or letter.original_topic == DEAD_LETTER_TOPIC:
         raise DeadLetterError(f"dead letter {letter.id} names no topic to replay to")
+    if letter.truncated:
+        raise DeadLetterError(
+            f"dead letter {letter.id} cannot be replayed: it keeps only a truncated copy ({letter.cut}), the "
+            f"original of {letter.original_size} bytes is gone; its SHA-256, in the header dlq.sha256, is "
+            f"{letter.sha256}: match it against the sender's copy, then discard this one"
+        )
     topics.topic(letter.original_topic)  # UndeclaredTopic for anything topics.yaml lacks
 
 
@@ -214,12 +231,15 @@ async def replay(
     again: bool = False,
     topics: TopicCatalog | None = None,
 ) -> list[Replayed]:
-    """Replay these dead letters (None: every waiting one) to their original topics, in order.
-
-    Each is recorded as replayed once the broker has acknowledged its copy; all are checked first.
+    """Replay these dead letters (None: every waiting one but truncated copies) to their original
+    topics, in order. Each is recorded as replayed once the broker has acknowledged its copy; all are
+    checked first.
     """
     topics = topics or catalog()
-    found = await (find(bootstrap, engine, ids) if ids is not None else dead_letters(bootstrap, engine))
+    if ids is None:
+        found = [d for d in await dead_letters(bootstrap, engine) if not d.truncated]
+    else:
+        found = await find(bootstrap, engine, ids)
     letters = list({letter.id: letter for letter in found}.values())  # an id named twice is sent once
     for letter in letters:
         _check_replayable(letter, topics, again)

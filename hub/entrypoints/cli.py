@@ -141,8 +141,10 @@ def dlq_list(
         print(json.dumps([d.as_json() for d in found], ensure_ascii=False, indent=2))
         return
     rows = [
-        (d.id, d.status, d.failed_at[:19], d.consumer, d.origin, d.message_type or "-", d.reason[:60]) for d in found
-    ]
+        (d.id, d.status + (" (truncated)" if d.truncated else ""), d.failed_at[:19], d.consumer, d.origin,
+         d.message_type or "-", d.reason[:60])
+        for d in found
+    ]  # fmt: skip
     header = ("ID", "STATUS", "FAILED AT (UTC)", "CONSUMER", "ORIGINAL", "TYPE", "REASON")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -170,17 +172,26 @@ def dlq_replay(
     """Send dead letters back to their original topic (same bytes, key, headers, correlation id), once.
 
     What fails again is dead-lettered again as a new waiting record: replay never loops by itself.
+    A truncated copy (its original was too big to keep) cannot be replayed; --all-waiting leaves it.
     """
-    from hub.dlq import replay
+    from hub.dlq import dead_letters, replay
 
     if bool(ids) == all_waiting:
         _say("error: name the dead letters to replay, or --all-waiting")
         raise typer.Exit(2)
     who = _operator(by)
-    done = _dlq_run(bootstrap, lambda b, e: replay(b, e, None if all_waiting else ids, who, again=again))
+
+    async def work(b: str, e: AsyncEngine) -> tuple[list[Any], list[str]]:
+        done = await replay(b, e, None if all_waiting else ids, who, again=again)
+        left = [d.id for d in await dead_letters(b, e) if d.truncated] if all_waiting else []
+        return done, left
+
+    done, left = _dlq_run(bootstrap, work)
     for r in done:
         print(f"replayed {r.dead_letter.id} to {r.topic}:{r.partition}@{r.offset}")
     _say(f"{len(done)} replayed")
+    if left:
+        _say(f"left waiting, truncated copies that cannot be replayed (discard them): {', '.join(left)}")
 
 
 @dlq_app.command("discard")

@@ -2,19 +2,23 @@
 
 Each message is handled to the end before its offset is committed (manual acknowledgement, never
 FastStream's default of committing first). A message that cannot be decoded is dead-lettered at
-once; one whose handling keeps failing is retried a bounded number of times, then dead-lettered,
-and the partition moves on: a poison message never blocks it.
+once, whatever it raises; one whose handling keeps failing is retried a bounded number of times,
+then dead-lettered, and the partition moves on: a poison message never blocks it. A record too big
+to be dead-lettered whole is dead-lettered as a truncated copy, with its size and SHA-256 digest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -22,7 +26,7 @@ from faststream.message import StreamMessage
 
 from hub.health.metrics import UNDECODED, ProcessMetrics
 from hub.logs import MessageContext, message_context
-from hub.messages.envelope import UndecodableMessage, decode
+from hub.messages.envelope import UndecodableMessage, decode, failure, shortened
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog
 
@@ -32,6 +36,21 @@ DEAD_LETTER_TOPIC = "hub.deadletter"
 
 Handler = Callable[[Any], Awaitable[None]]
 Decoder = Callable[[bytes | None], Any]
+
+# What a dead letter may weigh. hub/kafka/brokers.py leaves the producer's max_request_size at
+# aiokafka's 1 MiB (read from the broker below all the same), and topics.yaml gives hub.deadletter no
+# max.message.bytes, so the broker's message.max.bytes applies: Kafka's default, 1,048,588 bytes. The
+# margin covers the headers FastStream adds (content-type, correlation_id) and the batch's overhead.
+PRODUCER_MAX_REQUEST_BYTES = 1024 * 1024
+TOPIC_MAX_MESSAGE_BYTES = 1_048_588
+DEAD_LETTER_MARGIN_BYTES = 16 * 1024
+# What a dead letter too big to keep whole keeps: the first bytes of its value, its original headers
+# up to a total (each value cut), and the first bytes of its key. All of it fits far below the limit.
+TRUNCATED_VALUE_BYTES = 64 * 1024
+KEPT_HEADERS_BYTES = 16 * 1024
+KEPT_HEADER_VALUE_BYTES = 1024
+KEPT_KEY_BYTES = 1024
+MAX_DEAD_LETTER_REASON = 1000
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -48,6 +67,17 @@ class RetryLater(Exception):
     towards the dead-letter bound (an outage of BİLGE is not a poison message)."""
 
 
+def decoded(decode_body: Decoder, body: bytes | None) -> Any:
+    """What `decode_body` makes of the bytes. Whatever else it raises (a parser's RecursionError, a
+    custom decoder's bug) becomes UndecodableMessage: the record is dead-lettered, never read for ever."""
+    try:
+        return decode_body(body)
+    except UndecodableMessage:
+        raise
+    except Exception as exc:  # not BaseException: a cancelled task stays cancelled
+        raise UndecodableMessage(failure(exc)) from exc
+
+
 class DeadLetters:
     def __init__(
         self, broker: KafkaBroker, catalog: TopicCatalog, source: str, metrics: ProcessMetrics | None = None
@@ -56,30 +86,88 @@ class DeadLetters:
         self._broker = broker
         self._source = source
         self._metrics = metrics or ProcessMetrics(source)
+        # FastStream keeps the producer's settings there; the default is aiokafka's.
+        producer_max = getattr(broker, "_connection_kwargs", {}).get("max_request_size", PRODUCER_MAX_REQUEST_BYTES)
+        self.max_bytes = min(producer_max, TOPIC_MAX_MESSAGE_BYTES) - DEAD_LETTER_MARGIN_BYTES
 
     async def send(self, record: Any, reason: str, attempts: int, kind: str = UNDECODED) -> None:
         """Set a record aside with why, where from and when; returns once the broker has it."""
+        reason = shortened(reason, MAX_DEAD_LETTER_REASON)
+        value = bytes(record.value or b"")
         headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ()) if not k.startswith("dlq.")}
-        headers.update(
-            {
-                "dlq.reason": reason[:1000],
-                "dlq.original_topic": record.topic,
-                "dlq.original_partition": str(record.partition),
-                "dlq.original_offset": str(record.offset),
-                "dlq.consumer": self._source,
-                "dlq.attempts": str(attempts),
-                "dlq.failed_at": datetime.now(UTC).isoformat(),
-            }
-        )
-        await self._broker.publish(record.value or b"", topic=DEAD_LETTER_TOPIC, key=record.key, headers=headers)
+        about = {
+            "dlq.reason": reason,
+            "dlq.original_topic": record.topic,
+            "dlq.original_partition": str(record.partition),
+            "dlq.original_offset": str(record.offset),
+            "dlq.consumer": self._source,
+            "dlq.attempts": str(attempts),
+            "dlq.failed_at": datetime.now(UTC).isoformat(),
+            "dlq.original_size": str(len(value)),
+            "dlq.sha256": hashlib.sha256(value).hexdigest(),
+        }
+        try:
+            await self._publish(record.key, value, headers, about, self.max_bytes)
+        except (MessageSizeTooLargeError, RecordListTooLargeError):
+            # The topic takes less than assumed (an operator lowered max.message.bytes): the smallest copy.
+            await self._publish(record.key, value, headers, about, 0)
         self._metrics.dead_lettered.labels(topic=record.topic, type=kind, group=self._source).inc()
-        log.warning(
-            "dead-lettered %s/%s@%s: %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-        )
+        log.warning("dead-lettered %s/%s@%s: %s", record.topic, record.partition, record.offset, reason)
+
+    async def _publish(
+        self, key: bytes | None, value: bytes, headers: dict[str, str], about: dict[str, str], max_bytes: int
+    ) -> None:
+        key, value, headers, cuts = fitted(key, value, headers, about, max_bytes)
+        if cuts:
+            about = {**about, "dlq.truncated": "true", "dlq.cut": "; ".join(cuts)}
+        await self._broker.publish(value, topic=DEAD_LETTER_TOPIC, key=key, headers={**headers, **about})
+
+
+def _record_size(key: bytes | None, value: bytes, headers: dict[str, str]) -> int:
+    """The record's size as the producer reckons it against max_request_size."""
+    encoded = [(name, text.encode()) for name, text in headers.items()]
+    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, encoded))
+
+
+def fitted(
+    key: bytes | None, value: bytes, headers: dict[str, str], about: dict[str, str], max_bytes: int
+) -> tuple[bytes | None, bytes, dict[str, str], list[str]]:
+    """Key, value and original headers as they can be dead-lettered with the `about` headers within
+    `max_bytes`: whole if they fit, else cut (original headers that alone are too big, the value,
+    the key, each to a bound far below any limit); with what was cut, in words (empty: nothing)."""
+    cuts: list[str] = []
+
+    def fits() -> bool:
+        return _record_size(key, value, {**headers, **about}) <= max_bytes
+
+    if fits():
+        return key, value, headers, cuts
+    if sum(len(name.encode()) + len(text.encode()) for name, text in headers.items()) > KEPT_HEADERS_BYTES:
+        headers, note = _kept_headers(headers)
+        cuts.append(note)
+    if not fits() and len(value) > TRUNCATED_VALUE_BYTES:
+        cuts.append(f"value: its first {TRUNCATED_VALUE_BYTES} of {len(value)} bytes")
+        value = value[:TRUNCATED_VALUE_BYTES]
+    if not fits() and key is not None and len(key) > KEPT_KEY_BYTES:
+        cuts.append(f"key: its first {KEPT_KEY_BYTES} of {len(key)} bytes")
+        key = key[:KEPT_KEY_BYTES]
+    return key, value, headers, cuts
+
+
+def _kept_headers(headers: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The original headers in order, each value cut to KEPT_HEADER_VALUE_BYTES, up to KEPT_HEADERS_BYTES."""
+    kept: dict[str, str] = {}
+    used = cut = 0
+    for name, text in headers.items():
+        data = text.encode()
+        if len(data) > KEPT_HEADER_VALUE_BYTES:
+            text = data[:KEPT_HEADER_VALUE_BYTES].decode("utf-8", "ignore")
+            cut += 1
+        size = len(name.encode()) + len(text.encode())
+        if used + size <= KEPT_HEADERS_BYTES:
+            kept[name] = text
+            used += size
+    return kept, f"headers: {len(kept)} of {len(headers)} kept, {cut} cut to {KEPT_HEADER_VALUE_BYTES} bytes"
 
 
 def subscribe_reliably(
@@ -143,7 +231,7 @@ def subscribe_reliably(
     async def _handle_one(body: bytes, record: Any, where: tuple[int, int], context: MessageContext) -> None:
         """Returns when the record is settled (applied, duplicate or dead-lettered); raises to re-read it."""
         try:
-            message = decode_body(body)
+            message = decoded(decode_body, body)
         except UndecodableMessage as exc:
             await dead_letters.send(record, str(exc), attempts=1)
             return
@@ -169,5 +257,5 @@ def subscribe_reliably(
                 log.warning("handling %s/%s@%s failed (%d of %d): %s", topic, *where, failed, max_attempts, exc)
                 await asyncio.sleep(retry_backoff_s * 2 ** (failed - 1))
                 raise _ReadAgain from exc
-            await dead_letters.send(record, f"{type(exc).__name__}: {exc}", attempts=failed, kind=labels["type"])
+            await dead_letters.send(record, failure(exc), attempts=failed, kind=labels["type"])
         attempts.pop(where, None)

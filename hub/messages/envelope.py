@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
+from itertools import accumulate
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
@@ -94,14 +96,89 @@ class UndecodableMessage(ValueError):
     """Bytes that are not a valid message of an expected type: they go to the dead-letter topic."""
 
 
+# What a record may be before it is parsed at all, so that no record can make parsing slow, deep or
+# raise something else (docs/decisions.md, "Dead letters"). The largest real messages are carnets:
+# 2,000 goods lines with long descriptions encode to about 680 KB. A goods line nests 5 deep, and
+# numbers (quantities, kilograms, values) have a few digits.
+MAX_MESSAGE_BYTES = 768 * 1024
+MAX_NESTING = 64
+MAX_NUMBER_DIGITS = 100
+MAX_REASON_CHARS = 500  # a reason goes into a header and a log line: an exception's text is cut
+
+_STRINGS = re.compile(r'"[^"]*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def shortened(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failure(exc: BaseException) -> str:
+    """An exception as a reason: its type and its text, shortened."""
+    try:
+        text = str(exc)
+    except Exception:  # an exception may fail to print itself
+        text = ""
+    return shortened(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and objects nest outside strings, or 0 if too few open to pass MAX_NESTING.
+
+    Linear, without recursion nor a loop per character: it runs before json.loads, on any bytes.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0  # the usual message: nothing to scan
+    # Without escaped backslashes, then escaped quotes, every string is a quote, no quote, a quote;
+    # after a quote never closed, everything is inside it.
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", unescaped).partition('"')[0])
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _digits(number: str) -> str:
+    if len(number) > MAX_NUMBER_DIGITS:
+        digits = sum(c.isdigit() for c in number)
+        if digits > MAX_NUMBER_DIGITS:
+            raise UndecodableMessage(f"a number of {digits} digits, more than {MAX_NUMBER_DIGITS}")
+    return number
+
+
+def parse_json(raw: bytes) -> Any:
+    """UTF-8 JSON within the limits above; anything else raises UndecodableMessage saying why."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise UndecodableMessage(f"{len(raw)} bytes, more than the {MAX_MESSAGE_BYTES} a message may have")
+    try:
+        text = raw.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8
+    except UnicodeDecodeError as exc:
+        raise UndecodableMessage(f"not JSON: {exc}") from None
+    depth = nesting(text)
+    if depth > MAX_NESTING:
+        raise UndecodableMessage(f"nested {depth} deep, deeper than {MAX_NESTING}")
+    try:
+        return json.loads(text, parse_int=lambda n: int(_digits(n)), parse_float=lambda n: float(_digits(n)))
+    except json.JSONDecodeError as exc:
+        raise UndecodableMessage(f"not JSON: {exc}") from None
+
+
 def decode(raw: bytes | None, expected: set[str] | None = None) -> Envelope[Any]:
-    """Parse and validate one message; `expected` limits the types a topic may carry."""
+    """Parse and validate one message; `expected` limits the types a topic may carry.
+
+    Whatever the bytes, the only exception is UndecodableMessage, with a reason of bounded length.
+    """
     if raw is None:
         raise UndecodableMessage("empty message (tombstone) where a message was expected")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UndecodableMessage(f"not JSON: {exc}") from None
+        return _decode(raw, expected)
+    except UndecodableMessage as exc:
+        raise UndecodableMessage(shortened(str(exc))) from None  # a type name may be the whole record
+    except Exception as exc:  # anything else the bytes provoke is still the bytes' fault
+        raise UndecodableMessage(f"cannot be decoded: {failure(exc)}") from exc
+
+
+def _decode(raw: bytes, expected: set[str] | None) -> Envelope[Any]:
+    data = parse_json(raw)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise UndecodableMessage("not an envelope: no 'type'")
     kind = data["type"]

@@ -387,10 +387,14 @@
     twoLines(origin, letter.original_topic + place, "consumer " + letter.consumer + attempts);
     twoLines(type, letter.message_type || "not a message", letter.correlation_id ? "correlation " + letter.correlation_id : "");
     setText(reason, letter.reason);
-    twoLines(bytes, letter.first_bytes, number(letter.size) + " bytes" + (letter.key ? ", key " + letter.key : ""));
+    const size = letter.truncated
+      ? "truncated copy: first " + number(letter.size) + " of " + number(letter.original_size) + " bytes, cannot be replayed"
+      : number(letter.size) + " bytes";
+    twoLines(bytes, letter.first_bytes, size + (letter.key ? ", key " + letter.key : ""));
     const [replay, discard, again] = actions.querySelectorAll("button");
-    replay.hidden = discard.hidden = letter.status !== "waiting";
-    again.hidden = letter.status === "waiting";
+    discard.hidden = letter.status !== "waiting";
+    replay.hidden = letter.status !== "waiting" || letter.truncated;
+    again.hidden = letter.status === "waiting" || letter.truncated;
   }
 
   async function replayLetter(button, id, again) {

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.health.metrics import ProcessMetrics
@@ -24,6 +24,8 @@ from hub.store.tables import outbox
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
+
+_RELAY_LOCK = 0x6174_6172  # the advisory lock of relay rounds on PostgreSQL ("atar")
 
 
 class OutboxRelay:
@@ -83,6 +85,10 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Send one batch of unsent rows in commit order; returns how many were sent."""
         async with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several cores, one outbox: one relay round at a time, so that a carnet's outcomes
+                # leave in the order they were committed whichever core committed them.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RELAY_LOCK})
             rows = (
                 await conn.execute(
                     select(
@@ -96,7 +102,6 @@ class OutboxRelay:
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self._batch)
-                    .with_for_update(skip_locked=True)  # PostgreSQL: several relays share the work
                 )
             ).all()
             if not rows:

@@ -5,7 +5,7 @@ Replaying a carnet's events from its first CarnetRecorded rebuilds exactly the s
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 from collections.abc import Iterable
 
 from pydantic import BaseModel
@@ -30,16 +30,21 @@ class CannotApply(ValueError):
 
 
 def evolve(carnet: Carnet | None, event: BaseModel) -> Carnet:
-    """Apply one event to (a copy of) the carnet."""
+    """Apply one event to a copy of the carnet; the carnet given is left as it was.
+
+    Copy on write: the copy shares every declaration the event does not touch, and the one it touches
+    is copied before it changes. So a carnet's cost per event does not grow with its history, and
+    the store finds what changed by identity (hub/store/carnets.py).
+    """
     if isinstance(event, ev.CarnetRecorded):
         if carnet is None:
             return Carnet(data=event.carnet, source=CarnetSource(event.source))
-        carnet = copy.deepcopy(carnet)
-        carnet.data, carnet.source = event.carnet, CarnetSource(event.source)
-        return carnet
+        return dataclasses.replace(
+            carnet, data=event.carnet, source=CarnetSource(event.source), declarations=dict(carnet.declarations)
+        )
     if carnet is None:
         raise CannotApply(f"{type(event).__name__} before the carnet was recorded")
-    carnet = copy.deepcopy(carnet)
+    carnet = dataclasses.replace(carnet, declarations=dict(carnet.declarations))
     _apply(carnet, event)
     return carnet
 
@@ -51,10 +56,25 @@ def replay(events: Iterable[BaseModel], carnet: Carnet | None = None) -> Carnet 
 
 
 def _declaration(carnet: Carnet, number: str) -> Declaration:
+    """The declaration an event changes, copied into the carnet's copy first (copy on write)."""
     try:
-        return carnet.declarations[number]
+        touched = _copy(carnet.declarations[number])
     except KeyError:
         raise CannotApply(f"no declaration {number} on carnet {carnet.number}") from None
+    carnet.declarations[number] = touched
+    return touched
+
+
+def _copy(d: Declaration) -> Declaration:
+    """A copy of everything `_apply` may change in a declaration (far cheaper than a deepcopy): its
+    fields, its lines with their document and note lists, its requests with their lines."""
+    return dataclasses.replace(
+        d,
+        lines={
+            n: dataclasses.replace(ln, documents=list(ln.documents), notes=list(ln.notes)) for n, ln in d.lines.items()
+        },
+        requests={k: dataclasses.replace(r, lines=dict(r.lines)) for k, r in d.requests.items()},
+    )
 
 
 def _set_ledger(declaration: Declaration, ledger: tuple[ev.LedgerLine, ...]) -> None:

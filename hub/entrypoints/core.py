@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.config import Settings
+from hub.kafka.batches import BatchLimits, subscribe_in_batches
+from hub.messages.batch import BatchResult, MessageScope
 from hub.messages.envelope import Envelope
 from hub.process import KafkaProcess
 from hub.relay import OutboxRelay, unsent_outbox
@@ -36,14 +39,15 @@ class CoreProcess(KafkaProcess):
         self._relay: OutboxRelay | None = None
         self.engine: AsyncEngine | None = None
         self._monitor: asyncio.Task[None] | None = None
-        subscriptions = (
-            (COMMANDS_TOPIC, self._on_command),
-            (TOBB_RESULTS_TOPIC, self._on_lookup_result),
-            (BILGE_RESULTS_TOPIC, self._on_lookup_result),
-            (YKTS_RESULTS_TOPIC, self._on_lookup_result),
-        )
-        for topic, handle in subscriptions:
-            self.subscribe(topic, handle)
+        # A poll of each topic is one transaction (hub/kafka/batches.py).
+        limits = BatchLimits(
+            max_records=settings.batch_records, timeout_ms=settings.batch_ms,
+            max_attempts=settings.consumer_max_attempts,
+        )  # fmt: skip
+        for topic in (COMMANDS_TOPIC, TOBB_RESULTS_TOPIC, BILGE_RESULTS_TOPIC, YKTS_RESULTS_TOPIC):
+            subscribe_in_batches(
+                self.broker, self.catalog, topic, self.NAME, self._on_batch, limits=limits, metrics=self.metrics
+            )
         self.document_publications()
 
     @property
@@ -51,11 +55,8 @@ class CoreProcess(KafkaProcess):
         assert self._service is not None, "start the core first"
         return self._service
 
-    async def _on_command(self, message: Envelope[Any]) -> None:
-        await self.service.handle_command(message)
-
-    async def _on_lookup_result(self, message: Envelope[Any]) -> None:
-        await self.service.handle_lookup_result(message)
+    async def _on_batch(self, messages: Sequence[Envelope[Any]], scope: MessageScope) -> BatchResult:
+        return await self.service.handle_batch(messages, scope)
 
     async def start(self) -> None:
         self.engine = engine = create_engine(self.settings.database_url)

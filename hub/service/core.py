@@ -1,9 +1,13 @@
-"""The core consumer's use cases: one message in, one transaction, outcomes to the outbox."""
+"""The core consumer's use cases: a batch of messages in, one transaction, outcomes to the outbox.
+
+Each message is decided by the pure rules (hub/domain) on the carnet as the messages before it left
+it; the service layer only loads, routes and stores (hub/store/uow.py).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,9 +21,10 @@ from hub.domain.carnet import CarnetData
 from hub.domain.commands import LodgeDeclaration
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
+from hub.messages.batch import BatchResult, MessageScope, Unsettled, no_scope
 from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
 from hub.store.queries import carnets_with_deadlines_due, summary_opened_in_hub
-from hub.store.uow import UnitOfWork
+from hub.store.uow import AlreadyProcessed, UnitOfWork
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,14 @@ TOBB_REQUESTS_TOPIC = "tobb.carnet.requests"
 BILGE_REQUESTS_TOPIC = "bilge.requests"
 YKTS_REQUESTS_TOPIC = "ykts.requests"
 TURKEY = ZoneInfo("Europe/Istanbul")
+
+
+# The answers of TOBB, BİLGE and YKTS that a parked command waits for.
+_LOOKUP_ANSWERS = (
+    ev.CarnetLookupSucceeded, ev.CarnetNotFound, ev.CarnetLookupFailed,
+    ykts.AuthorityChecked, ykts.AuthorityCheckFailed,
+    bilge.SummaryFound, bilge.SummaryNotFound, bilge.LegacyFound, bilge.LegacyNotFound, bilge.BilgeLookupFailed,
+)  # fmt: skip
 
 
 def clock_of(message: Envelope[Any]) -> rules.Clock:
@@ -61,16 +74,76 @@ class CoreService:
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._engine, self._catalog, CONSUMER)
 
-    # --- commands --------------------------------------------------------------------------
+    # --- a batch of commands and answers ---------------------------------------------------------
 
-    async def handle_command(self, message: Envelope[Any]) -> None:
+    async def handle_batch(self, messages: Sequence[Envelope[Any]], context: MessageScope = no_scope) -> BatchResult:
+        """Apply what a poll returned in one transaction, each message in its partition's order.
+
+        claim → load → decide → route → commit: the message ids are claimed in one insert, the
+        carnets and parked look-ups the batch touches are read in one query each, every message is
+        decided on the carnets as the messages before it left them, and what changed is written in
+        bulk with one commit. A message whose handling fails is set apart with what it did undone;
+        the later messages of its carnet wait behind it, so a carnet's commands stay in order.
+        """
+        result = BatchResult()
         async with self._uow() as uow:
             now = self._now()
-            await uow.claim(message, now)
-            carnet = await uow.carnets.get(message.carnet_number)
-            await self._decide(uow, carnet, message, {}, now)
+            fresh = await uow.claim_all(messages, now)
+            await self._read_ahead(uow, [m for m in messages if m.message_id in fresh])
+            held: set[str] = set()  # carnets (keys) behind a failed message
+            for message in messages:
+                if message.message_id not in fresh:
+                    result.skipped.append(message)
+                elif message.carnet_number in held:
+                    uow.release(message)
+                    result.unsettled.append(Unsettled(message, None))
+                else:
+                    uow.begin_message()
+                    try:
+                        with context(message):
+                            await self._handle(uow, message, now)
+                    except Exception as exc:  # isolated: the rest of the batch goes on
+                        uow.forget_message(message)
+                        held.add(message.carnet_number)
+                        result.unsettled.append(Unsettled(message, exc))
+                    else:
+                        result.applied.append(message)
             await uow.commit(now)
         self._on_commit()
+        return result
+
+    async def _read_ahead(self, uow: UnitOfWork, messages: Sequence[Envelope[Any]]) -> None:
+        """One query each for the parked commands, the carnets and the declarations the batch names."""
+        await uow.load_lookups(m.payload.request_id for m in messages if isinstance(m.payload, _LOOKUP_ANSWERS))
+        carnets = {m.carnet_number for m in messages if not isinstance(m.payload, _LOOKUP_ANSWERS)}
+        await uow.carnets.load(carnets | uow.waiting_carnets())
+        numbers = set()
+        for m in messages:
+            for name in ("declaration_number", "previous_declaration"):
+                value = getattr(m.payload, name, None)
+                if isinstance(value, str):
+                    numbers.add(value)
+        await uow.carnets.locate(numbers)
+
+    async def _handle(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
+        if isinstance(message.payload, bilge.SummaryClosureConfirmed):
+            await self._closure_confirmed(uow, message, now)
+        elif isinstance(message.payload, _LOOKUP_ANSWERS):
+            await self._resume(uow, message.payload, now)
+        else:
+            carnet = await uow.carnets.get(message.carnet_number)
+            await self._decide(uow, carnet, message, {}, now)
+
+    async def handle_command(self, message: Envelope[Any]) -> None:
+        """One message alone (tests, tools): raises AlreadyProcessed for a redelivery, or its failure."""
+        result = await self.handle_batch([message])
+        if result.skipped:
+            raise AlreadyProcessed(str(message.message_id))
+        for unsettled in result.unsettled:
+            if unsettled.error is not None:
+                raise unsettled.error
+
+    handle_lookup_result = handle_command
 
     async def _decide(
         self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], answers: dict[str, Any], now: datetime
@@ -103,7 +176,7 @@ class CoreService:
                 YKTS_REQUESTS_TOPIC,
             )
         if request is not None:
-            await uow.park_lookup(message.message_id, message, answers)
+            uow.park_lookup(message.message_id, message, answers)
             # Keyed like the topic says: the carnet, except ykts.requests, keyed by the firm's VKN.
             key = request.firm_vkn if isinstance(request, ykts.AuthorityCheckRequested) else message.carnet_number
             asked = envelope(
@@ -139,6 +212,7 @@ class CoreService:
         summary = bilge.SummaryFound.model_validate(answers["summary"]) if "summary" in answers else None
         opened = 0
         if summary is not None and isinstance(cmd, LodgeDeclaration) and cmd.summary is not None:
+            await uow.flush()  # the query reads the projection: it must see this batch's declarations
             opened = await summary_opened_in_hub(uow.conn, cmd.summary, exclude=cmd.declaration_number)
         return rules.Context(
             offices=self._offices,
@@ -153,19 +227,6 @@ class CoreService:
         )
 
     # --- answers of TOBB, BİLGE and YKTS ---------------------------------------------------------
-
-    async def handle_lookup_result(self, message: Envelope[Any]) -> None:
-        """A TOBB, BİLGE or YKTS answer: finish (or take further) the command that waited for it."""
-        async with self._uow() as uow:
-            now = self._now()
-            await uow.claim(message, now)
-            result = message.payload
-            if isinstance(result, bilge.SummaryClosureConfirmed):
-                await self._closure_confirmed(uow, message, now)
-            else:
-                await self._resume(uow, result, now)
-            await uow.commit(now)
-        self._on_commit()
 
     async def _resume(self, uow: UnitOfWork, result: Any, now: datetime) -> None:
         parked = await uow.take_lookup(result.request_id)
@@ -220,28 +281,32 @@ class CoreService:
         )
         decision = rules.base.Decision(carnet)
         decision.emit(event)
-        await uow.carnets.save(decision.applied().carnet)
+        uow.carnets.put(decision.applied().carnet)
         uow.publish(EVENTS_TOPIC, reply(event, to=message, occurred_at=now))
 
     # --- V2 ------------------------------------------------------------------------------------
 
     async def check_deadlines(self, today: date, warn_days: int) -> int:
         """V2: publish 'deadline approaching' and 'deadline passed' once each; returns how many."""
+        due = await self._carnets_due(today, warn_days)
+        if not due:
+            return 0
         published = 0
-        for carnet_number in await self._carnets_due(today, warn_days):
-            async with self._uow() as uow:
-                now = self._now()
+        async with self._uow() as uow:
+            now = self._now()
+            await uow.carnets.load(set(due))
+            for carnet_number in due:
                 carnet = await uow.carnets.get(carnet_number)
                 if carnet is None:
                     continue
                 applied = rules.check_deadlines(carnet, rules.Clock(now=now, today=today), warn_days)
                 if not applied.events:
                     continue
-                await uow.carnets.save(applied.carnet)
+                uow.carnets.put(applied.carnet)
                 for event in applied.events:
                     uow.publish(EVENTS_TOPIC, envelope(event, carnet_number=carnet_number, occurred_at=now))
-                await uow.commit(now)
                 published += len(applied.events)
+            await uow.commit(now)
         if published:
             self._on_commit()
         return published
@@ -256,7 +321,7 @@ class CoreService:
         """Store an outcome: the new state and its events, or the refusal. Either way, one outcome."""
         events: list[BaseModel]
         if isinstance(outcome, rules.Applied):
-            await uow.carnets.save(outcome.carnet)
+            uow.carnets.put(outcome.carnet)
             events = outcome.events
             for closure in rules.closures(outcome.carnet, events):  # S4: BİLGE is told with the completion
                 uow.publish(BILGE_REQUESTS_TOPIC, reply(closure, to=command, occurred_at=now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -32,7 +32,17 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+# Any fixed number: the key of the advisory lock that processes starting together take on PostgreSQL.
+_SCHEMA_LOCK = 0x6174_6168  # "atah"
+
+
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables. (Migrations come with the first change to a released schema.)"""
+    """Create missing tables. (Migrations come with the first change to a released schema.)
+
+    On PostgreSQL, processes started together (several cores in one group) create the tables one
+    after the other under a transaction-scoped advisory lock; the others then find them there.
+    """
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         await conn.run_sync(metadata.create_all)

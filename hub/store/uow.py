@@ -1,19 +1,24 @@
-"""Unit of work: handling one message is one transaction.
+"""Unit of work: handling a batch of messages is one transaction.
 
-It records the message id as processed, writes the new state and the outgoing messages to the
-outbox, and commits all of it or nothing. The Kafka offset is committed only after that.
+It claims the batch's message ids in one statement (skipping what was applied before), holds the
+carnets the batch touches, queues the outgoing messages for the outbox, and writes all of it with
+bulk statements and one commit, or nothing. The Kafka offsets are committed only after that.
+
+A message whose handling fails is set apart (`begin_message` / `forget_message`): what it changed in
+memory is undone and its claim released, so the rest of the batch is applied without it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.messages.envelope import Envelope
@@ -26,13 +31,23 @@ class AlreadyProcessed(Exception):
     """The message was applied before: a redelivery changes nothing."""
 
 
+Outgoing = tuple[str, Envelope[Any], dict[str, str]]
+
+
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine, catalog: TopicCatalog, consumer: str) -> None:
         self._engine = engine
         self._catalog = catalog
         self._consumer = consumer
         self._conn: AsyncConnection | None = None
-        self.outgoing: list[tuple[str, Envelope[Any], dict[str, str]]] = []
+        self.outgoing: list[Outgoing] = []
+        # Parked look-ups: as read from the store, and what this batch did to them (a new row, or
+        # None once taken); written at commit as one delete and one insert.
+        self._stored_lookups: dict[str, dict[str, Any]] = {}
+        self._lookups: dict[str, dict[str, Any] | None] = {}
+        self._claimed: set[str] = set()
+        self._released: set[str] = set()
+        self._mark: tuple[int, int, dict[str, dict[str, Any] | None]] = (0, 0, {})
 
     @property
     def conn(self) -> AsyncConnection:
@@ -42,7 +57,8 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._engine.connect()
         await self._conn.begin()
-        self.carnets = CarnetRepository(self._conn)
+        dialect = self._conn.dialect.name
+        self.carnets = CarnetRepository(self._conn, lock_rows=dialect == "postgresql")
         return self
 
     async def __aexit__(
@@ -54,61 +70,106 @@ class UnitOfWork:
         await self._conn.close()
         self._conn = None
 
+    # --- claims: a message id is applied once per consumer ---------------------------------------
+
+    async def claim_all(self, messages: Iterable[Envelope[Any]], at: datetime) -> set[UUID]:
+        """Record the messages as processed in one insert that skips ids applied before; returns the
+        ids this batch may apply. A concurrent claim of the same id (a rebalance) waits, then skips."""
+        ids = list(dict.fromkeys(str(m.message_id) for m in messages))
+        if not ids:
+            return set()
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        claim = dialect.insert(processed_messages).on_conflict_do_nothing().returning(processed_messages.c.message_id)
+        rows = [{"consumer": self._consumer, "message_id": i, "processed_at": at} for i in ids]
+        fresh = {str(r.message_id) for r in await self.conn.execute(claim, rows)}
+        self._claimed |= fresh
+        return {UUID(i) for i in fresh}
+
     async def claim(self, message: Envelope[Any], at: datetime) -> None:
-        """Record the message as processed first, so a concurrent second delivery fails fast."""
-        seen = await self.conn.execute(
-            select(processed_messages.c.message_id).where(
-                processed_messages.c.consumer == self._consumer,
-                processed_messages.c.message_id == str(message.message_id),
-            )
-        )
-        if seen.first() is not None:
+        if not await self.claim_all([message], at):
             raise AlreadyProcessed(str(message.message_id))
-        try:
-            await self.conn.execute(
-                insert(processed_messages).values(
-                    consumer=self._consumer, message_id=str(message.message_id), processed_at=at
-                )
-            )
-        except IntegrityError:
-            raise AlreadyProcessed(str(message.message_id)) from None
+
+    # --- what one message does, kept apart until it has succeeded --------------------------------
+
+    def begin_message(self) -> None:
+        self._mark = (len(self.outgoing), self.carnets.mark(), dict(self._lookups))
+
+    def forget_message(self, message: Envelope[Any]) -> None:
+        """Undo what the current message did in memory, and release its claim: it is tried again."""
+        outgoing, carnets, lookups = self._mark
+        del self.outgoing[outgoing:]
+        self.carnets.undo_to(carnets)
+        self._lookups = lookups
+        self.release(message)
+
+    def release(self, message: Envelope[Any]) -> None:
+        """Give back a message's claim: it was not applied in this batch, and is handled later."""
+        self._released.add(str(message.message_id))
+
+    # --- outgoing messages and look-ups ----------------------------------------------------------
 
     def publish(self, topic: str, message: Envelope[Any], headers: dict[str, str] | None = None) -> None:
         """Queue a message for the outbox; refuses topics and types topics.yaml does not declare."""
         self._catalog.check_carries(topic, message.type)
         self.outgoing.append((topic, message, {**message.headers(), **(headers or {})}))
 
-    async def park_lookup(
-        self, request_id: UUID, command: Envelope[Any], answers: dict[str, Any] | None = None
-    ) -> None:
+    def park_lookup(self, request_id: UUID, command: Envelope[Any], answers: dict[str, Any] | None = None) -> None:
         """Keep a command waiting for an external answer, with the answers it already has."""
-        await self.conn.execute(
-            insert(pending_lookups).values(
-                request_id=str(request_id),
-                carnet_number=command.carnet_number,
-                command=command.model_dump_json(),
-                answers=json.dumps(answers or {}),
-                created_at=command.occurred_at,
-            )
-        )
+        self._lookups[str(request_id)] = {
+            "request_id": str(request_id),
+            "carnet_number": command.carnet_number,
+            "command": command.model_dump_json(),
+            "answers": json.dumps(answers or {}),
+            "created_at": command.occurred_at,
+        }
+
+    async def load_lookups(self, request_ids: Iterable[UUID]) -> None:
+        """Read, in one query, the commands parked for any of these answers."""
+        wanted = sorted({str(i) for i in request_ids} - self._stored_lookups.keys() - self._lookups.keys())
+        if not wanted:
+            return
+        rows = await self.conn.execute(select(pending_lookups).where(pending_lookups.c.request_id.in_(wanted)))
+        for row in rows.mappings():
+            self._stored_lookups[row["request_id"]] = dict(row)
+
+    def waiting_carnets(self) -> set[str]:
+        """The carnets of the parked commands read so far."""
+        return {row["carnet_number"] for row in self._stored_lookups.values()}
 
     async def take_lookup(self, request_id: UUID) -> tuple[str, dict[str, Any]] | None:
-        """The parked command's envelope JSON and earlier answers, removed; None if answered already."""
-        row = (
-            await self.conn.execute(
-                select(pending_lookups.c.command, pending_lookups.c.answers).where(
-                    pending_lookups.c.request_id == str(request_id)
-                )
-            )
-        ).first()
+        """The parked command's envelope JSON and earlier answers, taken; None if answered already."""
+        key = str(request_id)
+        await self.load_lookups([request_id])
+        row = self._lookups[key] if key in self._lookups else self._stored_lookups.get(key)
         if row is None:
             return None
-        await self.conn.execute(delete(pending_lookups).where(pending_lookups.c.request_id == str(request_id)))
-        return str(row.command), json.loads(row.answers)
+        self._lookups[key] = None
+        return str(row["command"]), json.loads(row["answers"])
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the carnets changed so far, so that a query across carnets sees them."""
+        await self.carnets.flush()
 
     async def commit(self, at: datetime) -> None:
+        await self.carnets.flush()
+        conn = self.conn
+        if self._released:
+            await conn.execute(
+                delete(processed_messages).where(
+                    processed_messages.c.consumer == self._consumer,
+                    processed_messages.c.message_id.in_(sorted(self._released & self._claimed)),
+                )
+            )
+        replaced = sorted(self._lookups.keys() & self._stored_lookups.keys())
+        if replaced:
+            await conn.execute(delete(pending_lookups).where(pending_lookups.c.request_id.in_(replaced)))
+        parked = [row for row in self._lookups.values() if row is not None]
+        if parked:
+            await conn.execute(insert(pending_lookups), parked)
         if self.outgoing:
-            await self.conn.execute(
+            await conn.execute(
                 insert(outbox),
                 [
                     {
@@ -124,4 +185,4 @@ class UnitOfWork:
                     for topic, message, headers in self.outgoing
                 ],
             )
-        await self.conn.commit()
+        await conn.commit()

@@ -12,6 +12,7 @@ from hub.client import HubClient
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.kafka.reading import read_topic
 from hub.messages.envelope import Envelope
+from hub.topics import TopicSpec
 from tests.domain.builders import BORDER, HOLDER, carnet_data
 
 __all__ = ["read_topic"]  # the tests read topics as operators do
@@ -93,3 +94,19 @@ async def produce_raw(
         return await producer.send_and_wait(topic, value, key=key, headers=encoded)
     finally:
         await producer.stop()
+
+
+def one_partition_topic(name: str) -> TopicSpec:
+    """A topic of a test's own, carrying LodgeDeclaration on one partition (so one poll sees it all)."""
+    return TopicSpec(
+        name=name,
+        description="test topic",
+        partitions=1,
+        replication_factor=1,
+        cleanup_policy="delete",
+        retention_ms=3600000,
+        key="carnet_number",
+        messages={"LodgeDeclaration": "schemas/json/LodgeDeclaration.v1.json"},
+        producers=("test",),
+        consumers=("test",),
+    )

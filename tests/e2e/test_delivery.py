@@ -20,8 +20,16 @@ from hub.kafka.brokers import kafka_broker
 from hub.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
 from hub.messages.envelope import Envelope
 from hub.store.tables import declarations
-from hub.topics import TopicCatalog, TopicSpec, catalog
-from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, read_topic, turkish_2600
+from hub.topics import TopicCatalog, catalog
+from tests.e2e.helpers import (
+    eventually,
+    foreign_5800,
+    one_partition_topic,
+    only_outcome,
+    produce_raw,
+    read_topic,
+    turkish_2600,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -149,18 +157,7 @@ async def test_handler_failing_every_time_is_retried_a_bounded_number_of_times_t
     bootstrap: str,
 ) -> None:
     """The retry bound and the move-on, on a topic of their own with a handler that always fails."""
-    topic = TopicSpec(
-        name="test.retry-bound",
-        description="test topic",
-        partitions=1,
-        replication_factor=1,
-        cleanup_policy="delete",
-        retention_ms=3600000,
-        key="carnet_number",
-        messages={"LodgeDeclaration": "schemas/json/LodgeDeclaration.v1.json"},
-        producers=("test",),
-        consumers=("test",),
-    )
+    topic = one_partition_topic("test.retry-bound")
     topics = TopicCatalog([topic, catalog().topic(DEAD_LETTER_TOPIC)])
     await apply_topics(bootstrap, topics)
     calls: dict[str, int] = {}

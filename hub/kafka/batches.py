@@ -1,0 +1,200 @@
+"""Batched reliable consumption: what a poll returns is handled as one batch, then its offsets are
+committed once.
+
+FastStream's batch subscriber polls (aiokafka's `getmany`, bounded by `max_records` and
+`batch_timeout_ms`) with manual acknowledgement: the offsets are committed only once every record
+of the batch is settled, that is applied, recognised as applied before, or dead-lettered. Records
+that cannot be decoded are dead-lettered at once. A message whose handling fails is retried alone
+(with the messages of its carnet that came after it waiting behind it) to its bound, then
+dead-lettered; the rest of its batch is applied meanwhile. If the batch's transaction itself fails,
+the culprit cannot be told, so the batch is settled one message at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from hub.health.metrics import ProcessMetrics
+from hub.kafka.consuming import DeadLetters, decoded
+from hub.logs import message_context
+from hub.messages.batch import BatchResult, MessageScope, Unsettled
+from hub.messages.envelope import Envelope, UndecodableMessage, decode
+from hub.topics import TopicCatalog
+
+log = logging.getLogger(__name__)
+
+
+BatchHandler = Callable[[Sequence[Envelope[Any]], MessageScope], Awaitable[BatchResult]]
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    max_records: int = 500  # at most this many records a poll
+    timeout_ms: int = 20  # or what arrived within this time
+    max_attempts: int = 5  # handling attempts of one message before it is dead-lettered
+    retry_backoff_s: float = 0.2  # first pause before a failed message is tried again (doubles)
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> Any:
+    """Decoding is ours (per record), so that bad input is dead-lettered rather than refused whole."""
+    return message.body
+
+
+def subscribe_in_batches(
+    broker: KafkaBroker,
+    catalog: TopicCatalog,
+    topic: str,
+    group_id: str,
+    handle: BatchHandler,
+    *,
+    limits: BatchLimits = BatchLimits(),
+    metrics: ProcessMetrics | None = None,
+) -> None:
+    """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic)."""
+    spec = catalog.topic(topic)
+    expected = set(spec.messages)
+    decode_body = _decoder(expected)
+    metrics = metrics or ProcessMetrics(group_id)
+    metrics.subscriptions.add((group_id, topic))
+    settler = _Settler(handle, DeadLetters(broker, catalog, group_id, metrics), group_id, limits, metrics)
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=limits.max_records,
+        batch_timeout_ms=limits.timeout_ms,
+        decoder=_raw_bodies,
+        title=f"{group_id}:{topic}",
+        description=f"{spec.description} Carries: {', '.join(sorted(expected))}.",
+    )
+    async def on_batch(bodies: list[bytes], msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        try:
+            messages = []
+            for record in records:
+                try:
+                    messages.append((record, decoded(decode_body, record.value)))
+                except UndecodableMessage as exc:
+                    with message_context(topic=record.topic, partition=record.partition, offset=record.offset):
+                        await settler.dead_letters.send(record, str(exc), attempts=1)
+            await settler.settle(messages)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Not even dead-lettering worked (Kafka or the store away?): read the whole poll again.
+            log.exception("could not settle a batch of %d records: it will be read again", len(records))
+            await asyncio.sleep(limits.retry_backoff_s)
+            await msg.nack()
+            return
+        await msg.ack()
+
+
+class _Settler:
+    def __init__(
+        self,
+        handle: BatchHandler,
+        dead_letters: DeadLetters,
+        group_id: str,
+        limits: BatchLimits,
+        metrics: ProcessMetrics,
+    ) -> None:
+        self._handle = handle
+        self.dead_letters = dead_letters
+        self._group = group_id
+        self._limits = limits
+        self._metrics = metrics
+
+    async def settle(self, batch: Sequence[tuple[Any, Envelope[Any]]]) -> None:
+        """Returns when every message is applied, a redelivery, or dead-lettered."""
+        record_of = {id(message): record for record, message in batch}
+        queue = [message for _, message in batch]
+        attempts: dict[int, int] = {}
+        while queue:
+            started = time.monotonic()
+            try:
+                result = await self._handle(queue, _scope)
+            except Exception as exc:
+                if len(queue) > 1:
+                    log.warning("a batch of %d failed as a whole (%s): one at a time", len(queue), exc)
+                    for message in queue:
+                        await self.settle([(record_of[id(message)], message)])
+                    return
+                result = BatchResult(unsettled=[Unsettled(queue[0], exc)])
+            self._count(result, time.monotonic() - started, record_of)
+            queue = []
+            failed = False
+            for unsettled in result.unsettled:
+                message, error = unsettled.message, unsettled.error
+                if error is not None:
+                    failed = True
+                    tried = attempts[id(message)] = attempts.get(id(message), 0) + 1
+                    record = record_of[id(message)]
+                    with _about(message, record):
+                        self._metrics.handling_errors.labels(**_labels(message, record, self._group)).inc()
+                        if tried >= self._limits.max_attempts:
+                            await self.dead_letters.send(
+                                record, f"{type(error).__name__}: {error}", attempts=tried, kind=message.type
+                            )
+                            continue
+                        log.warning(
+                            "handling %s/%s@%s failed (%d of %d): %s",
+                            record.topic, record.partition, record.offset, tried, self._limits.max_attempts, error,
+                        )  # fmt: skip
+                queue.append(message)
+            if failed and queue:
+                worst = max(attempts.values(), default=1)
+                await asyncio.sleep(self._limits.retry_backoff_s * 2 ** (worst - 1))
+
+    def _count(self, result: BatchResult, seconds: float, record_of: dict[int, Any]) -> None:
+        """One log line and one count per message, as the single-record consumer does."""
+        share = seconds / max(len(result.applied) + len(result.skipped), 1)
+        for again, messages in ((False, result.applied), (True, result.skipped)):
+            for message in messages:
+                record = record_of[id(message)]
+                labels = _labels(message, record, self._group)
+                with _about(message, record):
+                    if again:
+                        log.info("%s delivered again: already applied", message.message_id)
+                    else:
+                        log.info("%s handled by %s (%s/%s@%s)", message.type, self._group, *_where(record))
+                self._metrics.consumed.labels(**labels).inc()
+                self._metrics.handling_seconds.labels(**labels).observe(share)
+
+
+def _decoder(types: set[str]) -> Callable[[bytes | None], Envelope[Any]]:
+    return lambda body: decode(body, types)
+
+
+def _where(record: Any) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
+
+
+def _labels(message: Envelope[Any], record: Any, group: str) -> dict[str, str]:
+    return {"topic": record.topic, "type": message.type, "group": group}
+
+
+@contextmanager
+def _scope(message: Envelope[Any]) -> Iterator[None]:
+    """While the service handles a message, every line logged carries its ids."""
+    with message_context(message):
+        yield
+
+
+@contextmanager
+def _about(message: Envelope[Any], record: Any) -> Iterator[None]:
+    with message_context(message, topic=record.topic, partition=record.partition, offset=record.offset):
+        yield

@@ -14,6 +14,7 @@ from hub.config import Settings
 from hub.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.messages.batch import BatchResult, MessageScope
 from hub.messages.envelope import Envelope
+from hub.messages.ports import PORTS
 from hub.process import KafkaProcess
 from hub.relay import OutboxRelay, unsent_outbox
 from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
@@ -23,9 +24,6 @@ from hub.topics import TopicCatalog
 log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "ata.declaration.commands"
-TOBB_RESULTS_TOPIC = "tobb.carnet.results"
-BILGE_RESULTS_TOPIC = "bilge.results"
-YKTS_RESULTS_TOPIC = "ykts.results"
 
 
 class CoreProcess(KafkaProcess):
@@ -44,7 +42,7 @@ class CoreProcess(KafkaProcess):
             max_records=settings.batch_records, timeout_ms=settings.batch_ms,
             max_attempts=settings.consumer_max_attempts,
         )  # fmt: skip
-        for topic in (COMMANDS_TOPIC, TOBB_RESULTS_TOPIC, BILGE_RESULTS_TOPIC, YKTS_RESULTS_TOPIC):
+        for topic in (COMMANDS_TOPIC, *(port.results_topic for port in PORTS)):
             subscribe_in_batches(
                 self.broker, self.catalog, topic, self.NAME, self._on_batch, limits=limits, metrics=self.metrics
             )

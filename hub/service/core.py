@@ -23,6 +23,7 @@ from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
 from hub.messages.batch import BatchResult, MessageScope, Unsettled, no_scope
 from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
+from hub.messages.ports import ASKING, BILGE
 from hub.store.queries import carnets_with_deadlines_due, summary_opened_in_hub
 from hub.store.uow import AlreadyProcessed, UnitOfWork
 from hub.topics import TopicCatalog
@@ -31,18 +32,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "hub-core"
 EVENTS_TOPIC = "ata.declaration.events"
-TOBB_REQUESTS_TOPIC = "tobb.carnet.requests"
-BILGE_REQUESTS_TOPIC = "bilge.requests"
-YKTS_REQUESTS_TOPIC = "ykts.requests"
 TURKEY = ZoneInfo("Europe/Istanbul")
-
-
-# The answers of TOBB, BİLGE and YKTS that a parked command waits for.
-_LOOKUP_ANSWERS = (
-    ev.CarnetLookupSucceeded, ev.CarnetNotFound, ev.CarnetLookupFailed,
-    ykts.AuthorityChecked, ykts.AuthorityCheckFailed,
-    bilge.SummaryFound, bilge.SummaryNotFound, bilge.LegacyFound, bilge.LegacyNotFound, bilge.BilgeLookupFailed,
-)  # fmt: skip
 
 
 def clock_of(message: Envelope[Any]) -> rules.Clock:
@@ -114,8 +104,9 @@ class CoreService:
 
     async def _read_ahead(self, uow: UnitOfWork, messages: Sequence[Envelope[Any]]) -> None:
         """One query each for the parked commands, the carnets and the declarations the batch names."""
-        await uow.load_lookups(m.payload.request_id for m in messages if isinstance(m.payload, _LOOKUP_ANSWERS))
-        carnets = {m.carnet_number for m in messages if not isinstance(m.payload, _LOOKUP_ANSWERS)}
+        answers: list[Any] = [m.payload for m in messages if isinstance(m.payload, rules.LOOKUP_ANSWERS)]
+        await uow.load_lookups(answer.request_id for answer in answers)  # every answer has one
+        carnets = {m.carnet_number for m in messages if not isinstance(m.payload, rules.LOOKUP_ANSWERS)}
         await uow.carnets.load(carnets | uow.waiting_carnets())
         numbers = set()
         for m in messages:
@@ -128,11 +119,11 @@ class CoreService:
     async def _handle(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
         if isinstance(message.payload, bilge.SummaryClosureConfirmed):
             await self._closure_confirmed(uow, message, now)
-        elif isinstance(message.payload, _LOOKUP_ANSWERS):
+        elif isinstance(message.payload, rules.LOOKUP_ANSWERS):
             await self._resume(uow, message.payload, now)
         else:
             carnet = await uow.carnets.get(message.carnet_number)
-            await self._decide(uow, carnet, message, {}, now)
+            await self._decide(uow, carnet, message, rules.Answers(), now)
 
     async def handle_command(self, message: Envelope[Any]) -> None:
         """One message alone (tests, tools): raises AlreadyProcessed for a redelivery, or its failure."""
@@ -146,48 +137,30 @@ class CoreService:
     handle_lookup_result = handle_command
 
     async def _decide(
-        self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], answers: dict[str, Any], now: datetime
+        self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], told: rules.Answers, now: datetime
     ) -> None:
-        """Decide a command with what earlier look-ups answered; ask for more, or record the outcome."""
+        """Decide a command with what earlier look-ups answered: route a look-up to the system that
+        answers it (hub/messages/ports.py), or record the outcome."""
         cmd = message.payload
-        if getattr(cmd, "carnet_number", message.carnet_number) != message.carnet_number:
-            await self._record(
-                uow, rules.Refused("G1", "the message key and the command name different carnets"), message, now
-            )
+        wrong_key = rules.keyed_to_its_carnet(cmd, message.carnet_number)
+        if wrong_key is not None:
+            await self._record(uow, wrong_key, message, now)
             return
-        ctx = await self._context(uow, carnet, cmd, answers)
+        ctx = await self._context(uow, carnet, cmd, told)
         outcome = rules.decide(carnet, cmd, clock_of(message), ctx)
-        request: BaseModel | None = None
-        topic = BILGE_REQUESTS_TOPIC
-        if isinstance(outcome, rules.LookUpCarnet):
-            request, topic = (
-                ev.CarnetLookupRequested(request_id=message.message_id, carnet_number=outcome.carnet_number),
-                TOBB_REQUESTS_TOPIC,
-            )
-        elif isinstance(outcome, rules.LookUpSummary):
-            request = bilge.SummaryLookupRequested(request_id=message.message_id, summary_number=outcome.summary_number)
-        elif isinstance(outcome, rules.LookUpLegacy):
-            request = bilge.LegacyLookupRequested(request_id=message.message_id, bilge_number=outcome.bilge_number)
-        elif isinstance(outcome, rules.LookUpAuthority):
-            request, topic = (
-                ykts.AuthorityCheckRequested(
-                    request_id=message.message_id, firm_vkn=outcome.firm_vkn, person_tckn=outcome.person_tckn
-                ),
-                YKTS_REQUESTS_TOPIC,
-            )
-        if request is not None:
-            uow.park_lookup(message.message_id, message, answers)
-            # Keyed like the topic says: the carnet, except ykts.requests, keyed by the firm's VKN.
-            key = request.firm_vkn if isinstance(request, ykts.AuthorityCheckRequested) else message.carnet_number
+        asking = ASKING.get(type(outcome))  # type: ignore[arg-type]  # None: not a look-up
+        if asking is not None:
+            uow.park_lookup(message.message_id, message, _answers_json(told))
             asked = envelope(
-                request, carnet_number=key, occurred_at=now,
+                asking.request(outcome, message.message_id),
+                carnet_number=asking.key(outcome, message.carnet_number), occurred_at=now,
                 correlation_id=message.correlation_id, causation_id=message.message_id,
             )  # fmt: skip
-            uow.publish(topic, asked)
+            uow.publish(asking.port.requests_topic, asked)
             return
         if isinstance(cmd, bilge.DrawDownByTcgb):  # BİLGE is told either way (F2)
             uow.publish(
-                BILGE_REQUESTS_TOPIC, reply(rules.tcgb_answer(carnet, cmd, outcome), to=message, occurred_at=now)
+                BILGE.requests_topic, reply(rules.tcgb_answer(carnet, cmd, outcome), to=message, occurred_at=now)
             )
         if isinstance(outcome, rules.Refused) and outcome.rule == "L2" and ctx.legacy is not None:
             legacy = ctx.legacy
@@ -198,9 +171,7 @@ class CoreService:
             uow.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=message.carnet_number, occurred_at=now))
         await self._record(uow, outcome, message, now)
 
-    async def _context(
-        self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any, answers: dict[str, Any]
-    ) -> rules.Context:
+    async def _context(self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any, told: rules.Answers) -> rules.Context:
         """What lies outside this carnet: where a reference lives, whether the number is taken (G1),
         and what TOBB or BİLGE answered for this command."""
         known = carnet.declarations if carnet is not None else {}
@@ -209,7 +180,7 @@ class CoreService:
             return None if number is None or number in known else await uow.carnets.carnet_of(number)
 
         taken = await elsewhere(cmd.declaration_number) if isinstance(cmd, LodgeDeclaration) else None
-        summary = bilge.SummaryFound.model_validate(answers["summary"]) if "summary" in answers else None
+        summary = told.summary
         opened = 0
         if summary is not None and isinstance(cmd, LodgeDeclaration) and cmd.summary is not None:
             await uow.flush()  # the query reads the projection: it must see this batch's declarations
@@ -220,10 +191,10 @@ class CoreService:
             number_taken_by=taken,
             summary=summary,
             summary_opened_in_hub=opened,
-            legacy=bilge.LegacyDeclaration.model_validate(answers["legacy"]) if "legacy" in answers else None,
+            legacy=told.legacy,
             cutover=self._cutover,
-            tobb=_tobb_answer(answers),
-            authority=ykts.AuthorityChecked.model_validate(answers["authority"]) if "authority" in answers else None,
+            tobb=told.tobb,
+            authority=told.authority,
         )
 
     # --- answers of TOBB, BİLGE and YKTS ---------------------------------------------------------
@@ -234,55 +205,22 @@ class CoreService:
             # Answered already, or not the core's question (GET-APP asks YKTS on the same topics).
             log.debug("answer to look-up %s: nothing waits for it", result.request_id)
             return
-        text, answers = parked
+        text, stored = parked
         command = decode(text.encode(), {LodgeDeclaration.__name__})
-        cmd: LodgeDeclaration = command.payload
-        carnet = await uow.carnets.get(command.carnet_number)
-        outcome: rules.Outcome | None = None
-        match result:
-            case ev.CarnetLookupFailed():
-                outcome = rules.tobb_unavailable(cmd, result.reason)
-            case ev.CarnetLookupSucceeded() | ev.CarnetNotFound():
-                found = result.carnet if isinstance(result, ev.CarnetLookupSucceeded) else None
-                answers["tobb"] = {"carnet": found.model_dump(mode="json") if found is not None else None}
-            case ykts.AuthorityChecked():
-                answers["authority"] = result.model_dump(mode="json")
-            case ykts.AuthorityCheckFailed():
-                outcome = rules.authority_unavailable(cmd, result.firm_vkn, result.reason)
-            case bilge.SummaryFound():
-                answers["summary"] = result.model_dump(mode="json")
-            case bilge.LegacyFound():
-                answers["legacy"] = result.declaration.model_dump(mode="json")
-            case bilge.SummaryNotFound():
-                outcome = rules.Refused("S1", f"BİLGE has no özet beyan {result.summary_number}")
-            case bilge.LegacyNotFound():
-                outcome = rules.Refused("L1", f"BİLGE has no declaration {result.bilge_number}")
-            case bilge.BilgeLookupFailed():
-                rule = "S2" if cmd.summary and cmd.summary.summary_number == result.reference else "L1"
-                outcome = rules.Refused(
-                    rule, f"{result.reference} could not be fetched from BİLGE ({result.reason}); lodge again later"
-                )
-        if outcome is None:
-            await self._decide(uow, carnet, command, answers, now)
+        told = rules.take_answer(command.payload, _answers_of(stored), result)
+        if isinstance(told, rules.Refused):
+            await self._record(uow, told, command, now)
         else:
-            await self._record(uow, outcome, command, now)
+            await self._decide(uow, await uow.carnets.get(command.carnet_number), command, told, now)
 
     async def _closure_confirmed(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
-        """S4: BİLGE closed the özet beyan part; record it on the declaration, once."""
-        confirmed: bilge.SummaryClosureConfirmed = message.payload
-        carnet = await uow.carnets.get(message.carnet_number)
-        declaration = carnet.declarations.get(confirmed.declaration_number) if carnet else None
-        if carnet is None or declaration is None or declaration.summary_closed:
+        """S4: BİLGE closed the özet beyan part; the rules record it on the declaration, once."""
+        applied = rules.record_closure(await uow.carnets.get(message.carnet_number), message.payload)
+        if applied is None:
             return
-        event = ev.SummaryClosureRecorded(
-            declaration_number=confirmed.declaration_number,
-            summary_number=confirmed.summary_number,
-            closure_id=confirmed.closure_id,
-        )
-        decision = rules.base.Decision(carnet)
-        decision.emit(event)
-        uow.carnets.put(decision.applied().carnet)
-        uow.publish(EVENTS_TOPIC, reply(event, to=message, occurred_at=now))
+        uow.carnets.put(applied.carnet)
+        for event in applied.events:
+            uow.publish(EVENTS_TOPIC, reply(event, to=message, occurred_at=now))
 
     # --- V2 ------------------------------------------------------------------------------------
 
@@ -324,7 +262,7 @@ class CoreService:
             uow.carnets.put(outcome.carnet)
             events = outcome.events
             for closure in rules.closures(outcome.carnet, events):  # S4: BİLGE is told with the completion
-                uow.publish(BILGE_REQUESTS_TOPIC, reply(closure, to=command, occurred_at=now))
+                uow.publish(BILGE.requests_topic, reply(closure, to=command, occurred_at=now))
         elif isinstance(outcome, rules.Refused):
             events = [
                 ev.CommandRefused(
@@ -343,8 +281,25 @@ class CoreService:
             uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)
 
 
-def _tobb_answer(answers: dict[str, Any]) -> rules.TobbAnswer | None:
-    if "tobb" not in answers:
-        return None
-    found = answers["tobb"]["carnet"]
-    return rules.TobbAnswer(CarnetData.model_validate(found) if found is not None else None)
+def _answers_json(told: rules.Answers) -> dict[str, Any]:
+    """What a parked command has been told, as the store keeps it (pending_lookups.answers)."""
+    kept: dict[str, Any] = {}
+    if told.tobb is not None:
+        found = told.tobb.found
+        kept["tobb"] = {"carnet": found.model_dump(mode="json") if found is not None else None}
+    for name in ("summary", "legacy", "authority"):
+        value = getattr(told, name)
+        if value is not None:
+            kept[name] = value.model_dump(mode="json")
+    return kept
+
+
+def _answers_of(kept: dict[str, Any]) -> rules.Answers:
+    tobb = kept.get("tobb")
+    found = tobb["carnet"] if tobb is not None else None
+    return rules.Answers(
+        tobb=rules.TobbAnswer(CarnetData.model_validate(found) if found is not None else None) if tobb else None,
+        summary=bilge.SummaryFound.model_validate(kept["summary"]) if "summary" in kept else None,
+        legacy=bilge.LegacyDeclaration.model_validate(kept["legacy"]) if "legacy" in kept else None,
+        authority=ykts.AuthorityChecked.model_validate(kept["authority"]) if "authority" in kept else None,
+    )

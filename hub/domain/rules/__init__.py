@@ -24,6 +24,7 @@ from hub.domain.rules.base import (
     Refused,
     TobbAnswer,
 )
+from hub.domain.rules.answers import LOOKUP_ANSWERS, Answers, keyed_to_its_carnet, record_closure, take_answer
 from hub.domain.rules.deadlines import check_deadlines
 from hub.domain.rules.lines import attach_document, explain_line
 from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable
@@ -58,6 +59,8 @@ def decide(carnet: Carnet | None, command: Any, clock: Clock, ctx: Context | Non
 
 
 __all__ = [
+    "LOOKUP_ANSWERS",
+    "Answers",
     "Applied",
     "Clock",
     "Context",
@@ -75,10 +78,13 @@ __all__ = [
     "closures",
     "complete_inspection",
     "decide",
+    "keyed_to_its_carnet",
     "lodge",
     "lodge_with_tobb_answer",
     "reassign",
+    "record_closure",
     "reject",
+    "take_answer",
     "tcgb_answer",
     "tobb_unavailable",
 ]

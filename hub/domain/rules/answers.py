@@ -77,6 +77,7 @@ def take_answer(cmd: LodgeDeclaration, told: Answers, answer: BaseModel) -> Answ
 
 def record_closure(carnet: Carnet | None, confirmed: bilge.SummaryClosureConfirmed) -> Applied | None:
     """S4: BİLGE closed the özet beyan part a declaration opened; recorded once, on that declaration."""
+    # rule: S4
     declaration = carnet.declarations.get(confirmed.declaration_number) if carnet is not None else None
     if carnet is None or declaration is None or declaration.summary_closed:
         return None  # not ours, or recorded already: a confirmation sent twice changes nothing

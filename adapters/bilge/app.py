@@ -1,5 +1,6 @@
-"""The BİLGE adapter process: `bilge.inbound` and `bilge.requests` in; commands, results and
-anomalies out; and the intake endpoint BİLGE delivers to."""
+"""The BİLGE adapter process: the core's requests to BİLGE in, BİLGE's answers out, like every
+adapter (adapters/process.py); and what is BİLGE's own: the intake endpoint BİLGE delivers its
+documents to, and `bilge.inbound`, whose TCGBs become commands and anomalies."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ from typing import Any
 from adapters.bilge.client import BilgeClient, BilgeRejected, BilgeSettings, BilgeUnavailable
 from adapters.bilge.intake import create_intake
 from adapters.bilge.service import BilgeService, decode_inbound
+from adapters.process import SystemAdapterProcess
 from hub.config import Settings
 from hub.http_server import BackgroundServer
-from hub.process import KafkaProcess
+from hub.kafka.publishing import Publisher
+from hub.messages.ports import BILGE
 from hub.topics import TopicCatalog
 from hub.xmlsafe import XmlRejected
 
 NAME = "adapter-bilge"
 
 
-class BilgeAdapterProcess(KafkaProcess):
+class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
     NAME = NAME
+    PORT = BILGE
 
     def __init__(
         self,
@@ -30,41 +34,40 @@ class BilgeAdapterProcess(KafkaProcess):
         intake_host: str = "127.0.0.1",
         ops_port: int = 0,
     ) -> None:
-        super().__init__(settings, topics, ops_port)
-        self.client = BilgeClient.from_settings(bilge, metrics=self.metrics)
-        self.ops.watch_system(self.client)
-        self._service: BilgeService | None = None
+        super().__init__(settings, bilge, topics, ops_port)
+        self._cutover = settings.bilge_cutover
         self._intake_port, self._intake_host = intake_port, intake_host
         self.intake: BackgroundServer | None = None
         self.subscribe("bilge.inbound", self._on_inbound, decoder=decode_inbound)
-        self.subscribe("bilge.requests", self._on_request)
-        self.document_publications()
 
-    @property
-    def service(self) -> BilgeService:
-        assert self._service is not None, "start the adapter first"
-        return self._service
+    def connect(self, system: BilgeSettings) -> BilgeClient:
+        return BilgeClient.from_settings(system, metrics=self.metrics)
 
-    async def _on_inbound(self, document: Any) -> None:
-        await self.service.handle_inbound(document)
-
-    async def _on_request(self, message: Any) -> None:
-        await self.service.handle_request(message)
-
-    async def start(self, cutover: date | None = None) -> None:
-        self._service = BilgeService(
+    def answering(self, publisher: Publisher) -> BilgeService:
+        return BilgeService(
             self.client,
-            self.publisher(),
+            publisher,
             unavailable=(BilgeUnavailable,),
             failures=(BilgeRejected, XmlRejected),
-            cutover=cutover or self.settings.bilge_cutover,
+            cutover=self._cutover,
         )
-        await self.start_serving()
+
+    @property
+    def bilge(self) -> BilgeService:
+        service = self.service
+        assert isinstance(service, BilgeService)
+        return service
+
+    async def _on_inbound(self, document: Any) -> None:
+        await self.bilge.handle_inbound(document)
+
+    async def start(self, cutover: date | None = None) -> None:
+        self._cutover = cutover or self._cutover
+        await super().start()
         intake = create_intake(self.settings.kafka_bootstrap, self.catalog, self.metrics)
         self.intake = BackgroundServer(intake, host=self._intake_host, port=self._intake_port).start()
 
     async def stop(self) -> None:
         if self.intake is not None:
             self.intake.stop()
-        await self.stop_serving()
-        await self.client.aclose()
+        await super().stop()

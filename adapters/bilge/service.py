@@ -15,11 +15,12 @@ from adapters.bilge.xml import ParsedTcgb, drawdowns_by_carnet, parse_tcgb
 from hub.domain import bilge
 from hub.kafka.consuming import RetryLater
 from hub.messages.envelope import Envelope, UndecodableMessage, envelope, reply
+from hub.messages.ports import BILGE
 from hub.xmlsafe import XmlRejected
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 EVENTS_TOPIC = "ata.declaration.events"
-RESULTS_TOPIC = "bilge.results"
+RESULTS_TOPIC = BILGE.results_topic
 _TCGB_COMMANDS = uuid.UUID("0b8e6c1e-58a6-4f0e-a8c2-3f7d2b9c4e11")  # namespace of DrawDownByTcgb ids
 
 

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 from hub.domain.carnet import CarnetData
 from hub.domain.events import CarnetLookupFailed, CarnetLookupRequested, CarnetLookupSucceeded, CarnetNotFound
 from hub.messages.envelope import Envelope, reply
+from hub.messages.ports import TOBB
 
-RESULTS_TOPIC = "tobb.carnet.results"
+RESULTS_TOPIC = TOBB.results_topic
 
 
 class CarnetRegistry(Protocol):

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from adapters.ykts.client import AuthorityAnswer, identity_problem
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
 from hub.messages.envelope import Envelope, reply
+from hub.messages.ports import YKTS
 
-RESULTS_TOPIC = "ykts.results"
+RESULTS_TOPIC = YKTS.results_topic
 TURKIYE = ZoneInfo("Europe/Istanbul")
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.health.metrics import ProcessMetrics
 from hub.polling import keep_relaying
+from hub.store.engine import writing
 from hub.store.tables import outbox
 from hub.topics import TopicCatalog
 
@@ -117,8 +118,11 @@ class OutboxRelay:
                     )
                 )
             await asyncio.gather(*deliveries)  # every broker acknowledgement, before marking anything
-            await conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now()))
-            await conn.commit()
+            async with writing(self._engine):
+                await conn.execute(
+                    update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=self._now())
+                )
+                await conn.commit()
             self._count(rows)
             return len(rows)
 

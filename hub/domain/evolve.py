@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from hub.domain import events as ev
 from hub.domain.model import (
+    ENTRIES_KEY,
     Carnet,
     CarnetSource,
     Declarant,
@@ -22,6 +23,7 @@ from hub.domain.model import (
     Regime,
     Request,
     Status,
+    add_entries,
 )
 
 
@@ -44,9 +46,23 @@ def evolve(carnet: Carnet | None, event: BaseModel) -> Carnet:
         )
     if carnet is None:
         raise CannotApply(f"{type(event).__name__} before the carnet was recorded")
+    before = carnet
     carnet = dataclasses.replace(carnet, declarations=dict(carnet.declarations))
     _apply(carnet, event)
+    _carry_entries(before, carnet, getattr(event, "declaration_number", None))
     return carnet
+
+
+def _carry_entries(before: Carnet, after: Carnet, number: str | None) -> None:
+    """Carry what is held open per line (Carnet.entries) forward for the one declaration that changed."""
+    if number is None or ENTRIES_KEY not in before.__dict__:
+        return  # nothing derived yet: the new carnet derives it when first asked
+    entries = dict(before.entries())
+    if (was := before.declarations.get(number)) is not None:
+        add_entries(entries, was, -1)
+    if (now := after.declarations.get(number)) is not None:
+        add_entries(entries, now, +1)
+    after.__dict__[ENTRIES_KEY] = entries
 
 
 def replay(events: Iterable[BaseModel], carnet: Carnet | None = None) -> Carnet | None:

@@ -56,7 +56,7 @@ class Status(StrEnum):
 
     @property
     def is_live(self) -> bool:
-        return self not in (Status.CLOSED, Status.REJECTED, Status.CANCELLED)
+        return self not in _ENDED
 
 
 class Role(StrEnum):
@@ -186,8 +186,33 @@ class Carnet:
         Counts lodged declarations too, not only completed ones, so that two declarations lodged
         side by side cannot together exceed the goods list (G7).
         """
-        return sum(
-            d.lines[line_no].open
-            for d in self.declarations.values()
-            if d.regime is regime and d.status.is_live and line_no in d.lines
-        )
+        return self.entries().get((regime, line_no), 0)
+
+    def entries(self) -> dict[tuple[Regime, int], int]:
+        """What every live declaration holds open, per regime and goods-list line (G7).
+
+        Derived from the declarations, and kept beside them rather than summed over them at each
+        question: a carnet is never changed in place (hub/domain/evolve.py copies on write), so this
+        is computed once per carnet and carried forward by evolve for the one declaration an event
+        touches. A carnet's cost per command therefore does not grow with its history.
+        """
+        cached: dict[tuple[Regime, int], int] | None = self.__dict__.get(ENTRIES_KEY)
+        if cached is None:
+            cached = {}
+            for d in self.declarations.values():
+                add_entries(cached, d, +1)
+            self.__dict__[ENTRIES_KEY] = cached
+        return cached
+
+
+_ENDED = frozenset((Status.CLOSED, Status.REJECTED, Status.CANCELLED))
+ENTRIES_KEY = "_entries"  # where Carnet.entries() keeps what it derived (not a field: never stored or compared)
+
+
+def add_entries(entries: dict[tuple[Regime, int], int], declaration: Declaration, sign: int) -> None:
+    """Add (sign +1) or take away (-1) what one declaration holds open, if it is live."""
+    if declaration.status in _ENDED:
+        return
+    for line_no, line in declaration.lines.items():
+        key = (declaration.regime, line_no)
+        entries[key] = entries.get(key, 0) + sign * line.open

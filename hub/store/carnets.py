@@ -8,6 +8,7 @@ carnet therefore follows what the batch did to it, not how long its history is.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,10 +91,14 @@ class CarnetRepository:
 
     def put(self, carnet: Carnet) -> None:
         """The carnet as a message left it; written at the next flush."""
-        self._undo.append((carnet.number, self._current.get(carnet.number)))
+        before = self._current.get(carnet.number)
+        self._undo.append((carnet.number, before))
         self._current[carnet.number] = carnet
         self._known.add(carnet.number)
-        for number in carnet.declarations:
+        # Declarations are only ever added, at the end (dicts keep insertion order): the new ones are
+        # the last few, found without walking the carnet's history.
+        added = len(carnet.declarations) - (len(before.declarations) if before is not None else 0)
+        for number in itertools.islice(reversed(carnet.declarations), max(added, 0)):
             self._where.setdefault(number, carnet.number)
 
     async def save(self, carnet: Carnet) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,23 @@ def create_engine(url: str) -> AsyncEngine:
 
 # Any fixed number: the key of the advisory lock that processes starting together take on PostgreSQL.
 _SCHEMA_LOCK = 0x6174_6168  # "atah"
+
+
+_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def writing(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[object]:
+    """Held around a write transaction. SQLite takes one writer at a time, and a writer that finds it
+    taken waits in SQLite's busy handler, which sleeps in steps of up to 100 ms: the core's batch and
+    the outbox relay, writing side by side, then each added tens of milliseconds to the other's
+    latency. Writers of one engine queue here instead and are woken at once. PostgreSQL locks rows,
+    not the database: nothing to queue for."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _WRITERS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITERS[engine.sync_engine] = asyncio.Lock()
+    return lock
 
 
 async def create_schema(engine: AsyncEngine) -> None:

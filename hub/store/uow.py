@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.messages.envelope import Envelope
 from hub.store.carnets import CarnetRepository
+from hub.store.engine import writing
 from hub.store.tables import outbox, pending_lookups, processed_messages
 from hub.topics import TopicCatalog
 
@@ -55,6 +56,8 @@ class UnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> UnitOfWork:
+        self._writing = writing(self._engine)
+        await self._writing.__aenter__()
         self._conn = await self._engine.connect()
         await self._conn.begin()
         dialect = self._conn.dialect.name
@@ -65,10 +68,13 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._conn is not None
-        if self._conn.in_transaction():
-            await self._conn.rollback()
-        await self._conn.close()
-        self._conn = None
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+            await self._conn.close()
+        finally:
+            self._conn = None
+            await self._writing.__aexit__(exc_type, exc, tb)
 
     # --- claims: a message id is applied once per consumer ---------------------------------------
 

@@ -188,6 +188,9 @@ def assert_ledger(carnet: Carnet | None) -> None:
                 if d.regime is regime and d.status.is_live and line_no in d.lines
             )
             assert under <= on_list, (carnet.number, regime, line_no, under, on_list)
+            # rule: G7 what the rules read of it (Carnet.entries, carried forward event by event by
+            # evolve, never summed again) is exactly what the declarations hold open
+            assert carnet.outstanding_entry(regime, line_no) == under, (carnet.number, regime, line_no)
 
 
 def _note(label: str) -> None:

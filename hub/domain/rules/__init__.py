@@ -12,6 +12,7 @@ from typing import Any
 from hub.domain import commands as cmd
 from hub.domain.bilge import DrawDownByTcgb
 from hub.domain.model import Carnet
+from hub.domain.rules.answers import LOOKUP_ANSWERS, Answers, keyed_to_its_carnet, record_closure, take_answer
 from hub.domain.rules.base import (
     Applied,
     Clock,
@@ -24,7 +25,6 @@ from hub.domain.rules.base import (
     Refused,
     TobbAnswer,
 )
-from hub.domain.rules.answers import LOOKUP_ANSWERS, Answers, keyed_to_its_carnet, record_closure, take_answer
 from hub.domain.rules.deadlines import check_deadlines
 from hub.domain.rules.lines import attach_document, explain_line
 from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable

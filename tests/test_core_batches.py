@@ -171,3 +171,14 @@ async def test_a_carnet_with_a_long_history_writes_only_what_a_command_changed(e
     assert tables.get("declarations") == 1, written
     assert declaration_lines.name not in tables, written  # acceptance changes no quantity
     assert tables.get("carnets") == 1 and tables.get("outbox") == 1, written
+
+
+async def test_a_command_twice_in_one_batch_has_one_outcome(engine: AsyncEngine) -> None:
+    """A producer's retry can put the same message twice in one poll: the second copy is a redelivery."""
+    service = CoreService(engine, catalog(), now=lambda: NOW)
+    lodged = inspected(foreign_5800())[0]
+
+    result = await service.handle_batch([lodged, lodged])
+
+    assert result.applied == [lodged] and result.skipped == [lodged]
+    assert [m.type for m in await outcomes(engine)] == ["CarnetRecorded", "DeclarationLodged"]

@@ -83,8 +83,10 @@ class CoreService:
             held: set[str] = set()  # carnets (keys) behind a failed message
             for message in messages:
                 if message.message_id not in fresh:
-                    result.skipped.append(message)
-                elif message.carnet_number in held:
+                    result.skipped.append(message)  # applied before, or twice in this batch
+                    continue
+                fresh.discard(message.message_id)  # a second copy in the same poll is a redelivery too
+                if message.carnet_number in held:
                     uow.release(message)
                     result.unsettled.append(Unsettled(message, None))
                 else:

@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test check schemas bench clean chromium
+.PHONY: run test check schemas bench clean chromium postgresql
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> Python environment in $(VENV) (pinned by pyproject.toml and constraints.txt)"
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	@$(VENV)/bin/hub run
 
-## test: lint and types, then the whole suite against a real Kafka broker, SMTP server and Chromium
-test: check chromium
+## test: lint and types, then the whole suite against a real Kafka broker, PostgreSQL, SMTP server and Chromium
+test: check chromium postgresql
 	@$(VENV)/bin/hub kafka jars
 	@$(VENV)/bin/pytest
 
@@ -36,9 +36,16 @@ check: $(STAMP)
 schemas: $(STAMP)
 	@$(VENV)/bin/hub schemas write
 
-## bench: reconciliation of a synthetic 1,000,000-record BİLGE export (prints records/s, peak memory)
-bench: $(STAMP)
+## bench: reconciliation of a synthetic 1,000,000-record BİLGE export (prints records/s, peak memory), then the
+## pipeline benchmark: the hub end to end beside a raw aiokafka pipe, median of 3 runs (BENCH_ARGS="--repeat 1")
+bench: $(STAMP) postgresql
 	@$(VENV)/bin/python -m bench.reconcile_bench
+	@$(VENV)/bin/python -m bench.pipeline_bench $(BENCH_ARGS)
+
+## postgresql: Debian's PostgreSQL for the tests and the pipeline benchmark (each starts a server of its own)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "==> installing Debian's postgresql"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 clean:
 	rm -rf .data .kafka/run $(VENV)

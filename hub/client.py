@@ -40,6 +40,7 @@ class HubClient:
         self._seen: dict[UUID, list[Envelope[Any]]] = {}
         self._expected: dict[UUID, int] = {}  # outcome size, from each event's header
         self._all: list[Envelope[Any]] = []
+        self._ids: set[UUID] = set()
         self._arrived = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
 
@@ -85,6 +86,9 @@ class HubClient:
                 for records in batches.values():
                     for record in records:
                         event = decode(record.value, expected)
+                        if event.message_id in self._ids:
+                            continue  # the relay delivers at least once: an event counts once
+                        self._ids.add(event.message_id)
                         self._all.append(event)
                         if event.causation_id is not None:
                             self._seen.setdefault(event.causation_id, []).append(event)

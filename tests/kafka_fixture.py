@@ -7,6 +7,7 @@ orphaned JVMs, so they never pile up nor hold ports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -51,11 +52,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def kafka_broker() -> Iterator[KafkaBroker]:
+@contextlib.contextmanager
+def started_broker(suffix: str = "") -> Iterator[KafkaBroker]:
+    """A broker of the session's own in `.kafka/run/test-<pid>[-suffix]`, stopped and removed after."""
     root = find_project_root()
-    sweep_stale_test_homes(root)
-    home = kafka_test_home(root)
+    home = kafka_test_home(root, suffix)
     shutil.rmtree(home, ignore_errors=True)
     broker = KafkaBroker(home, project_root=root)
     try:
@@ -68,3 +69,10 @@ def kafka_broker() -> Iterator[KafkaBroker]:
     finally:
         broker.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    sweep_stale_test_homes(find_project_root())
+    with started_broker() as broker:
+        yield broker

@@ -1,0 +1,1 @@
+"""Tools for developers' machines, benchmarks and tests: nothing a deployed hub runs."""

@@ -1,0 +1,180 @@
+"""Scale-out by partitions: several core processes in one consumer group on PostgreSQL.
+
+Real parts only: a Kafka broker and a PostgreSQL server of this module's own (so the session's core,
+on SQLite in group hub-core, is not in the group), and the cores as OS processes (`hub core`), so
+that a SIGKILL is a real one. Two cores start together on an empty database; a stream of commands
+runs while a third core joins and then one of the first two is killed. Every command must have
+exactly one outcome, in order per carnet, and be applied once in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub.client import HubClient
+from hub.devtools.postgres import PostgresServer, PostgresStartError
+from hub.domain.commands import AcceptDeclaration, CompleteInspection
+from hub.kafka.admin import apply_topics
+from hub.kafka.launcher import find_project_root
+from hub.store.tables import declarations, processed_messages
+from hub.topics import catalog
+from tests.conftest import SESSION_NOW
+from tests.domain.builders import INSPECTOR, LIAISON
+from tests.e2e.helpers import eventually, foreign_5800
+from tests.kafka_fixture import started_broker
+
+pytestmark = pytest.mark.kafka
+
+ROOT = find_project_root()
+_OPS = re.compile(r"operations endpoints at (http://[0-9.:]+)")
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[str]:
+    """A broker of this module's own: the cores below form a group of their own on it."""
+    with started_broker("scale") as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """Debian's PostgreSQL (`make test` installs it), started here; never skipped."""
+    try:
+        server = PostgresServer(ROOT / ".data" / "pg" / f"test-{os.getpid()}-scale").start()
+    except PostgresStartError as err:
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield server.create_database("hub")
+    finally:
+        server.stop()
+
+
+class CoreOs:
+    """`hub core` as its own OS process, logging to a file of its own."""
+
+    def __init__(self, name: str, bootstrap: str, database_url: str, logs: Path) -> None:
+        self.name = name
+        self.log = logs / f"{name}.log"
+        env = {
+            **os.environ,
+            "HUB_KAFKA_BOOTSTRAP": bootstrap,
+            "HUB_DATABASE_URL": database_url,
+            "HUB_LOG_FORMAT": "text",
+            "HUB_DEADLINE_CHECK_S": "86400",
+            "HUB_RELAY_POLL_S": "0.2",
+        }
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hub.entrypoints.cli", "core", "--ops-port", "0"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    async def ready(self) -> None:
+        """Its /health/ready says ready: consuming, with its store answering."""
+
+        async def check() -> bool:
+            assert self.process.poll() is None, f"{self.name} died:\n{self.log.read_text()[-3000:]}"
+            found = _OPS.search(self.log.read_text(errors="replace"))
+            if found is None:
+                return False
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"{found.group(1)}/health/ready")).status_code == 200
+
+        await eventually(check, wait_s=60, every_s=0.3)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+async def cores(broker: str, postgres: str, tmp_path: Path) -> AsyncIterator[list[CoreOs]]:
+    await apply_topics(broker, catalog())
+    started: list[CoreOs] = []
+    yield started
+    for core in started:
+        core.stop()
+
+
+def _flow(carnet: int) -> list[tuple[str, Any]]:
+    lodge = foreign_5800()
+    n = lodge.declaration_number
+    return [
+        (lodge.carnet_number, lodge),
+        (lodge.carnet_number, AcceptDeclaration(declaration_number=n, actor=LIAISON)),
+        (lodge.carnet_number, CompleteInspection(declaration_number=n, actor=INSPECTOR)),
+    ]
+
+
+async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_twice_across_rebalances(
+    broker: str, postgres: str, cores: list[CoreOs], tmp_path: Path
+) -> None:
+    # Two cores started together on an empty database: both come up (the schema is created once).
+    first, second = CoreOs("core-a", broker, postgres, tmp_path), CoreOs("core-b", broker, postgres, tmp_path)
+    cores.extend([first, second])
+    await asyncio.gather(first.ready(), second.ready())
+
+    flows = [_flow(i) for i in range(120)]
+    steps = [step for round_ in zip(*flows, strict=True) for step in round_]
+    sent = []
+    async with HubClient(broker, clock=lambda: SESSION_NOW) as client:
+        for i, (key, command) in enumerate(steps):
+            sent.append(await client.send(command, key))
+            if i == len(steps) // 3:
+                third = CoreOs("core-c", broker, postgres, tmp_path)  # joins: a rebalance mid-stream
+                cores.append(third)
+            if i == 2 * len(steps) // 3:
+                first.kill()  # dies mid-stream, holding partitions and perhaps a transaction
+            await asyncio.sleep(0.02)
+        outcomes = [await client.outcome(message, wait_s=90) for message in sent]
+
+    for message, events in zip(sent, outcomes, strict=True):
+        # No refusal anywhere: an accept or a completion handled before its lodgement would be
+        # refused, so this also says that each carnet's commands were decided in order.
+        # One outcome: the relay may send a row twice after a kill, never two different outcomes.
+        distinct = {e.message_id: e.type for e in events}
+        want = ["CarnetRecorded", "DeclarationLodged"] if message.type == "LodgeDeclaration" else None
+        assert sorted(distinct.values()) == (want or sorted(distinct.values())), (message.type, distinct)
+        assert len(distinct) == (2 if want else 1), (message.type, distinct)
+        assert all(e.type != "CommandRefused" for e in events), [e.payload for e in events]
+
+    engine = create_async_engine(postgres)
+    try:
+        async with engine.connect() as conn:
+            applied = (
+                await conn.execute(
+                    select(func.count()).where(
+                        processed_messages.c.consumer == "hub-core",
+                        processed_messages.c.message_id.in_([str(m.message_id) for m in sent]),
+                    )
+                )
+            ).scalar_one()
+            statuses = [r.status for r in await conn.execute(select(declarations.c.status))]
+    finally:
+        await engine.dispose()
+    assert applied == len(sent)
+    assert len(statuses) == len(flows) and set(statuses) == {"inspection_completed"}
+    # and the scenario did happen: each core handled part of the stream (the third after joining)
+    for core in cores:
+        assert "handled by hub-core" in core.log.read_text(errors="replace"), core.name

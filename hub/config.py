@@ -22,7 +22,7 @@ class Settings:
     bilge_cutover: date = date(2021, 6, 2)  # L2: BİLGE takes no ATA regime codes from this day
     ops_host: str = "127.0.0.1"  # where each process serves /metrics and /health/*
     batch_records: int = 500  # the core handles at most this many records of a poll in one transaction
-    batch_ms: int = 20  # ... or what arrived within this many milliseconds
+    batch_ms: int = 10  # ... or what arrived within this many milliseconds
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,5 +36,5 @@ class Settings:
             bilge_cutover=date.fromisoformat(os.environ.get("HUB_BILGE_CUTOVER", "2021-06-02")),
             ops_host=os.environ.get("HUB_OPS_HOST", "127.0.0.1"),
             batch_records=int(os.environ.get("HUB_BATCH_RECORDS", "500")),
-            batch_ms=int(os.environ.get("HUB_BATCH_MS", "20")),
+            batch_ms=int(os.environ.get("HUB_BATCH_MS", "10")),
         )

@@ -51,7 +51,7 @@ class OutboxRelay:
             bootstrap_servers=bootstrap,
             enable_idempotence=True,
             acks="all",
-            linger_ms=5,
+            linger_ms=0,  # a round's rows are sent together anyway; an outcome does not wait to be batched
             client_id="hub-outbox-relay",
         )
         self._task: asyncio.Task[None] | None = None

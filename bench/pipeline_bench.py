@@ -45,7 +45,7 @@ from bench.pipeline.children import sweep_children
 from hub.client import COMMANDS_TOPIC
 from hub.devtools.postgres import PostgresServer, sweep_stale_homes
 from hub.kafka.admin import apply_topics
-from hub.kafka.launcher import KafkaBroker, KafkaStartError, stop_detached
+from hub.kafka.launcher import KafkaBroker, KafkaStartError, pid_alive, stop_detached
 from hub.topics import PROJECT_ROOT, catalog
 
 _HOME = re.compile(r"^bench-(\d+)$")
@@ -155,7 +155,7 @@ def sweep(root: Path) -> None:
             continue
         for home in parent.iterdir():
             match = _HOME.match(home.name)
-            if match is None or _alive(int(match.group(1))):
+            if match is None or pid_alive(int(match.group(1))):
                 continue
             if parent.name == "run":
                 stop_detached(home, timeout=10)
@@ -163,16 +163,6 @@ def sweep(root: Path) -> None:
                 sweep_children(home)
             shutil.rmtree(home, ignore_errors=True)
     sweep_stale_homes(root / ".data" / "pg", "bench")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, stop_detached
+from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, pid_alive, stop_detached
 
 _TEST_HOME = re.compile(r"^test-(\d+)(?:-.*)?$")
 
@@ -36,20 +36,10 @@ def sweep_stale_test_homes(project_root: Path) -> None:
         if match is None or not home.is_dir():
             continue
         owner = int(match.group(1))
-        if owner == os.getpid() or _alive(owner):
+        if owner == os.getpid() or pid_alive(owner):
             continue  # ours, or another live session (e.g. a parallel pytest run)
         stop_detached(home, timeout=10)  # kills the orphaned JVM, if any, by its pid file
         shutil.rmtree(home, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

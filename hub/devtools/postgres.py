@@ -32,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from hub.kafka.launcher import pid_alive
+
 __all__ = ["PostgresServer", "PostgresStartError", "find_bin_dir", "sweep_stale_homes"]
 
 HOST = "127.0.0.1"
@@ -257,14 +259,14 @@ def sweep_stale_homes(parent: Path, prefix: str) -> None:
         return
     for home in parent.iterdir():
         match = pattern.match(home.name)
-        if match is None or not home.is_dir() or _alive(int(match.group(1))):
+        if match is None or not home.is_dir() or pid_alive(int(match.group(1))):
             continue
         with contextlib.suppress(OSError, ValueError, IndexError):
             pid = int((home / "data" / "postmaster.pid").read_text().splitlines()[0])
             if _is_postmaster(pid):
                 os.kill(pid, signal.SIGQUIT)  # immediate shutdown: nothing in it is worth keeping
                 for _ in range(50):
-                    if not _alive(pid):
+                    if not pid_alive(pid):
                         break
                     time.sleep(0.1)
         shutil.rmtree(home, ignore_errors=True)
@@ -275,16 +277,6 @@ def _is_postmaster(pid: int) -> bool:
         return Path(f"/proc/{pid}/comm").read_text().strip() in {"postgres", "postmaster"}
     except OSError:
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _env_of(user: str) -> dict[str, str]:

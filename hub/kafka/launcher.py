@@ -373,7 +373,8 @@ def _random_cluster_id() -> str:
             return cid
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process runs (an exited child of ours, or a zombie, does not)."""
     # Reap it first if it is our own exited child, otherwise os.kill() succeeds on the zombie.
     with contextlib.suppress(ChildProcessError, OSError):
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -393,7 +394,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _is_broker_of(pid: int, home: Path) -> bool:
     """True if ``pid`` is alive and is the Kafka JVM of this home (guards against pid reuse)."""
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -428,11 +429,11 @@ def _terminate_pid(pid: int, timeout: float) -> None:
             proc.wait()
         return
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() >= deadline:
             _signal_group(pid, signal.SIGKILL)
             kill_deadline = time.monotonic() + 10
-            while _pid_alive(pid) and time.monotonic() < kill_deadline:
+            while pid_alive(pid) and time.monotonic() < kill_deadline:
                 time.sleep(0.05)
             return
         time.sleep(0.1)

@@ -3,8 +3,8 @@ consumer that settles it with Kafka (hub/kafka/batches.py), so neither imports t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +14,8 @@ from hub.messages.envelope import Envelope
 MessageScope = Callable[[Envelope[Any]], AbstractContextManager[object]]
 
 
-@contextmanager
-def no_scope(_message: Envelope[Any]) -> Iterator[None]:
-    yield
+def no_scope(_message: Envelope[Any]) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 @dataclass(frozen=True)

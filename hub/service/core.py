@@ -110,12 +110,10 @@ class CoreService:
         await uow.load_lookups(answer.request_id for answer in answers)  # every answer has one
         carnets = {m.carnet_number for m in messages if not isinstance(m.payload, rules.LOOKUP_ANSWERS)}
         await uow.carnets.load(carnets | uow.waiting_carnets())
-        numbers = set()
-        for m in messages:
-            for name in ("declaration_number", "previous_declaration"):
-                value = getattr(m.payload, name, None)
-                if isinstance(value, str):
-                    numbers.add(value)
+        # Only what _context asks the store: a lodgement's own number (G1) and any referenced one; an
+        # accept or an inspection names a declaration of its own carnet, already loaded.
+        numbers = {m.payload.declaration_number for m in messages if isinstance(m.payload, LodgeDeclaration)}
+        numbers |= {ref for m in messages if isinstance(ref := getattr(m.payload, "previous_declaration", None), str)}
         await uow.carnets.locate(numbers)
 
     async def _handle(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
@@ -135,8 +133,6 @@ class CoreService:
         for unsettled in result.unsettled:
             if unsettled.error is not None:
                 raise unsettled.error
-
-    handle_lookup_result = handle_command
 
     async def _decide(
         self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], told: rules.Answers, now: datetime

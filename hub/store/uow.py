@@ -91,10 +91,6 @@ class UnitOfWork:
         self._claimed |= fresh
         return {UUID(i) for i in fresh}
 
-    async def claim(self, message: Envelope[Any], at: datetime) -> None:
-        if not await self.claim_all([message], at):
-            raise AlreadyProcessed(str(message.message_id))
-
     # --- what one message does, kept apart until it has succeeded --------------------------------
 
     def begin_message(self) -> None:

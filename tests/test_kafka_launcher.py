@@ -148,7 +148,13 @@ async def test_admin_create_topics_reports_an_error_code_per_topic(kafka_broker:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        described = {t["topic"]: t for t in await admin.describe_topics([existing, fresh])}
+        # A created topic reaches the broker's metadata a moment after CreateTopics answers (KRaft).
+        async with asyncio.timeout(10):
+            while True:
+                described = {t["topic"]: t for t in await admin.describe_topics([existing, fresh])}
+                if all(described[name]["partitions"] for name in (existing, fresh)):
+                    break
+                await asyncio.sleep(0.1)
     finally:
         await admin.close()
     assert len(described[existing]["partitions"]) == 3

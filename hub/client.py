@@ -6,6 +6,7 @@ Used by the demo, the tests and `hub` commands; a team integrating another back 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +15,10 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
-from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope
+from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, UndecodableMessage, decode, envelope
 from hub.topics import TopicCatalog, catalog
+
+log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 EVENTS_TOPIC = "ata.declaration.events"
@@ -85,7 +88,12 @@ class HubClient:
             async with self._arrived:
                 for records in batches.values():
                     for record in records:
-                        event = decode(record.value, expected)
+                        try:
+                            event = decode(record.value, expected)
+                        except UndecodableMessage as exc:  # not the hub's: nothing to wait for in it
+                            where = (record.topic, record.partition, record.offset)
+                            log.warning("%s/%s@%s is not an event: %s", *where, exc)
+                            continue
                         if event.message_id in self._ids:
                             continue  # the relay delivers at least once: an event counts once
                         self._ids.add(event.message_id)

@@ -144,6 +144,9 @@ async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_t
             if i == len(steps) // 3:
                 third = CoreOs("core-c", broker, postgres, tmp_path)  # joins: a rebalance mid-stream
                 cores.append(third)
+                # The rest of the stream once it is in the group: its start (four subscriptions, a
+                # rebalance each) takes longer than the stream, which it would otherwise miss.
+                await third.ready()
             if i == 2 * len(steps) // 3:
                 first.kill()  # dies mid-stream, holding partitions and perhaps a transaction
             await asyncio.sleep(0.02)

@@ -95,7 +95,8 @@ def record_closure(carnet: Carnet | None, confirmed: bilge.SummaryClosureConfirm
 def keyed_to_its_carnet(command: BaseModel, key: str) -> Refused | None:
     """G1: a command travels keyed by the carnet it names (so all of a carnet's traffic is ordered on
     one partition); one keyed by another carnet is refused."""
-    named = getattr(command, "carnet_number", key)
-    if named != key:
+    # Not getattr(command, "carnet_number", key): a missing attribute takes pydantic's slow path
+    # (measured: a quarter of the rules' time in the core's profile).
+    if "carnet_number" in type(command).model_fields and command.__dict__["carnet_number"] != key:
         return Refused("G1", "the message key and the command name different carnets")
     return None

@@ -37,6 +37,10 @@ from typing import TextIO, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from hub.kafka import broker_security
+from hub.kafka.broker_security import BrokerTls
+from hub.kafka.security import ADMIN, KafkaSecurity
+
 __all__ = [
     "KAFKA_MAIN_CLASS",
     "STORAGE_TOOL_MAIN_CLASS",
@@ -469,7 +473,7 @@ def _quiet_aiokafka() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-async def _probe(bootstrap: str, budget: float) -> str | None:
+async def _probe(bootstrap: str, budget: float, security: KafkaSecurity) -> str | None:
     """None when the broker serves requests *and* its controller can handle a topic creation.
 
     A validate-only CreateTopics goes broker -> controller and fails with
@@ -480,6 +484,7 @@ async def _probe(bootstrap: str, budget: float) -> str | None:
         bootstrap_servers=bootstrap,
         client_id="hub-kafka-launcher",
         request_timeout_ms=max(1000, int(budget * 1000)),
+        **security.client_options(ADMIN),
     )
     try:
         async with asyncio.timeout(budget):
@@ -515,8 +520,14 @@ class KafkaBroker:
         *,
         project_root: Path | None = None,
         out: TextIO | None = None,
+        security: KafkaSecurity | None = None,
+        tls: BrokerTls | None = None,
     ) -> None:
         self.home = Path(home).resolve()
+        # Whose passwords the broker's SCRAM users get, and the CA its clients (the readiness probe
+        # among them) check a TLS listener with; `tls`: the listener's own certificate and key.
+        self.security = security or KafkaSecurity.from_env()
+        self.tls = tls if tls is not None else BrokerTls.from_env()
         self.project_root = project_root.resolve() if project_root else find_project_root()
         self._out = out  # progress of jar resolution; None means sys.stderr at call time
         self._proc: subprocess.Popen[bytes] | None = None
@@ -525,7 +536,7 @@ class KafkaBroker:
         # developer's bootstrap address then survives restarts of `hub kafka start`.
         previous = _read_properties(self.home / SERVER_PROPERTIES).get("listeners", "")
         if port is None:
-            old = _listener_port(previous, "PLAINTEXT")
+            old = _listener_port(previous, broker_security.BROKER_LISTENER) or _listener_port(previous, "PLAINTEXT")
             port = old if old is not None and _port_is_free(old) else None
         if controller_port is None:
             old = _listener_port(previous, "CONTROLLER")
@@ -575,8 +586,14 @@ class KafkaBroker:
         lib = ensure_jars(self.project_root, out=self._out or sys.stderr)
         java = self._java()
         self._rotate_log()
+        from hub.kafka.authorization import hub_principals  # reads topics.yaml: only when starting
+
+        broker_security.ensure_dev_secrets(self.security, hub_principals())
         self._write_configs()
-        if not (self.data_dir / "meta.properties").is_file():
+        formatted = (self.data_dir / "meta.properties").is_file()
+        if formatted and not broker_security.formatted_with_scram(self.data_dir):
+            print(f"{self.home} was formatted before Kafka security (issue 12): formatting it again", file=sys.stderr)
+        if not formatted or not broker_security.formatted_with_scram(self.data_dir):
             self._format_storage(java, lib)
 
         cmd = [
@@ -603,6 +620,7 @@ class KafkaBroker:
 
         try:
             self._wait_ready(began + timeout, timeout)
+            self._secure(began + timeout)
         except BaseException:
             self.stop(timeout=10)
             raise
@@ -633,6 +651,13 @@ class KafkaBroker:
 
     # ---- internals -----------------------------------------------------------------------
 
+    def _secure(self, deadline: float) -> None:
+        """Every principal's SCRAM user and the ACLs of topics.yaml, before anyone is told it is ready."""
+        from hub.kafka.authorization import sync_security
+
+        budget = max(5.0, deadline - time.monotonic())
+        _run_coroutine(functools.partial(sync_security, self.bootstrap_servers, self.security, timeout_s=budget))
+
     def _java(self) -> str:
         java_home = os.environ.get("JAVA_HOME")
         candidate = Path(java_home) / "bin" / "java" if java_home else None
@@ -650,6 +675,10 @@ class KafkaBroker:
 
     def _write_configs(self) -> None:
         data = _properties_escape(str(self.data_dir))
+        keystore = self.tls.write_keystore(self.home) if self.tls is not None else None
+        security = broker_security.listener_properties(
+            self.port, self.controller_port, self.security.password(ADMIN), keystore
+        )
         server = f"""\
 # Written by hub/kafka/launcher.py on every start; edits are overwritten.
 process.roles=broker,controller
@@ -658,11 +687,8 @@ node.id=1
 # address in the metadata log, so the controller port may change between runs of one home.
 controller.quorum.voters=1@{HOST}:{self.controller_port}
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}
-advertised.listeners=PLAINTEXT://{HOST}:{self.port}
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs={data}
+{security}
 
 # One node: every internal topic has a single replica.
 offsets.topic.replication.factor=1
@@ -711,6 +737,7 @@ logger.requestchannel.name = kafka.network.RequestChannel$
 logger.requestchannel.level = WARN
 """
         (self.home / SERVER_PROPERTIES).write_text(server)
+        (self.home / SERVER_PROPERTIES).chmod(0o600)  # it holds the admin's password
         (self.home / LOG4J2_PROPERTIES).write_text(log4j2)
 
     def _format_storage(self, java: str, lib: Path) -> None:
@@ -728,9 +755,11 @@ logger.requestchannel.level = WARN
             _random_cluster_id(),
             "--config",
             str(self.home / SERVER_PROPERTIES),
+            *broker_security.format_arguments(self.security.password(ADMIN)),
         ]
         with self.log_path.open("ab") as log:
-            log.write(f"$ {' '.join(cmd)}\n".encode())
+            shown = [re.sub(r"password=[^,\]]*", "password=***", arg) for arg in cmd]  # not in the log
+            log.write(f"$ {' '.join(shown)}\n".encode())
             log.flush()
             rc = subprocess.run(
                 cmd, cwd=self.home, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=False
@@ -740,6 +769,7 @@ logger.requestchannel.level = WARN
                 f"formatting the KRaft storage in {self.data_dir} failed (exit code {rc})",
                 self.log_path,
             )
+        broker_security.mark_formatted_with_scram(self.data_dir)
 
     def _wait_ready(self, deadline: float, timeout: float) -> None:
         with _quiet_aiokafka():
@@ -765,7 +795,8 @@ logger.requestchannel.level = WARN
             # cheap TCP check gates the real Kafka request. The probe races the process: if the
             # port belongs to someone else the JVM dies and we must not wait for the probe.
             if await _port_accepts(self.port):
-                probe = asyncio.create_task(_probe(self.bootstrap_servers, min(10.0, max(1.0, remaining))))
+                budget = min(10.0, max(1.0, remaining))
+                probe = asyncio.create_task(_probe(self.bootstrap_servers, budget, self.security))
                 exited = asyncio.create_task(_wait_exit(proc))
                 await asyncio.wait({probe, exited}, return_when=asyncio.FIRST_COMPLETED)
                 for task in (probe, exited):

@@ -15,6 +15,7 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
+from hub.kafka.security import FRONTEND, client_options
 from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, UndecodableMessage, decode, envelope
 from hub.topics import TopicCatalog, catalog
 
@@ -34,12 +35,15 @@ class HubClient:
         bootstrap: str,
         topics: TopicCatalog | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        principal: str = FRONTEND,
     ) -> None:
         self._catalog = topics or catalog()
         self._clock = clock  # when commands are issued: the core judges a command at that time
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        # Who sends: the front end unless told (hub reconcile sends as BİLGE's reconciliation).
+        security = client_options(principal)
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **security)
         # No group: the client reads every partition itself and commits nothing.
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
         self._seen: dict[UUID, list[Envelope[Any]]] = {}
         self._expected: dict[UUID, int] = {}  # outcome size, from each event's header
         self._all: list[Envelope[Any]] = []

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.reading import TopicMissing, read_topic
+from hub.kafka.security import OPERATORS, client_options
 from hub.messages.envelope import parse_json
 from hub.store.tables import dead_letter_decisions
 from hub.topics import TopicCatalog, catalog
@@ -170,7 +171,7 @@ def _dead_letter(record: Any, decision: Decision | None) -> DeadLetter:
 
 async def _read_records(bootstrap: str, wait_s: float) -> list[Any]:
     try:
-        return await read_topic(bootstrap, DEAD_LETTER_TOPIC, wait_s)
+        return await read_topic(bootstrap, DEAD_LETTER_TOPIC, wait_s, principal=OPERATORS)
     except TopicMissing as exc:
         raise DeadLetterError(str(exc)) from None
 
@@ -243,7 +244,9 @@ async def replay(
     letters = list({letter.id: letter for letter in found}.values())  # an id named twice is sent once
     for letter in letters:
         _check_replayable(letter, topics, again)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **client_options(OPERATORS)
+    )
     await producer.start()
     try:
         return [await _replay_one(producer, engine, letter, by) for letter in letters]

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.health.metrics import ProcessMetrics
+from hub.kafka.security import client_options
 from hub.polling import keep_relaying
 from hub.store.engine import writing
 from hub.store.tables import outbox
@@ -47,6 +48,7 @@ class OutboxRelay:
         batch: int = 500,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: ProcessMetrics | None = None,
+        principal: str = "hub-core",  # the relay sends the core's outcomes, as the core
     ) -> None:
         self._engine = engine
         self._metrics = metrics or ProcessMetrics("hub-outbox-relay")
@@ -61,6 +63,7 @@ class OutboxRelay:
             acks="all",
             linger_ms=0,  # a round's rows are sent together anyway; an outcome does not wait to be batched
             client_id="hub-outbox-relay",
+            **client_options(principal),
         )
         self._task: asyncio.Task[None] | None = None
         self._sent_upto = 0  # SQLite: every row up to this id is acknowledged by the broker

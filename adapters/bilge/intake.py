@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
 
 from hub.health.metrics import ProcessMetrics
+from hub.kafka.security import BILGE_INTAKE, client_options
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,10 @@ def create_intake(bootstrap: str, catalog: TopicCatalog, metrics: ProcessMetrics
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        producer["p"] = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        # A principal of its own: it may only put documents on bilge.inbound, whoever reaches it.
+        producer["p"] = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **client_options(BILGE_INTAKE)
+        )
         await producer["p"].start()
         try:
             yield

@@ -98,6 +98,7 @@ from adapters.bilge.export import ExportDeclaration, ExportDrawDown, ExportReade
 from adapters.bilge.service import drawdown_id
 from hub.domain.bilge import ATA_REGIMES_IN_BILGE, DrawDownByTcgb, TcgbRow
 from hub.domain.model import Regime, Status
+from hub.kafka.security import BILGE_RECONCILIATION
 from hub.messages.envelope import Envelope, envelope
 from hub.store.tables import declaration_lines, declarations, processed_messages
 from hub.topics import TopicCatalog, catalog
@@ -1097,7 +1098,7 @@ async def _emit_cli(report: Report, bootstrap: str, wait: float) -> int:
     except UndeclaredTopic as exc:
         print(f"reconcile: corrective commands not sent: {exc}", file=sys.stderr)
         return EXIT_NOT_SENT
-    async with HubClient(bootstrap) as client:
+    async with HubClient(bootstrap, principal=BILGE_RECONCILIATION) as client:
         sent = await emit_corrections(report.corrections, client)
         print(f"sent {len(sent)} DrawDownByTcgb command(s) to {COMMANDS_TOPIC}")
         if wait <= 0:

@@ -27,6 +27,7 @@ from bench.pipeline.load import Answers, Load
 from hub.client import COMMANDS_TOPIC, EVENTS_TOPIC
 from hub.devtools.postgres import PostgresServer
 from hub.entrypoints.core import CoreProcess
+from hub.kafka.security import ADMIN, client_options  # the harness is the admin
 
 Figures = dict[str, float]
 
@@ -66,7 +67,7 @@ class Bench:
 
 
 async def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
@@ -76,7 +77,9 @@ async def create_topics(bootstrap: str, names: list[str], partitions: int) -> No
 
 async def skip_to_end(bootstrap: str, group: str, topic: str, partitions: int) -> None:
     """Commit the end of `topic` for `group` (no member is running), so the next core starts there."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, **client_options(ADMIN), group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -89,7 +92,7 @@ async def skip_to_end(bootstrap: str, group: str, topic: str, partitions: int) -
 
 async def group_members(bootstrap: str, group: str) -> tuple[str, int]:
     """The group's state (`Stable`, `PreparingRebalance`, ...) and how many consumers are in it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
         described = (await admin.describe_consumer_groups([group]))[0].groups[0]

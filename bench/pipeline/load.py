@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.pipeline.commands import Command
+from hub.kafka.security import ADMIN, client_options  # the harness is the admin
 from hub.messages.envelope import OUTCOME_SIZE_HEADER
 
 REFUSAL = "CommandRefused"
@@ -60,8 +61,12 @@ class Load:
 
     def __init__(self, bootstrap: str, source: str, sink: str) -> None:
         self.source, self.sink = source, sink
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, **client_options(ADMIN), enable_idempotence=True, acks="all"
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, **client_options(ADMIN), enable_auto_commit=False
+        )
         self._waiting: dict[str, _Waiting] = {}
         self._answers = Answers()
         self._open = 0

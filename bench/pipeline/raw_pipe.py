@@ -28,6 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.pipeline.children import die_with_parent
+from hub.kafka.security import ADMIN, client_options  # the harness is the admin
 
 MAX_RECORDS = 500
 
@@ -71,11 +72,14 @@ async def serve(args: argparse.Namespace) -> None:
     consumer = AIOKafkaConsumer(
         args.source,
         bootstrap_servers=args.bootstrap,
+        **client_options(ADMIN),
         group_id=args.group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=args.bootstrap, **client_options(ADMIN), enable_idempotence=True, acks="all"
+    )
     await producer.start()
     await consumer.start()
     try:

@@ -6,6 +6,7 @@ broker.pid, bootstrap.txt) live in <project>/.kafka/run/dev unless --home says o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +47,7 @@ def start(
     home: HomeOption = None,
     port: Annotated[
         int | None,
-        typer.Option(help="PLAINTEXT port on 127.0.0.1. Default: the previous run's port, else a free one."),
+        typer.Option(help="Clients' (SASL) port on 127.0.0.1. Default: the previous run's port, else a free one."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker to be ready.")] = 90,
 ) -> None:
@@ -99,3 +100,35 @@ def jars() -> None:
         raise typer.Exit(1) from err
     count = len(list(lib.glob("*.jar")))
     typer.echo(f"{count} jars in {lib}")
+
+
+@kafka_app.command()
+def acls(
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Set every principal's SCRAM password (from the environment or secret files) and make the "
+            "cluster's ACLs exactly these, as the admin principal (HUB_KAFKA_PASSWORD_ADMIN or its secret file).",
+        ),
+    ] = False,
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")
+    ] = None,
+) -> None:
+    """Print the ACLs generated from topics.yaml (its producers, consumers and principals); with
+    --apply, put them on the cluster and remove any other. The launcher does this on every start."""
+    from hub.config import Settings
+    from hub.kafka.authorization import hub_acls, sync_security
+    from hub.kafka.security import KafkaSecurity
+
+    generated = hub_acls()
+    if not apply:
+        for acl in generated:
+            typer.echo(acl.describe())
+        typer.echo(f"{len(generated)} ACLs; everything else is denied (super user: User:admin)")
+        return
+    target = bootstrap or Settings.from_env().kafka_bootstrap
+    report = asyncio.run(sync_security(target, KafkaSecurity.from_env(), acls=generated))
+    for line in report.lines():
+        typer.echo(line)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from hub.health.metrics import ProcessMetrics
+from hub.kafka.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,11 @@ PARTITIONS_TTL_S = 60.0
 
 
 class ConsumerLag:
-    def __init__(self, bootstrap: str, metrics: ProcessMetrics, timeout_s: float = 3.0) -> None:
+    def __init__(
+        self, bootstrap: str, metrics: ProcessMetrics, timeout_s: float = 3.0, principal: str | None = None
+    ) -> None:
         self._bootstrap = bootstrap
+        self._principal = principal or metrics.process  # the process's own: it may describe its groups
         self._metrics = metrics
         self._timeout_s = timeout_s
         self._admin: AIOKafkaAdminClient | None = None
@@ -63,8 +67,11 @@ class ConsumerLag:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._offsets is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="hub-lag")
-            offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+            security = client_options(self._principal)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="hub-lag", **security)
+            offsets = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False, **security
+            )
             await admin.start()
             try:
                 await offsets.start()

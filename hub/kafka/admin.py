@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
+from hub.kafka.security import ADMIN, client_options
 from hub.topics import TopicCatalog, TopicSpec
 
 TOPIC_ALREADY_EXISTS = 36
@@ -46,7 +47,8 @@ def _effective_rf(spec: TopicSpec, brokers: int) -> int:
 
 async def apply_topics(bootstrap: str, catalog: TopicCatalog, timeout_ms: int = 30000) -> ApplyReport:
     report = ApplyReport()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    # Creating topics is the admin's: no process principal has CREATE (topics.yaml is the one list).
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, **client_options(ADMIN))
     await admin.start()
     try:
         cluster = await admin.describe_cluster()

@@ -96,7 +96,9 @@ def listener_properties(port: int, controller_port: int, admin_password: str, ke
     """The listeners, SASL and authorizer part of server.properties."""
     protocol = "SASL_SSL" if keystore is not None else "SASL_PLAINTEXT"
     password = _jaas(admin_password)
-    scram = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{ADMIN}" password="{password}";'
+    scram = (
+        f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{ADMIN}" password="{password}";'
+    )
     plain = (
         f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{ADMIN}" '
         f'password="{password}" user_{ADMIN}="{password}";'

@@ -8,16 +8,21 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from hub.kafka.security import client_options
+
 
 class TopicMissing(LookupError):
     """The topic does not exist on the broker."""
 
 
-async def read_topic(bootstrap: str, topic: str, wait_s: float = 10) -> list[Any]:
+async def read_topic(bootstrap: str, topic: str, wait_s: float = 10, *, principal: str) -> list[Any]:
     """Every record of `topic` from its beginning to its end offsets of now, committing nothing;
-    in the order they were written (timestamp, then partition and offset)."""
-    partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    in the order they were written (timestamp, then partition and offset). As `principal`, which
+    must be a consumer of the topic (or the admin)."""
+    partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic, principal=principal)]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **client_options(principal)
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -33,8 +38,8 @@ async def read_topic(bootstrap: str, topic: str, wait_s: float = 10) -> list[Any
         await consumer.stop()
 
 
-async def partitions_of(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partitions_of(bootstrap: str, topic: str, *, principal: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(principal))
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])

@@ -27,6 +27,11 @@ from hub.topics import PROJECT_ROOT
 MECHANISM = "SCRAM-SHA-512"
 # The launcher's and operators' super user (`super.users`): topic admin, ACLs, SCRAM users.
 ADMIN = "admin"
+# Principals of topics.yaml that code names itself (the processes name theirs: KafkaProcess.NAME).
+FRONTEND = "frontend"  # the e-ATA/TR front end; HubClient's default, as the demo plays it
+OPERATORS = "operators"  # hub dlq and the operator console
+BILGE_RECONCILIATION = "bilge-reconciliation"
+BILGE_INTAKE = "bilge-intake"
 DEV_SECRETS_DIR = PROJECT_ROOT / ".data" / "kafka-secrets"
 
 

@@ -40,7 +40,7 @@ def _binding(acl: Acl) -> tuple[int, str, int, str, str, int, int]:
     return (int(acl.resource), acl.name, LITERAL, acl.kafka_principal, "*", int(acl.operation), ALLOW)
 
 
-class CreateAcls(Request[CreateAclsRequest_v1]):
+class CreateAcls(Request[CreateAclsRequest_v1]):  # type: ignore[misc]  # aiokafka's protocol is untyped
     """All the given ACLs in one CreateAcls v1 request (Kafka 4 no longer takes v0)."""
 
     API_KEY = 30
@@ -52,14 +52,14 @@ class CreateAcls(Request[CreateAclsRequest_v1]):
         return request_struct_class(self._creations)
 
 
-class DescribeAllAcls(Request[DescribeAclsRequest_v1]):
+class DescribeAllAcls(Request[DescribeAclsRequest_v1]):  # type: ignore[misc]  # aiokafka's protocol is untyped
     API_KEY = 29
 
     def build(self, request_struct_class: type[DescribeAclsRequest_v1]) -> DescribeAclsRequest_v1:
         return request_struct_class(ANY, None, ANY, None, None, ANY, ANY)
 
 
-class DeleteAcl(Request[DeleteAclsRequest_v1]):
+class DeleteAcl(Request[DeleteAclsRequest_v1]):  # type: ignore[misc]  # aiokafka's protocol is untyped
     """Exactly one ACL: its own binding as the filter."""
 
     API_KEY = 31
@@ -71,7 +71,7 @@ class DeleteAcl(Request[DeleteAclsRequest_v1]):
         return request_struct_class([self._filter])
 
 
-class AlterUserScramCredentialsResponse_v0(Response):
+class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]  # aiokafka's protocol is untyped
     API_KEY = 51
     API_VERSION = 0
     SCHEMA = Schema(
@@ -89,7 +89,7 @@ class AlterUserScramCredentialsResponse_v0(Response):
     )
 
 
-class AlterUserScramCredentialsRequest_v0(RequestStruct):
+class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]  # aiokafka's protocol is untyped
     FLEXIBLE_VERSION = True
     API_KEY = 51
     API_VERSION = 0
@@ -116,19 +116,17 @@ def salted_password(password: str, salt: bytes, iterations: int = SCRAM_ITERATIO
     return hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
 
 
-class UpsertScramUsers(Request[AlterUserScramCredentialsRequest_v0]):
+class UpsertScramUsers(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]  # aiokafka's protocol is untyped
     """Set the SCRAM-SHA-512 password of each user (created if new). The password never leaves this
     process: only a fresh salt and the salted password go to the broker, as the protocol wants."""
 
     API_KEY = 51
 
     def __init__(self, passwords: dict[str, str]) -> None:
-        self._upsertions = []
+        self._upsertions: list[tuple[str, int, int, bytes, bytes, dict[int, bytes]]] = []
         for user, password in sorted(passwords.items()):
             salt = secrets.token_bytes(32)
-            self._upsertions.append(
-                (user, SCRAM_SHA_512, SCRAM_ITERATIONS, salt, salted_password(password, salt), {})
-            )
+            self._upsertions.append((user, SCRAM_SHA_512, SCRAM_ITERATIONS, salt, salted_password(password, salt), {}))
 
     def build(
         self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]

@@ -30,6 +30,7 @@ from hub.kafka.launcher import (
     status,
     stop_detached,
 )
+from hub.kafka.security import ADMIN, client_options
 from tests.kafka_fixture import kafka_test_home
 
 pytestmark = pytest.mark.kafka
@@ -44,7 +45,7 @@ def _name(prefix: str) -> str:
 
 async def _create_topics(bootstrap: str, *topics: NewTopic) -> dict[str, int]:
     """Per-topic error codes of one CreateTopics request."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
         response = await admin.create_topics(list(topics))
@@ -83,7 +84,9 @@ async def test_group_commit_is_durable_and_a_new_consumer_resumes_after_it(kafka
     assert await _create_topics(bootstrap, NewTopic(topic, num_partitions=3, replication_factor=1)) == {topic: NONE}
     tp = TopicPartition(topic, 0)
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **client_options(ADMIN)
+    )
     await producer.start()
     try:
         for i in range(5):
@@ -96,6 +99,7 @@ async def test_group_commit_is_durable_and_a_new_consumer_resumes_after_it(kafka
         return AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap,
+            **client_options(ADMIN),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -112,7 +116,7 @@ async def test_group_commit_is_durable_and_a_new_consumer_resumes_after_it(kafka
         await first.stop()
 
     # The broker itself (its __consumer_offsets), not the client, holds the committed offset.
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -145,7 +149,7 @@ async def test_admin_create_topics_reports_an_error_code_per_topic(kafka_broker:
     )
     assert codes == {existing: TOPIC_ALREADY_EXISTS, fresh: NONE}
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
         # A created topic reaches the broker's metadata a moment after CreateTopics answers (KRaft).
@@ -194,7 +198,7 @@ async def test_stop_ends_the_process_and_detached_mode_reuses_home_port_and_data
     again = start_detached(own_home)
     assert again.reused and again.pid == started.pid
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=started.bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=started.bootstrap_servers, **client_options(ADMIN))
     await admin.start()
     try:
         assert kept in await admin.list_topics()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.kafka.admin import apply_topics
 from hub.kafka.reading import read_topic
+from hub.kafka.security import ADMIN
 from hub.relay import OutboxRelay, unsent_outbox
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox
@@ -50,7 +51,7 @@ async def _commit_rows(engine: AsyncEngine, key: str, count: int) -> list[str]:
 
 
 async def _delivered(bootstrap: str, key: str) -> list[str]:
-    records = await read_topic(bootstrap, EVENTS)
+    records = await read_topic(bootstrap, EVENTS, principal=ADMIN)
     return [json.loads(r.value)["message_id"] for r in records if r.key == key.encode()]
 
 
@@ -60,7 +61,7 @@ async def test_relay_sends_each_committed_row_once_in_order_and_marks_it_sent(bo
     await create_schema(engine)
     key = unique("TR/RELAY")
     first = await _commit_rows(engine, key, 30)
-    relay = OutboxRelay(engine, bootstrap, TOPICS, poll_s=0.1, batch=7)  # several rounds per burst
+    relay = OutboxRelay(engine, bootstrap, TOPICS, poll_s=0.1, batch=7, principal=ADMIN)  # several rounds per burst
     await relay.start()
     try:
         later = await _commit_rows(engine, key, 12)  # committed while the relay runs
@@ -76,7 +77,7 @@ async def test_relay_sends_each_committed_row_once_in_order_and_marks_it_sent(bo
 
     # Started again (a restart of the core): what was marked sent is not sent again, the rest is.
     after_restart = await _commit_rows(engine, key, 3)
-    again = OutboxRelay(engine, bootstrap, TOPICS, poll_s=0.1)
+    again = OutboxRelay(engine, bootstrap, TOPICS, poll_s=0.1, principal=ADMIN)
     await again.start()
     try:
         await eventually(lambda: _all_marked(engine))

@@ -18,6 +18,7 @@ from hub.config import Settings
 from hub.dlq import REPLAYED_FROM_HEADER, DeadLetter, DeadLetterError, dead_letters, discard, replay
 from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.kafka.security import ADMIN
 from hub.messages.envelope import envelope
 from tests.conftest import SESSION_NOW
 from tests.e2e.helpers import eventually, foreign_5800, produce_raw, read_topic
@@ -89,7 +90,7 @@ async def test_replay_after_a_fix_is_processed_with_the_same_correlation_id(stac
     assert events[0].correlation_id == command.correlation_id
     assert events[0].causation_id == command.message_id
     replayed = [
-        r for r in await read_topic(stack.settings.kafka_bootstrap, COMMANDS)
+        r for r in await read_topic(stack.settings.kafka_bootstrap, COMMANDS, principal=ADMIN)
         if (r.partition, r.offset) == (done.partition, done.offset)
     ]  # fmt: skip
     assert replayed[0].value == command.encode() and replayed[0].key == command.key

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from hub.client import HubClient
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.kafka.reading import read_topic
+from hub.kafka.security import ADMIN, client_options
 from hub.messages.envelope import Envelope
 from hub.topics import TopicSpec
 from tests.domain.builders import BORDER, HOLDER, carnet_data
@@ -87,7 +88,7 @@ async def produce_raw(
     bootstrap: str, topic: str, value: bytes, key: bytes, headers: dict[str, str] | None = None
 ) -> Any:
     """Bytes as any producer could write them (not through the hub's client); the broker's metadata."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **client_options(ADMIN), acks="all")
     await producer.start()
     try:
         encoded = [(k, v.encode()) for k, v in (headers or {}).items()]

@@ -16,6 +16,7 @@ from hub.kafka.admin import apply_topics
 from hub.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.kafka.brokers import kafka_broker
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.kafka.security import ADMIN, client_options
 from hub.messages.batch import BatchResult, MessageScope, Unsettled
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.topics import TopicCatalog, catalog
@@ -31,7 +32,9 @@ EVENTS = "ata.declaration.events"
 
 async def _produce_all(bootstrap: str, topic: str, messages: Sequence[Envelope[Any]]) -> list[Any]:
     """As a busy back end would: every send in flight at once, so polls return many records."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **client_options(ADMIN), acks="all", enable_idempotence=True, linger_ms=20
+    )
     await producer.start()
     try:
         sent = [
@@ -66,7 +69,7 @@ async def test_a_burst_of_commands_gets_one_outcome_each_in_order_per_carnet(cli
         await client.outcome(message, wait_s=60)
     ids = {m.message_id: m for m in commands}
     caused: dict[Any, list[tuple[int, int, str]]] = {}
-    for record in await read_topic(bootstrap, EVENTS):
+    for record in await read_topic(bootstrap, EVENTS, principal=ADMIN):
         event = decode(record.value)
         if event.causation_id in ids:
             caused.setdefault(event.causation_id, []).append((record.partition, record.offset, event.type))
@@ -109,7 +112,7 @@ async def test_a_failing_message_is_retried_alone_to_its_bound_then_dead_lettere
                 result.applied.append(message)
         return result
 
-    broker = kafka_broker(bootstrap, "test-batch-failure")
+    broker = kafka_broker(bootstrap, "test-batch-failure", principal=ADMIN)
     subscribe_in_batches(
         broker, topics, topic.name, "test-batch-failure", handle,
         limits=BatchLimits(max_records=50, timeout_ms=200, max_attempts=3, retry_backoff_s=0.01),
@@ -129,7 +132,7 @@ async def test_a_failing_message_is_retried_alone_to_its_bound_then_dead_lettere
         assert polls[0] == len(plan)  # one poll brought them all: a batch, not one at a time
 
         async def dead_letter() -> Any:
-            for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC):
+            for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
                 headers = {k: v.decode() for k, v in record.headers}
                 if (headers["dlq.original_topic"], headers["dlq.original_offset"]) == (
                     topic.name,

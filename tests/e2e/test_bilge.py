@@ -17,6 +17,7 @@ from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, Li
 from hub.entrypoints.stack import Stack
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.kafka.security import ADMIN
 from hub.messages.envelope import decode
 from tests.domain.builders import BORDER, HOLDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
@@ -164,7 +165,7 @@ async def test_hostile_or_invalid_bilge_documents_are_dead_lettered_and_nothing_
     _push(stack, document, key)
 
     async def dead_lettered() -> Any:
-        for record in await read_topic(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC):
+        for record in await read_topic(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
             headers = {k: v.decode() for k, v in record.headers}
             if record.key == key.encode() and headers["dlq.original_topic"] == "bilge.inbound":
                 return headers
@@ -288,7 +289,7 @@ async def test_l2_post_cutover_bilge_5800_is_reported_as_an_anomaly_not_applied(
     assert refusal.type == "CommandRefused" and refusal.payload.rule == "L2"
 
     async def anomaly() -> Any:
-        for record in await read_topic(stack.settings.kafka_bootstrap, "ata.declaration.events"):
+        for record in await read_topic(stack.settings.kafka_bootstrap, "ata.declaration.events", principal=ADMIN):
             event = decode(record.value)
             if event.type == "BilgeAnomalyReported" and event.payload.bilge_number == "22343300IM000058":
                 return event
@@ -305,7 +306,7 @@ async def test_l2_tcgb_with_an_ata_regime_after_the_cutover_is_reported_not_appl
     _push(stack, xml, number)
 
     async def anomaly() -> Any:
-        for record in await read_topic(stack.settings.kafka_bootstrap, "ata.declaration.events"):
+        for record in await read_topic(stack.settings.kafka_bootstrap, "ata.declaration.events", principal=ADMIN):
             event = decode(record.value)
             if event.type == "BilgeAnomalyReported" and event.payload.bilge_number == number:
                 return event

@@ -18,6 +18,7 @@ from hub.entrypoints.stack import Stack
 from hub.kafka.admin import apply_topics
 from hub.kafka.brokers import kafka_broker
 from hub.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
+from hub.kafka.security import ADMIN, client_options
 from hub.messages.envelope import Envelope
 from hub.store.tables import declarations
 from hub.topics import TopicCatalog, catalog
@@ -38,7 +39,7 @@ COMMANDS = "ata.declaration.commands"
 
 async def _dead_letter_of(bootstrap: str, topic: str, partition: int, offset: int) -> Any:
     async def find() -> Any:
-        for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC):
+        for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
             headers = {k: v.decode() for k, v in record.headers}
             where = (headers["dlq.original_topic"], headers["dlq.original_partition"], headers["dlq.original_offset"])
             if where == (topic, str(partition), str(offset)):
@@ -127,7 +128,7 @@ async def test_offsets_are_committed_once_commands_are_handled(client: HubClient
     lodge = foreign_5800()
     sent = await client.send(lodge, lodge.carnet_number)
     await only_outcome(client, sent)
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap, **client_options(ADMIN))
     await admin.start()
     try:
 
@@ -145,7 +146,7 @@ async def test_offsets_are_committed_once_commands_are_handled(client: HubClient
 async def _end_offsets(bootstrap: str, partitions: list[Any]) -> dict[Any, int]:
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **client_options(ADMIN))
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))
@@ -167,7 +168,7 @@ async def test_handler_failing_every_time_is_retried_a_bounded_number_of_times_t
         if message.payload.declaration_number.startswith("FAIL"):
             raise RuntimeError("store unreachable")
 
-    broker = kafka_broker(bootstrap, "test-retry-bound")
+    broker = kafka_broker(bootstrap, "test-retry-bound", principal=ADMIN)
     subscribe_reliably(
         broker, topics, topic.name, "test-retry-bound", always_fails, max_attempts=3, retry_backoff_s=0.01
     )

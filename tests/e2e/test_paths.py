@@ -23,6 +23,7 @@ from hub.domain.commands import (
     RequestExtension,
 )
 from hub.entrypoints.stack import Stack
+from hub.kafka.security import ADMIN
 from hub.messages.envelope import Envelope, decode
 from tests.conftest import SESSION_NOW
 from tests.domain.builders import HOLDER
@@ -402,7 +403,7 @@ async def test_g6_c1_correction_and_extension_decided_by_the_director(client: Hu
 
 async def _deadline_events(bootstrap: str, carnet_number: str, declaration: str) -> list[Envelope[Any]]:
     """The V2 events of one declaration on the events topic, in order."""
-    records = await read_topic(bootstrap, EVENTS_TOPIC)
+    records = await read_topic(bootstrap, EVENTS_TOPIC, principal=ADMIN)
     found = []
     for record in records:
         if record.key != carnet_number.encode():

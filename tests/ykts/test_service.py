@@ -24,6 +24,7 @@ from adapters.ykts.simulator import create_app
 from hub.config import Settings
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
 from hub.http_server import BackgroundServer
+from hub.kafka.security import ADMIN, client_options
 from hub.messages.envelope import Envelope, UndecodableMessage, decode, envelope
 from hub.topics import catalog
 from tests.e2e.helpers import eventually, read_topic
@@ -198,7 +199,9 @@ async def test_a4_a5_adapter_answers_over_kafka(bootstrap: str) -> None:
                 carnet_number=NILUFER,
                 occurred_at=datetime.now(UTC),
             )
-            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=bootstrap, **client_options(ADMIN), acks="all", enable_idempotence=True
+            )
             await producer.start()
             try:
                 await producer.send_and_wait(
@@ -211,7 +214,7 @@ async def test_a4_a5_adapter_answers_over_kafka(bootstrap: str) -> None:
                 await producer.stop()
 
             async def answered() -> tuple[Any, Envelope[Any]] | None:
-                for record in await read_topic(bootstrap, RESULTS_TOPIC):
+                for record in await read_topic(bootstrap, RESULTS_TOPIC, principal=ADMIN):
                     try:
                         message = decode(record.value)
                     except UndecodableMessage:

@@ -92,8 +92,12 @@ def _properties(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-def listener_properties(port: int, controller_port: int, admin_password: str, keystore: Path | None) -> str:
-    """The listeners, SASL and authorizer part of server.properties."""
+def listener_properties(
+    port: int, controller_port: int, admin_password: str, keystore: Path | None, truststore: Path | None = None
+) -> str:
+    """The listeners, SASL and authorizer part of server.properties. With TLS, `truststore` is the CA
+    the clients check the broker with: Kafka checks at start that a client of its own listener, as
+    the broker is on its inter-broker listener, would accept the broker's certificate."""
     protocol = "SASL_SSL" if keystore is not None else "SASL_PLAINTEXT"
     password = _jaas(admin_password)
     scram = (
@@ -121,7 +125,11 @@ def listener_properties(port: int, controller_port: int, admin_password: str, ke
         "allow.everyone.if.no.acl.found=false",
     ]
     if keystore is not None:
+        if truststore is None:
+            raise ValueError("a TLS listener needs the CA its clients trust (HUB_KAFKA_CA_FILE)")
         lines += [
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={_properties(str(truststore))}",
             "ssl.keystore.type=PEM",
             f"ssl.keystore.location={_properties(str(keystore))}",
             # Clients do not present certificates here: they authenticate with SCRAM inside TLS.

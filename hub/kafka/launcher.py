@@ -677,7 +677,7 @@ class KafkaBroker:
         data = _properties_escape(str(self.data_dir))
         keystore = self.tls.write_keystore(self.home) if self.tls is not None else None
         security = broker_security.listener_properties(
-            self.port, self.controller_port, self.security.password(ADMIN), keystore
+            self.port, self.controller_port, self.security.password(ADMIN), keystore, self.security.ca_file
         )
         server = f"""\
 # Written by hub/kafka/launcher.py on every start; edits are overwritten.

@@ -27,20 +27,11 @@ from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
 from hub.kafka.admin import apply_topics
-from hub.kafka.authorization import hub_principals
-from hub.kafka.broker_security import ensure_dev_secrets
 from hub.kafka.launcher import KafkaBroker
-from hub.kafka.security import KafkaSecurity
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # Every test's clients find their principal's password, even those that never reach the broker
-    # (which would generate them on its first start anyway: hub/kafka/broker_security.py).
-    ensure_dev_secrets(KafkaSecurity.from_env(), hub_principals())
 
 
 @pytest.fixture(scope="session")

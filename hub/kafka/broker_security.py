@@ -21,12 +21,11 @@ access where no ACL says so.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.kafka.security import ADMIN, MECHANISM, KafkaSecurity, password_variable
+from hub.kafka.security import ADMIN, MECHANISM, KafkaSecurity, password_variable, write_new_secret
 
 HOST = "127.0.0.1"
 BROKER_LISTENER = "BROKER"
@@ -65,23 +64,10 @@ class BrokerTls:
 
 def ensure_dev_secrets(security: KafkaSecurity, principals: Iterable[str]) -> None:
     """A random password for the admin and each principal that has none in the environment or in
-    the secrets directory. Written to a temporary file and linked in: two launchers starting at
-    once never read a half-written password, and the first one's stays."""
-    security.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    the secrets directory (whichever directory it is: the launcher is a development tool)."""
     for principal in dict.fromkeys([ADMIN, *principals]):
-        target = security.secrets_dir / principal
-        if os.environ.get(password_variable(principal)) or target.exists():
-            continue
-        scratch = security.secrets_dir / f".{principal}.{os.getpid()}.tmp"
-        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(secrets.token_urlsafe(24) + "\n")
-        try:
-            os.link(scratch, target)
-        except FileExistsError:
-            pass
-        finally:
-            scratch.unlink(missing_ok=True)
+        if not os.environ.get(password_variable(principal)):
+            write_new_secret(security.secrets_dir / principal)
 
 
 def _jaas(value: str) -> str:

@@ -6,15 +6,17 @@ options from `client_options` / `faststream_security`, for the principal of the 
 it serves. A principal's password comes from the environment (`HUB_KAFKA_PASSWORD_<PRINCIPAL>`,
 upper case, `-` as `_`) or from a secret file `<HUB_KAFKA_SECRETS_DIR>/<principal>` (Docker and
 Kubernetes mount secrets that way); never from the repository. Without `HUB_KAFKA_SECRETS_DIR`,
-the development secrets under `.data/kafka-secrets/` are used: the broker launcher generates them on
-its first start (hub/kafka/broker_security.py), so `make run`, `hub kafka start` and the tests need
-no setting. `HUB_KAFKA_CA_FILE` (a PEM bundle) switches clients to SASL_SSL, verifying the broker's
+the development secrets under `.data/kafka-secrets/` are used, generated on first use (by the broker
+launcher's start, or by whichever client asks first), so `make run`, `hub kafka start` and the tests
+need no setting. `HUB_KAFKA_CA_FILE` (a PEM bundle) switches clients to SASL_SSL, verifying the broker's
 certificate and host name against it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,8 @@ OPERATORS = "operators"  # hub dlq and the operator console
 BILGE_RECONCILIATION = "bilge-reconciliation"
 BILGE_INTAKE = "bilge-intake"
 DEV_SECRETS_DIR = PROJECT_ROOT / ".data" / "kafka-secrets"
+
+log = logging.getLogger(__name__)
 
 
 class MissingKafkaCredentials(LookupError):
@@ -66,6 +70,11 @@ class KafkaSecurity:
         if from_env:
             return from_env
         path = self.secrets_dir / principal
+        if self.secrets_dir == DEV_SECRETS_DIR and not path.exists():
+            # Development: whoever needs a password first (a broker's start, `hub schemas write`, a test)
+            # generates it; the launcher gives every broker it starts the same ones.
+            log.warning("no Kafka password for %s yet: generating a development one in %s", principal, path)
+            write_new_secret(path)
         try:
             secret = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
@@ -109,3 +118,19 @@ def client_options(principal: str, security: KafkaSecurity | None = None) -> dic
 
 def faststream_security(principal: str, security: KafkaSecurity | None = None) -> SASLScram512:
     return (security or KafkaSecurity.from_env()).faststream(principal)
+
+
+def write_new_secret(target: Path) -> None:
+    """A random password in `target` unless there is one. Written to a temporary file and linked in:
+    two processes starting at once never read a half-written password, and the first one's stays."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secrets.token_urlsafe(24) + "\n")
+    try:
+        os.link(scratch, target)
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)

@@ -75,7 +75,7 @@ async def test_a_stopped_consumer_grows_lag_and_a_restarted_one_catches_up(
     # The lag is read from the broker, so it shows while nothing of the adapter runs.
     watching = ProcessMetrics("lag-test")
     watching.subscriptions.add(("adapter-ykts", "ykts.requests"))
-    lag = ConsumerLag(bootstrap, watching)
+    lag = ConsumerLag(bootstrap, watching, principal="adapter-ykts")  # whose group it watches
     try:
         before = sum((await lag.measure()).values())
         for _ in range(3):

@@ -17,7 +17,7 @@ from aiokafka.errors import (
 )
 
 from hub.kafka.acls import Acl, Operation, Resource, UnmappedName, generate_acls, load_principals
-from hub.kafka.authorization import hub_acls, hub_principals
+from hub.kafka.authorization import hub_acls, hub_principals, sync_security
 from hub.kafka.security import KafkaSecurity, client_options
 from hub.topics import TopicCatalog, catalog
 from tests.e2e.helpers import eventually
@@ -163,3 +163,19 @@ def test_passwords_come_from_the_environment_before_the_secret_files(
     assert secrets.password("hub-core") == "from-file"
     monkeypatch.setenv("HUB_KAFKA_PASSWORD_HUB_CORE", "from-env")
     assert secrets.password("hub-core") == "from-env"
+
+
+async def test_applying_removes_a_grant_that_topics_yaml_does_not_make(bootstrap: str) -> None:
+    """`hub kafka acls --apply` (and every start of the launcher) leaves exactly the generated ACLs."""
+    extra = Acl("frontend", Resource.TOPIC, "hub.deadletter", Operation.READ)
+    security = KafkaSecurity.from_env()
+    await sync_security(bootstrap, security, users=[], acls=[*hub_acls(), extra])  # a grant made by hand
+    report = await sync_security(bootstrap, security, users=[])
+    assert report.deleted == [extra]
+    assert not report.created
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **client_options("frontend"))
+    await consumer.start()
+    try:
+        assert "hub.deadletter" not in await consumer.topics()
+    finally:
+        await consumer.stop()

@@ -243,7 +243,11 @@ async def replay(
     letters = list({letter.id: letter for letter in found}.values())  # an id named twice is sent once
     for letter in letters:
         _check_replayable(letter, topics, again)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    # A dead letter is as large as the largest record a topic holds (a 5 MiB TCGB of bilge.inbound).
+    largest = max(spec.record_limit for spec in topics)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", max_request_size=largest
+    )
     await producer.start()
     try:
         return [await _replay_one(producer, engine, letter, by) for letter in letters]

@@ -23,6 +23,7 @@ from adapters.ykts import simulator as ykts_sim
 from adapters.ykts.client import YktsSettings
 from hub.client import HubClient
 from hub.config import Settings
+from hub.devtools.pki import ensure_dev_pki
 from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
@@ -81,7 +82,10 @@ def tobb_settings(tobb_simulator: BackgroundServer) -> TobbSettings:
 
 @pytest.fixture(scope="session")
 def bilge_simulator() -> Iterator[BackgroundServer]:
-    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY)) as server:
+    # It pushes documents to the stack's intake with the development PKI's client certificate, as
+    # running_stack's own BİLGE simulator does.
+    sender = ensure_dev_pki().sender_tls()
+    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender)) as server:
         yield server
 
 

@@ -9,11 +9,20 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from hub.health.metrics import ProcessMetrics
 
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's own default
 
-def kafka_broker(bootstrap: str, client_id: str, metrics: ProcessMetrics | None = None) -> KafkaBroker:
+
+def kafka_broker(
+    bootstrap: str,
+    client_id: str,
+    metrics: ProcessMetrics | None = None,
+    max_request_size: int = DEFAULT_MAX_REQUEST_BYTES,
+) -> KafkaBroker:
     """Producer settings for no loss: wait for all in-sync replicas, idempotent retries. With
     `metrics`, FastStream's own Prometheus middleware reports into the process's registry too
-    (faststream_received_messages_total, ..._duration_seconds: by topic, not by message type)."""
+    (faststream_received_messages_total, ..._duration_seconds: by topic, not by message type).
+    `max_request_size`: raised only by a process that must dead-letter records larger than 1 MiB
+    whole (the BİLGE adapter, whose TCGBs go up to 5 MiB)."""
     middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
     return KafkaBroker(
         bootstrap,
@@ -22,4 +31,5 @@ def kafka_broker(bootstrap: str, client_id: str, metrics: ProcessMetrics | None 
         client_id=client_id,
         logger=logging.getLogger(f"hub.kafka.{client_id}"),
         middlewares=middlewares,
+        max_request_size=max_request_size,
     )

@@ -119,8 +119,15 @@ def _shown(letter: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_console_app(
-    aggregator: Aggregator, bootstrap: str, engine: AsyncEngine, sessions: Sessions, *, asyncapi_yaml_path: Path
+    aggregator: Aggregator,
+    bootstrap: str,
+    engine: AsyncEngine,
+    sessions: Sessions,
+    *,
+    asyncapi_yaml_path: Path,
+    ops_token: str = "",
 ) -> FastAPI:
+    """`ops_token`: what the console shows the processes to change their health (hub/health/ops.py)."""
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
     install_login(app, sessions)  # before serve_page: its headers cover the guard's refusals too
     letters = _DeadLetters(bootstrap, engine)
@@ -183,11 +190,13 @@ def create_console_app(
             raise HTTPException(404, f"the console watches no process named {process}")
         return url
 
+    authorization = {"Authorization": f"Bearer {ops_token}"}
+
     async def forward(process: str, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         url = target(process)
         try:
             async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S, trust_env=False) as http:
-                return await http.request(method, url + path, json=body)
+                return await http.request(method, url + path, json=body, headers=authorization)
         except httpx.HTTPError as exc:
             raise HTTPException(502, f"{process} did not answer at {url} ({type(exc).__name__})") from None
 

@@ -56,6 +56,7 @@ class ConsoleProcess:
             self.engine,
             self.sessions,
             asyncapi_yaml_path=asyncapi_yaml_path,
+            ops_token=settings.ops_token,
         )
         self._host, self._port = host, port
         self._server: LoopServer | None = None

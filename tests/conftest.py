@@ -110,8 +110,12 @@ def ykts_settings(ykts_simulator: BackgroundServer) -> YktsSettings:
 async def stack(
     settings: Settings, tobb_settings: TobbSettings, bilge_settings: BilgeSettings, ykts_settings: YktsSettings
 ) -> AsyncIterator[Stack]:
-    async with running_stack(settings, tobb_settings, bilge_settings, ykts_settings) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as env:
+        # The suite logs in to the session's console from one address far more often than a person
+        # would; the limit itself is tested on a console of its own (tests/console/test_login_api.py).
+        env.setenv("HUB_CONSOLE_LOGIN_LIMIT", "10000/minute")
+        async with running_stack(settings, tobb_settings, bilge_settings, ykts_settings) as running:
+            yield running
 
 
 # Commands of the suite are issued on this day, so that carnet validity (V1) and deadlines (V2)

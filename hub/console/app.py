@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.console.aggregator import Aggregator
-from hub.console.auth import CurrentOperator, install_login
+from hub.console.auth import DEFAULT_LOGIN_LIMIT, CurrentOperator, install_login
 from hub.console.sessions import Sessions
 from hub.dlq import DeadLetterError, dead_letters, discard, replay
 from hub.topics import UndeclaredTopic
@@ -126,10 +126,13 @@ def create_console_app(
     *,
     asyncapi_yaml_path: Path,
     ops_token: str = "",
+    login_limit: str = DEFAULT_LOGIN_LIMIT,
 ) -> FastAPI:
-    """`ops_token`: what the console shows the processes to change their health (hub/health/ops.py)."""
+    """`ops_token`: what the console shows the processes to change their health (hub/health/ops.py);
+    `login_limit`: logins per client address (a `limits` string)."""
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
-    install_login(app, sessions)  # before serve_page: its headers cover the guard's refusals too
+    # Before serve_page: its headers cover the guard's refusals too.
+    install_login(app, sessions, login_limit=login_limit)
     letters = _DeadLetters(bootstrap, engine)
     asyncapi = _AsyncApiPage(asyncapi_yaml_path)
 

@@ -29,10 +29,13 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from starlette.types import Receive, Scope, Send
 
 from hub.console.operators import MAX_PASSWORD_LENGTH, Role
 from hub.console.sessions import LoggedIn, SessionOperator, Sessions, csrf_matches
+from hub.web.limits import ClientLimits
 from hub.web.sessions import set_session_cookie
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ COOKIE: Final = "__Host-hub-console-session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 LOGIN_PATH: Final = "/api/login"
+DEFAULT_LOGIN_LIMIT: Final = "10/minute"  # per client address (HUB_CONSOLE_LOGIN_LIMIT)
 LOGOUT_PATH: Final = "/api/logout"
 
 
@@ -101,9 +105,21 @@ def _until(moment: datetime | None) -> str:
     return "later" if moment is None else "after " + moment.strftime("%H:%M UTC")
 
 
-def install_login(app: FastAPI, sessions: Sessions) -> None:
+async def _over_limit(scope: Scope, receive: Receive, send: Send, what: str, item: RateLimitItem, wait: int) -> None:
+    detail = f"too many {what} from this address: at most {item}; try again in {wait} s"
+    response = JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
+    response.headers["Cache-Control"] = "no-store"
+    await response(scope, receive, send)
+
+
+def install_login(app: FastAPI, sessions: Sessions, *, login_limit: str = DEFAULT_LOGIN_LIMIT) -> None:
     """The guard and ``POST /api/login``, ``POST /api/logout``, ``GET /api/session``. Install before
-    `serve_page`, so that its security headers and no-store cover the guard's refusals too."""
+    `serve_page`, so that its security headers and no-store cover the guard's refusals too.
+
+    Logins are limited per client address too (`login_limit`, hub/web/limits.py), besides the lock per
+    name: one address trying many names is stopped as an address. Added before the guard, so that it
+    runs after it: a login from another site's page spends nobody's budget."""
+    app.add_middleware(ClientLimits, limits={LOGIN_PATH: ("logins", login_limit)}, refuse=_over_limit, who="console")
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.config import Settings
 from hub.console.aggregator import Aggregator
 from hub.console.app import create_console_app
+from hub.console.auth import DEFAULT_LOGIN_LIMIT
 from hub.console.operators import OperatorAccounts
 from hub.console.sessions import Sessions
 from hub.console.tables import create_console_schema
@@ -44,7 +46,10 @@ class ConsoleProcess:
         sample_s: float = 2.0,
         *,
         asyncapi_yaml_path: Path = ASYNCAPI,
+        login_limit: str | None = None,
     ) -> None:
+        """`login_limit`: logins per client address (a `limits` string); by default
+        `$HUB_CONSOLE_LOGIN_LIMIT`, else 10 a minute."""
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
         self.aggregator = Aggregator(targets, sample_s=sample_s)
@@ -57,6 +62,7 @@ class ConsoleProcess:
             self.sessions,
             asyncapi_yaml_path=asyncapi_yaml_path,
             ops_token=settings.ops_token,
+            login_limit=login_limit or os.environ.get("HUB_CONSOLE_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
         )
         self._host, self._port = host, port
         self._server: LoopServer | None = None

@@ -234,3 +234,20 @@ async def test_failed_logins_lock_the_name_until_a_new_password(console: Console
 
     await console.operators.set_password(name, PASSWORD + " renewed")  # `hub operators password`
     assert (await login(console.base_url, name, PASSWORD + " renewed")).status_code == 200
+
+
+async def test_one_address_trying_many_names_is_stopped_as_an_address(stack: Stack) -> None:
+    """Besides the lock per name: logins per client address, 429 with Retry-After beyond the limit."""
+    limited = ConsoleProcess(stack.settings, stack.ops_targets, login_limit="3/minute")
+    await limited.start()
+    try:
+        await ensure_operator(limited.operators, "kept.out", Role.ACT)
+        for name in ("guess.one", "guess.two", "guess.three"):
+            assert (await login(limited.base_url, name)).status_code == 401  # wrong names count too
+        refused = await login(limited.base_url, "kept.out")  # the right password, after the budget
+        assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "too many logins" in refused.json()["detail"]
+        async with httpx.AsyncClient(base_url=limited.base_url, trust_env=False) as http:
+            assert (await http.get("/api/session")).status_code == 401  # nobody logged in
+    finally:
+        await limited.stop()

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.getapp.accounts.api import SESSION_COOKIE
 from hub.getapp.tracking import create_tracking_schema
 from hub.getapp.web import create_getapp_app
-from hub.getapp.web.guard import client_key
 from hub.getapp.web.settings import WebSettings
+from hub.web.limits import client_key
 from tests.getapp_accounts.helpers import APPLICANT, NEW_PASSWORD, VKN, World
 
 A8_EN = "This information is for guidance only and is not legally binding."

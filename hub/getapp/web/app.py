@@ -30,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from hub.getapp.accounts.api import NOTICE, answer, current_firm, install_accounts, malformed
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking.api import tracking_router
-from hub.getapp.web.guard import ClientLimits, OriginGuard
+from hub.getapp.web.guard import OriginGuard, client_limits
 from hub.getapp.web.settings import WebSettings
 from hub.web import serve_page
 
@@ -79,7 +79,7 @@ def create_getapp_app(
     # The last added runs first: the proxy's word on the client, then the Origin check (a forged
     # request does not spend its victim's budget), then the limits.
     app.add_middleware(
-        ClientLimits,
+        client_limits,
         login=web.login_limit,
         application=web.application_limit,
         storage=web.rate_limit_storage,

@@ -9,29 +9,22 @@ answers like any other of GET-APP's: JSON with the A8 notice, never cached.
   request with neither header is let through unless `Sec-Fetch-Site` says another site sent it:
   every browser sends `Origin` on a cross-origin POST, PUT, PATCH or DELETE, so a request without
   one comes from a program, which holds no victim's cookie (see docs/decisions-getapp-hardening.md).
-- `ClientLimits`: logins and applications per client address (the `limits` library, moving
-  window); beyond the limit 429 with `Retry-After`. An IPv6 client is counted by its /64, the
-  block one subscriber holds. The address is the connection's, or the one a trusted proxy vouches
-  for (uvicorn's ProxyHeadersMiddleware, installed outside these guards by `create_getapp_app`).
+- `client_limits`: logins and applications per client address (hub/web/limits.py); beyond the
+  limit 429 with `Retry-After` and the A8 notice.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import math
-import time
 from collections.abc import Iterable, Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
-from limits import RateLimitItem, parse
-from limits.aio.storage import Storage as AsyncStorage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from limits import RateLimitItem
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.getapp.accounts.api import answer
+from hub.web.limits import ClientLimits
 
 log = logging.getLogger(__name__)
 
@@ -115,50 +108,20 @@ class OriginGuard:
         await _refuse(scope, receive, send, 403, {"reason": why})
 
 
-def client_key(scope: Scope) -> str:
-    """Whom a request is counted against: its client address, an IPv6 one by its /64."""
-    client = scope.get("client")
-    host = client[0] if client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host or "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+async def refuse_over_limit(
+    scope: Scope, receive: Receive, send: Send, what: str, item: RateLimitItem, wait: int
+) -> None:
+    """GET-APP's 429: JSON with the reason, `retry_after` and the A8 notice."""
+    body = {"reason": f"too many {what} from this client: at most {item}; try again in {wait} s", "retry_after": wait}
+    await _refuse(scope, receive, send, 429, body, {"Retry-After": str(wait)})
 
 
-class ClientLimits:
-    """429 with `Retry-After` once a client has used up its logins or applications in the window."""
-
-    def __init__(self, app: ASGIApp, *, login: str, application: str, storage: str = "async+memory://") -> None:
-        self.app = app
-        self.limits: Mapping[str, tuple[str, RateLimitItem]] = {
-            LOGIN_PATH: ("logins", parse(login)),
-            APPLICATIONS_PATH: ("applications", parse(application)),
-        }
-        counts = storage_from_string(storage)
-        if not isinstance(counts, AsyncStorage):
-            raise ValueError(f"rate limit storage {storage!r} is not an async one (async+memory://, async+redis://...)")
-        self.limiter = MovingWindowRateLimiter(counts)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limited = self.limits.get(scope["path"].rstrip("/")) if scope["type"] == "http" else None
-        if limited is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        what, item = limited
-        key = client_key(scope)
-        if await self.limiter.hit(item, what, key):
-            await self.app(scope, receive, send)
-            return
-        stats = await self.limiter.get_window_stats(item, what, key)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
-        log.warning("GET-APP: client %s over its %s limit (%s)", key, what, item)
-        body = {
-            "reason": f"too many {what} from this client: at most {item}; try again in {wait} s",
-            "retry_after": wait,
-        }
-        await _refuse(scope, receive, send, 429, body, {"Retry-After": str(wait)})
+def client_limits(app: ASGIApp, *, login: str, application: str, storage: str = "async+memory://") -> ClientLimits:
+    """Logins and applications per client address."""
+    return ClientLimits(
+        app,
+        limits={LOGIN_PATH: ("logins", login), APPLICATIONS_PATH: ("applications", application)},
+        refuse=refuse_over_limit,
+        storage=storage,
+        who="GET-APP",
+    )

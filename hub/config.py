@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from hub.topics import PROJECT_ROOT
 
@@ -23,6 +25,8 @@ class Settings:
     ops_host: str = "127.0.0.1"  # where each process serves /metrics and /health/*
     batch_records: int = 500  # the core handles at most this many records of a poll in one transaction
     batch_ms: int = 10  # ... or what arrived within this many milliseconds
+    # Who may change a process's health from outside (declare a system degraded): the console.
+    ops_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +41,40 @@ class Settings:
             ops_host=os.environ.get("HUB_OPS_HOST", "127.0.0.1"),
             batch_records=int(os.environ.get("HUB_BATCH_RECORDS", "500")),
             batch_ms=int(os.environ.get("HUB_BATCH_MS", "10")),
+            ops_token=ops_token(),
         )
+
+
+OPS_TOKEN_FILE = DATA_DIR / "ops-token"
+
+
+def ops_token() -> str:
+    """The secret the console shows a process to change its health (`PUT`/`DELETE /health/degraded`):
+    `$HUB_OPS_TOKEN`, or the file `$HUB_OPS_TOKEN_FILE` names, or else one made on first start in
+    .data/ops-token (mode 0600), which every process of one machine reads."""
+    if token := os.environ.get("HUB_OPS_TOKEN", "").strip():
+        return token
+    named = os.environ.get("HUB_OPS_TOKEN_FILE", "").strip()
+    path = Path(named) if named else OPS_TOKEN_FILE
+    if not path.exists() and not named:
+        _make_token_file(path)
+    token = path.read_text().strip()
+    if not token:
+        raise ValueError(f"the operations token file {path} is empty")
+    return token
+
+
+def _make_token_file(path: Path) -> None:
+    """Written whole under another name, then linked into place: processes starting together all
+    read the one token that won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()

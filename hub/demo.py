@@ -25,6 +25,7 @@ from hub.domain.commands import (
     LodgeDeclaration,
 )
 from hub.messages.envelope import Envelope
+from hub.tls import ClientTls
 
 KAPIKULE = "220100"  # Kapıkule Gümrük Müdürlüğü: a border office
 LIAISON = Actor(role="liaison", office=KAPIKULE, officer_id="irtibat-01")
@@ -119,10 +120,13 @@ SUMMARY = SummaryOpening(
 )
 
 
-async def play(client: HubClient, out: TextIO, run_id: str, today: date, bilge_intake: str) -> list[Step]:
+async def play(
+    client: HubClient, out: TextIO, run_id: str, today: date, bilge_intake: str, bilge_tls: ClientTls | None = None
+) -> list[Step]:
     """Run the scenario on `today`; `run_id` keeps declaration numbers unique across runs on one store.
 
-    `bilge_intake` is where BİLGE delivers documents: the demo plays BİLGE sending a TCGB there.
+    `bilge_intake` is where BİLGE delivers documents: the demo plays BİLGE sending a TCGB there,
+    presenting BİLGE's client certificate `bilge_tls` (the intake serves mutual TLS only).
     """
     foreign = foreign_carnet(today)
     steps: list[Step] = []
@@ -167,7 +171,7 @@ async def play(client: HubClient, out: TextIO, run_id: str, today: date, bilge_i
     _print_closures(out_again.outcome, out)
     tcgb = f"{today:%y}{KAPIKULE}IM{zlib.crc32(run_id.encode()) % 1_000_000:06d}"  # a BİLGE-shaped number
     document = sample_tcgb_xml(tcgb, "4000", KAPIKULE, [(1, n5800, carnet, 2, 1)], registered_on=today)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(verify=bilge_tls.context() if bilge_tls else True) as http:
         (await http.post(bilge_intake, content=document, headers={"X-Belge-No": tcgb})).raise_for_status()
     drawn = await client.outcome(drawdown_id(tcgb, carnet), wait_s=60)
     print(f"  {'BİLGE sends TCGB ' + tcgb + ' (final import, line 2)':<58} {drawn[0].type}", file=out)

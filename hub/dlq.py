@@ -244,8 +244,11 @@ async def replay(
     letters = list({letter.id: letter for letter in found}.values())  # an id named twice is sent once
     for letter in letters:
         _check_replayable(letter, topics, again)
+    # A dead letter is as large as the largest record a topic holds (a 5 MiB TCGB of bilge.inbound).
+    largest = max(spec.record_limit for spec in topics)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **client_options(OPERATORS)
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", max_request_size=largest,
+        **client_options(OPERATORS),
     )
     await producer.start()
     try:

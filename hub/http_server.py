@@ -24,6 +24,8 @@ from typing import Any, Self
 
 import uvicorn
 
+from hub.tls import PeerCertH11Protocol, ServerTls
+
 __all__ = ["BackgroundServer"]
 
 
@@ -44,9 +46,11 @@ class BackgroundServer:
         shutdown_timeout_s: float = 5.0,
         graceful_shutdown_s: int = 1,
         log_level: str = "warning",
+        tls: ServerTls | None = None,
     ) -> None:
         self._app = app
         self._host = host
+        self._tls = tls
         self._requested_port = port
         self._startup_timeout_s = startup_timeout_s
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -59,6 +63,7 @@ class BackgroundServer:
             lifespan="auto",
             # Requests still sleeping in a simulator delay must not hold up stop() for long.
             timeout_graceful_shutdown=graceful_shutdown_s,
+            **_tls_options(tls),
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -74,9 +79,9 @@ class BackgroundServer:
 
     @property
     def base_url(self) -> str:
-        """``http://host:port``, without a trailing slash."""
+        """``http://host:port`` (``https://`` with TLS), without a trailing slash."""
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}"
 
     def start(self) -> Self:
         """Start serving; return once the server accepts connections (or raise)."""
@@ -162,6 +167,19 @@ class BackgroundServer:
         await asyncio.to_thread(self.stop)
 
 
+def _tls_options(tls: ServerTls | None) -> dict[str, Any]:
+    """uvicorn's TLS options for mutual TLS (hub/tls.py): our context, and the protocol that tells
+    the app who the caller is. None: plain HTTP, as the simulators and the ops endpoints serve."""
+    if tls is None:
+        return {}
+    return {
+        "ssl_certfile": str(tls.cert_file),
+        "ssl_keyfile": str(tls.key_file),
+        "ssl_context_factory": lambda _config, _default: tls.context(),
+        "http": PeerCertH11Protocol,
+    }
+
+
 class _QuietServer(uvicorn.Server):
     """A uvicorn server that leaves SIGINT and SIGTERM to its host process. On the main thread uvicorn
     would take them over, stop on its own and raise the signal again afterwards, so the process
@@ -177,9 +195,19 @@ class LoopServer:
     clients (a Kafka producer, an async database engine): they cannot cross to another thread's loop.
     The process that runs it decides when it stops (`stop`)."""
 
-    def __init__(self, app: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, app: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 0, proxy_headers: bool = True
+    ) -> None:
+        """`proxy_headers=False`: the app handles X-Forwarded-* itself (uvicorn's default believes 127.0.0.1)."""
         self._server = _QuietServer(
-            uvicorn.Config(app, log_level="warning", log_config=None, access_log=False, lifespan="on")
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                proxy_headers=proxy_headers,
+            )
         )
         self._host, self._requested_port = host, port
         self._task: asyncio.Task[None] | None = None

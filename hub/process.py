@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from hub.config import Settings
 from hub.health.ops import Operations
-from hub.kafka.brokers import kafka_broker
+from hub.kafka.brokers import DEFAULT_MAX_REQUEST_BYTES, kafka_broker
 from hub.kafka.consuming import Decoder, subscribe_reliably
 from hub.kafka.publishing import Publisher, document_publications
 from hub.topics import TopicCatalog, catalog
@@ -20,11 +20,18 @@ class KafkaProcess:
     def __init__(self, settings: Settings, topics: TopicCatalog | None = None, ops_port: int = 0) -> None:
         self.settings = settings
         self.catalog = topics or catalog()
-        self.ops = Operations(self.NAME)
+        self.ops = Operations(self.NAME, token=settings.ops_token)
         self.metrics = self.ops.metrics
-        self.broker = kafka_broker(settings.kafka_bootstrap, self.NAME, self.metrics)
+        self.broker = kafka_broker(
+            settings.kafka_bootstrap, self.NAME, self.metrics, max_request_size=self.max_request_bytes(self.catalog)
+        )
         self.ops.watch_kafka(self.broker, settings.kafka_bootstrap)
         self._ops_port = ops_port
+
+    def max_request_bytes(self, topics: TopicCatalog) -> int:
+        """The largest record this process's producer sends (its dead letters included): aiokafka's
+        1 MiB, unless the process reads a topic whose records are larger."""
+        return DEFAULT_MAX_REQUEST_BYTES
 
     def subscribe(self, topic: str, handle: Callable[[Any], Awaitable[None]], decoder: Decoder | None = None) -> None:
         subscribe_reliably(

@@ -14,6 +14,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOPICS_FILE = PROJECT_ROOT / "topics.yaml"
 
 
+# Kafka's default message.max.bytes: what a topic takes when topics.yaml gives it no max_message_bytes.
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+
+
 class UndeclaredTopic(LookupError):
     """A topic (or a message type on a topic) that topics.yaml does not declare."""
 
@@ -31,11 +35,20 @@ class TopicSpec:
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
     format: str = "json"  # "json": envelopes of hub/messages; "xml": an external system's own documents
+    max_message_bytes: int | None = None  # the topic's max.message.bytes; None: the broker's default
 
     @property
     def configs(self) -> dict[str, str]:
         """Topic-level configs as Kafka names them, for create and drift checks."""
-        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        configs = {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        if self.max_message_bytes is not None:
+            configs["max.message.bytes"] = str(self.max_message_bytes)
+        return configs
+
+    @property
+    def record_limit(self) -> int:
+        """The largest record batch the topic takes: its own max.message.bytes or Kafka's default."""
+        return self.max_message_bytes or KAFKA_DEFAULT_MAX_MESSAGE_BYTES
 
 
 class TopicCatalog:
@@ -77,6 +90,7 @@ class TopicCatalog:
                 producers=tuple(t["producers"]),
                 consumers=tuple(t["consumers"]),
                 format=t.get("format", "json"),
+                max_message_bytes=int(t["max_message_bytes"]) if "max_message_bytes" in t else None,
             )
             for t in raw["topics"]
         ]

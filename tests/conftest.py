@@ -23,6 +23,7 @@ from adapters.ykts import simulator as ykts_sim
 from adapters.ykts.client import YktsSettings
 from hub.client import HubClient
 from hub.config import Settings
+from hub.devtools.pki import ensure_dev_pki
 from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
@@ -81,7 +82,10 @@ def tobb_settings(tobb_simulator: BackgroundServer) -> TobbSettings:
 
 @pytest.fixture(scope="session")
 def bilge_simulator() -> Iterator[BackgroundServer]:
-    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY)) as server:
+    # It pushes documents to the stack's intake with the development PKI's client certificate, as
+    # running_stack's own BİLGE simulator does.
+    sender = ensure_dev_pki().sender_tls()
+    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender)) as server:
         yield server
 
 
@@ -106,8 +110,12 @@ def ykts_settings(ykts_simulator: BackgroundServer) -> YktsSettings:
 async def stack(
     settings: Settings, tobb_settings: TobbSettings, bilge_settings: BilgeSettings, ykts_settings: YktsSettings
 ) -> AsyncIterator[Stack]:
-    async with running_stack(settings, tobb_settings, bilge_settings, ykts_settings) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as env:
+        # The suite logs in to the session's console from one address far more often than a person
+        # would; the limit itself is tested on a console of its own (tests/console/test_login_api.py).
+        env.setenv("HUB_CONSOLE_LOGIN_LIMIT", "10000/minute")
+        async with running_stack(settings, tobb_settings, bilge_settings, ykts_settings) as running:
+            yield running
 
 
 # Commands of the suite are issued on this day, so that carnet validity (V1) and deadlines (V2)

@@ -137,7 +137,7 @@ async def test_c3_documents_and_explanations_come_back_with_the_declaration(engi
             document_type="invoice",
             sha256=SHA,
             location="s3://eata-docs/2026/invoice-118804.pdf",
-            attached_by="4810023456",
+            declarant=HOLDER,
         ),
         ExplainLine(
             declaration_number="GIRIS-1",

@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from adapters.bilge.client import BilgeClient, BilgeRejected, BilgeSettings, BilgeUnavailable
-from adapters.bilge.intake import create_intake
+from adapters.bilge.intake import IntakeSettings, create_intake
 from adapters.bilge.service import BilgeService, decode_inbound
 from adapters.process import SystemAdapterProcess
 from hub.config import Settings
 from hub.http_server import BackgroundServer
+from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.publishing import Publisher
 from hub.messages.ports import BILGE
 from hub.topics import TopicCatalog
@@ -33,12 +34,18 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
         intake_port: int = 0,
         intake_host: str = "127.0.0.1",
         ops_port: int = 0,
+        intake: IntakeSettings | None = None,
     ) -> None:
         super().__init__(settings, bilge, topics, ops_port)
         self._cutover = settings.bilge_cutover
         self._intake_port, self._intake_host = intake_port, intake_host
+        self._intake_settings = intake
         self.intake: BackgroundServer | None = None
         self.subscribe("bilge.inbound", self._on_inbound, decoder=decode_inbound)
+
+    def max_request_bytes(self, topics: TopicCatalog) -> int:
+        # A TCGB of bilge.inbound (up to 5 MiB) that fails is dead-lettered whole, so it can be replayed.
+        return topics.topic(DEAD_LETTER_TOPIC).record_limit
 
     def connect(self, system: BilgeSettings) -> BilgeClient:
         return BilgeClient.from_settings(system, metrics=self.metrics)
@@ -63,9 +70,13 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
 
     async def start(self, cutover: date | None = None) -> None:
         self._cutover = cutover or self._cutover
+        config = self._intake_settings or IntakeSettings.from_env()  # misconfigured: fail before consuming
         await super().start()
-        intake = create_intake(self.settings.kafka_bootstrap, self.catalog, self.metrics)
-        self.intake = BackgroundServer(intake, host=self._intake_host, port=self._intake_port).start()
+        intake = create_intake(
+            self.settings.kafka_bootstrap, self.catalog, self.metrics,
+            send_timeout_s=config.send_timeout_s, retry_after_s=config.retry_after_s,
+        )  # fmt: skip
+        self.intake = BackgroundServer(intake, host=self._intake_host, port=self._intake_port, tls=config.tls).start()
 
     async def stop(self) -> None:
         if self.intake is not None:

@@ -1,58 +1,217 @@
-"""Where BİLGE delivers its documents: an HTTP endpoint that puts them on `bilge.inbound` as they are.
+"""Where BİLGE delivers its documents: an HTTPS endpoint that puts them on `bilge.inbound` as they are.
 
-Nothing is parsed here: the document is on Kafka, acknowledged by the broker, before BİLGE gets
-its 202, and the adapter's consumer validates it (hostile or invalid ones are dead-lettered).
+    POST /bilge/belgeler   body: the document (BİLGE's XML), header X-Belge-No: its number (the key)
+
+Who may call it: only a caller presenting a client certificate issued by the CA configured for
+BİLGE (mutual TLS, hub/tls.py); anyone else fails the TLS handshake. The certificate's subject is
+logged with every document and travels with it on the record (header `bilge.sender`).
+
+What it answers, and the promise behind each:
+
+- **202** only once the broker has acknowledged the record (acks=all, idempotent producer): a 202
+  means the document is on `bilge.inbound`.
+- **413** for a document over MAX_TCGB_BYTES (5 MiB), decided from Content-Length before any of the
+  body is read, or by counting as it streams in (chunked): nothing beyond the limit is ever held.
+  uvicorn reads and discards the rest of the upload after the answer, so the caller gets the 413
+  rather than a reset connection.
+- **400** for an empty document or an unusable X-Belge-No or Content-Length; **401** if no
+  certificate identity reached the app (it is served without TLS: a configuration error).
+- **503** with Retry-After when the record could not be handed to Kafka within the send timeout
+  (broker away, not acknowledged): the document may or may not be on the topic, so BİLGE sends it
+  again; the same TCGB twice draws down once (F2, adapters/bilge/service.py drawdown_id).
+  Anything unexpected answers 503 too, never 500: no answer here may let BİLGE believe a document
+  was taken, or that retrying is pointless.
+
+Nothing is parsed here: the adapter's consumer validates each document (hostile or invalid ones
+are dead-lettered, whole: hub.deadletter takes records of this size).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
+from adapters.bilge.xml import MAX_TCGB_BYTES
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.security import BILGE_INTAKE, client_options
+from hub.tls import ServerTls, client_cert_name, tls_from_env
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
 
 INBOUND_TOPIC = "bilge.inbound"
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = MAX_TCGB_BYTES
+# Room on the record for everything but the document: the key (at most MAX_NUMBER_CHARS), the
+# sender header (a certificate subject, cut to MAX_SENDER_BYTES) and the record batch's overhead.
+RECORD_OVERHEAD_BYTES = 16 * 1024
+MAX_NUMBER_CHARS = 64
+MAX_SENDER_BYTES = 4096
+SENDER_HEADER = "bilge.sender"
+TLS_ENV = ("BILGE_INTAKE_TLS_CERT", "BILGE_INTAKE_TLS_KEY", "BILGE_INTAKE_CLIENT_CA")
 
 
-def create_intake(bootstrap: str, catalog: TopicCatalog, metrics: ProcessMetrics | None = None) -> FastAPI:
-    catalog.topic(INBOUND_TOPIC)
+@dataclass(frozen=True)
+class IntakeSettings:
+    tls: ServerTls
+    send_timeout_s: float = 10.0  # from the request to the broker's acknowledgement, then 503
+    retry_after_s: int = 30  # what a 503 tells BİLGE to wait
+
+    @classmethod
+    def from_env(cls, fallback_tls: ServerTls | None = None) -> IntakeSettings:
+        """From `BILGE_INTAKE_TLS_CERT`, `_KEY`, `BILGE_INTAKE_CLIENT_CA` (PEM files), or `fallback_tls`
+        (the development PKI, when the command was asked for it); neither is an error, never plain HTTP."""
+        tls = tls_from_env(ServerTls, TLS_ENV) or fallback_tls
+        if tls is None:
+            raise ValueError(f"the BİLGE intake serves mutual TLS only: set {', '.join(TLS_ENV)} (or use --dev-pki)")
+        return cls(
+            tls=tls,
+            send_timeout_s=float(os.environ.get("BILGE_INTAKE_SEND_TIMEOUT_S", "10")),
+            retry_after_s=int(os.environ.get("BILGE_INTAKE_RETRY_AFTER_S", "30")),
+        )
+
+
+class _Producer:
+    """The intake's producer, started on first need: an intake that came up while Kafka was away
+    answers 503 until it is back, rather than not coming up at all."""
+
+    def __init__(self, bootstrap: str, max_request_size: int, timeout_s: float) -> None:
+        self._bootstrap, self._max_request_size, self._timeout_s = bootstrap, max_request_size, timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap,
+                    enable_idempotence=True,
+                    acks="all",
+                    max_request_size=self._max_request_size,
+                    # A batch not acknowledged within the send timeout expires instead of going out
+                    # long after BİLGE was told 503.
+                    request_timeout_ms=int(self._timeout_s * 1000),
+                    # A principal of its own: it may only put documents on bilge.inbound.
+                    **client_options(BILGE_INTAKE),
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+
+def _answer(status: int, reason: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"reason": reason}, status_code=status, headers=headers)
+
+
+def create_intake(
+    bootstrap: str,
+    catalog: TopicCatalog,
+    metrics: ProcessMetrics | None = None,
+    *,
+    send_timeout_s: float = 10.0,
+    retry_after_s: int = 30,
+) -> FastAPI:
+    spec = catalog.topic(INBOUND_TOPIC)
+    if spec.record_limit < MAX_DOCUMENT_BYTES + RECORD_OVERHEAD_BYTES:
+        raise ValueError(
+            f"topics.yaml gives {INBOUND_TOPIC} max_message_bytes {spec.record_limit}: less than a document of "
+            f"{MAX_DOCUMENT_BYTES} bytes with {RECORD_OVERHEAD_BYTES} of key, headers and overhead"
+        )
     delivered = (metrics or ProcessMetrics("bilge-intake")).produced.labels(topic=INBOUND_TOPIC, type="BilgeDocument")
-    producer: dict[str, AIOKafkaProducer] = {}
+    producer = _Producer(bootstrap, spec.record_limit, send_timeout_s)
+    unavailable = {"Retry-After": str(retry_after_s)}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # A principal of its own: it may only put documents on bilge.inbound, whoever reaches it.
-        producer["p"] = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **client_options(BILGE_INTAKE)
-        )
-        await producer["p"].start()
+        try:
+            async with asyncio.timeout(send_timeout_s):
+                await producer.get()
+        except Exception as exc:  # the intake serves 503s until Kafka is reached
+            log.warning("BİLGE intake started without Kafka (%s): it answers 503 until Kafka is reached", exc)
         try:
             yield
         finally:
-            await producer["p"].stop()
+            await producer.stop()
 
     app = FastAPI(title="BİLGE document intake of the e-ATA/TR hub", lifespan=lifespan)
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Not 500: BİLGE must neither believe the document taken nor give up on it.
+        log.error("BİLGE intake failed on a document: %r", exc, exc_info=exc)
+        return _answer(503, "the intake could not take the document; send it again later", **unavailable)
+
+    app.add_exception_handler(Exception, unexpected)
+
     @app.post("/bilge/belgeler", status_code=202)
     async def receive(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_DOCUMENT_BYTES:
-            return Response("document too large", status_code=413)
+        sender = client_cert_name(request.scope)
+        if sender is None:
+            return _answer(401, "a client certificate issued to BİLGE is required")
         number = request.headers.get("X-Belge-No", "")
-        sent = await producer["p"].send_and_wait(INBOUND_TOPIC, body, key=number.encode() or None)
+        if len(number) > MAX_NUMBER_CHARS:
+            return _answer(400, f"X-Belge-No is longer than {MAX_NUMBER_CHARS} characters")
+        declared = request.headers.get("Content-Length")
+        if declared is not None:
+            if not declared.isdigit():
+                return _answer(400, "Content-Length is not a number")
+            if int(declared) > MAX_DOCUMENT_BYTES:
+                return _too_large(number, sender, int(declared))
+        try:
+            body = await _read_at_most(request, MAX_DOCUMENT_BYTES)
+        except ClientDisconnect:
+            log.warning("BİLGE document %s from %s: the upload was broken off", number or "-", sender)
+            return _answer(400, "the upload was broken off")
+        if body is None:
+            return _too_large(number, sender, None)
+        if not body:
+            return _answer(400, "empty document")
+        headers = [(SENDER_HEADER, sender.encode()[:MAX_SENDER_BYTES])]
+        try:
+            async with asyncio.timeout(send_timeout_s):
+                kafka = await producer.get()
+                sent = await kafka.send_and_wait(INBOUND_TOPIC, body, key=number.encode() or None, headers=headers)
+        except Exception as exc:  # whatever kept it from the broker: BİLGE must send again
+            log.warning("BİLGE document %s (%d bytes) from %s not delivered to %s: %r",
+                        number or "without X-Belge-No", len(body), sender, INBOUND_TOPIC, exc)  # fmt: skip
+            return _answer(503, "the document could not be queued; send it again later", **unavailable)
         delivered.inc()
         # Parsed only by the consumer; the document number (and the bytes' place) trace it until then.
-        log.info("BİLGE delivered document %s (%d bytes) to %s/%s@%s", number or "without X-Belge-No",
-                 len(body), INBOUND_TOPIC, sent.partition, sent.offset)  # fmt: skip
+        log.info("BİLGE document %s (%d bytes) from %s delivered to %s/%s@%s", number or "without X-Belge-No",
+                 len(body), sender, INBOUND_TOPIC, sent.partition, sent.offset)  # fmt: skip
         return Response(status_code=202)
 
     return app
+
+
+def _too_large(number: str, sender: str, size: int | None) -> JSONResponse:
+    told = f"{size} bytes, more" if size is not None else "more"
+    log.warning("BİLGE document %s from %s refused: %s than %d bytes", number or "-", sender, told, MAX_DOCUMENT_BYTES)
+    return _answer(413, f"the document has {told} than the {MAX_DOCUMENT_BYTES} bytes a document may have")
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it grows past `limit` (the rest is left unread)."""
+    body = bytearray()
+    stream: Any = request.stream()
+    async for chunk in stream:
+        if len(body) + len(chunk) > limit:
+            return None
+        body += chunk
+    return bytes(body)

@@ -62,6 +62,10 @@ Simulator controls (not BİLGE's; for tests and demos, no key needed):
 ``POST /_sim/reset``
     Back to the fixtures: open packages restored, closures, answers, faults and the log cleared.
 
+To an ``https://`` target it presents its client certificate (mutual TLS, like BİLGE):
+``create_app(sender_tls=...)``, or run alone ``$BILGE_SIM_TLS_CERT``, ``$BILGE_SIM_TLS_KEY`` and
+``$BILGE_SIM_INTAKE_CA`` (the CA the intake's certificate must chain to).
+
 Run it: ``python -m adapters.bilge.simulator --port 8702 [--api-key KEY] [--fixtures DIR]``.
 """
 
@@ -95,12 +99,14 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub.tls import ClientTls, tls_from_env
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_FIXTURES",
     "DEFAULT_PORT",
+    "SENDER_TLS_ENV",
     "FaultPlan",
     "PushRequest",
     "TcgbSample",
@@ -125,6 +131,8 @@ _TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
 _MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 _MAX_HATA: Final = 250  # MetinTipi's maxLength
 _PUSH_TIMEOUT_S: Final = 10.0
+# Run alone, the simulator's client certificate for pushing documents, its key, and the intake's CA.
+SENDER_TLS_ENV: Final = ("BILGE_SIM_TLS_CERT", "BILGE_SIM_TLS_KEY", "BILGE_SIM_INTAKE_CA")
 
 
 class FaultPlan(SharedFaultPlan):
@@ -469,10 +477,15 @@ def create_app(
     *,
     api_key: str = DEFAULT_API_KEY,
     api_key_header: str = "X-Api-Key",
+    sender_tls: ClientTls | None = None,
 ) -> FastAPI:
     """Build the simulator serving the records in ``fixtures_path`` (a directory of ``*.xml`` or one
     file; default: the bundled ``adapters/bilge/fixtures``). Dates are served as written: the L2
-    cut-over is a fixed date, so shifting them would change what the records mean."""
+    cut-over is a fixed date, so shifting them would change what the records mean. ``sender_tls``:
+    the client certificate BİLGE presents when it pushes a document to an ``https://`` intake (and
+    the CA it checks the intake's certificate against), as the real BİLGE does (mutual TLS)."""
+    # One context for every push: loading the key and the CA once, not per document.
+    push_tls = sender_tls.context() if sender_tls is not None else True
     legacy_family = _Family(_NS_LEGACY, "BeyannameSorguYanit", load_schema(_SCHEMA_DIR / "beyanname-sorgu-yanit.xsd"))
     summary_family = _Family(
         _NS_SUMMARY, "OzetBeyanSorguYanit", load_schema(_SCHEMA_DIR / "ozet-beyan-sorgu-yanit.xsd")
@@ -671,7 +684,7 @@ def create_app(
             headers = {"Content-Type": XML_MEDIA_TYPE}
         headers.update(push.headers)
         try:
-            async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False) as http:
+            async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False, verify=push_tls) as http:
                 reply = await http.post(push.target_url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=502)
@@ -725,7 +738,9 @@ PROGRAM: Final = SimulatorProgram(
     key_variable="BILGE_SIM_API_KEY",
     default_api_key=DEFAULT_API_KEY,
     default_port=DEFAULT_PORT,
-    build=lambda fixtures, key, header: create_app(fixtures, api_key=key, api_key_header=header),
+    build=lambda fixtures, key, header: create_app(
+        fixtures, api_key=key, api_key_header=header, sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV)
+    ),
 )
 serve, main = PROGRAM.serve, PROGRAM.main
 

@@ -6,6 +6,9 @@ BİLGE reconciliation runs.
 - app.py: `create_console_app`, the JSON API and the page (static/: index.html, app.js, style.css;
   plain HTML and JavaScript, no build step, no CDN).
 - process.py: `ConsoleProcess`, the sampler and the web server as one process (`hub console`).
+- Who may use it: operators.py (accounts, roles watch and act), sessions.py (logins, sessions, CSRF
+  tokens), tables.py (their tables), auth.py (the guard of every route, login and logout), cli.py
+  (`hub operators`).
 """
 
 from hub.console.aggregator import Aggregator

@@ -1,35 +1,42 @@
 """The operator console's application: the page and the JSON it reads, on one origin.
 
-    app = create_console_app(aggregator, bootstrap, engine, asyncapi_yaml_path=ASYNCAPI)
+    app = create_console_app(aggregator, bootstrap, engine, sessions, asyncapi_yaml_path=ASYNCAPI)
 
+- ``POST /api/login`` {"name", "password"}, ``POST /api/logout``, ``GET /api/session`` (auth.py, which
+  also guards every route below: a session for all, the Origin and CSRF token for changes, the role
+  ``act`` for every change).
 - ``GET /api/overview``: each process's health, lag, throughput, errors, systems and outbox (Aggregator).
-- ``GET /api/dead-letters[?all=1]``; ``POST /api/dead-letters/{id}/replay`` {"by", "again"} and
-  ``POST /api/dead-letters/{id}/discard`` {"reason", "by"} (hub/dlq.py). An id is ``<partition>:<offset>``.
+- ``GET /api/dead-letters[?all=1]``; ``POST /api/dead-letters/{id}/replay`` {"again"} and
+  ``POST /api/dead-letters/{id}/discard`` {"reason"} (hub/dlq.py). An id is ``<partition>:<offset>``.
 - ``PUT`` / ``DELETE /api/processes/{process}/degraded/{system}``: forwarded to that process's
   ``/health/degraded/{system}``; ``GET /api/processes/{process}/metrics``: its Prometheus text.
 - ``GET /api/reconciliations``: the latest runs of ``hub reconcile bilge``.
 - ``GET /asyncapi.yaml`` and ``GET /asyncapi`` (the document as a page); ``/``: the page (static/).
+
+Every decision (replay, discard, declare degraded) is recorded under the logged-in operator's name; a
+``by`` in a request's body, which older pages sent, is ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import yaml
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.console.aggregator import Aggregator
+from hub.console.auth import DEFAULT_LOGIN_LIMIT, CurrentOperator, install_login
+from hub.console.sessions import Sessions
 from hub.dlq import DeadLetterError, dead_letters, discard, replay
 from hub.topics import UndeclaredTopic
 from hub.web import serve_page
@@ -49,13 +56,11 @@ ASYNCAPI_POLICY: Final = (
 
 
 class ReplayBody(BaseModel):
-    by: str = "operator"
     again: bool = False  # replay one already replayed or discarded
 
 
 class ReasonBody(BaseModel):
     reason: str = Field(max_length=1000, description="why: recorded with the decision")
-    by: str = "operator"
 
     @field_validator("reason")
     @classmethod
@@ -63,10 +68,6 @@ class ReasonBody(BaseModel):
         if not reason.strip():
             raise ValueError("say why")
         return reason.strip()
-
-
-def _who(by: str) -> str:
-    return by.strip()[:100] or "operator"
 
 
 def _dlq_failure(exc: Exception) -> HTTPException:
@@ -118,9 +119,20 @@ def _shown(letter: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_console_app(
-    aggregator: Aggregator, bootstrap: str, engine: AsyncEngine, *, asyncapi_yaml_path: Path
+    aggregator: Aggregator,
+    bootstrap: str,
+    engine: AsyncEngine,
+    sessions: Sessions,
+    *,
+    asyncapi_yaml_path: Path,
+    ops_token: str = "",
+    login_limit: str = DEFAULT_LOGIN_LIMIT,
 ) -> FastAPI:
+    """`ops_token`: what the console shows the processes to change their health (hub/health/ops.py);
+    `login_limit`: logins per client address (a `limits` string)."""
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
+    # Before serve_page: its headers cover the guard's refusals too.
+    install_login(app, sessions, login_limit=login_limit)
     letters = _DeadLetters(bootstrap, engine)
     asyncapi = _AsyncApiPage(asyncapi_yaml_path)
 
@@ -139,15 +151,18 @@ def create_console_app(
         return {"dead_letters": list(reversed(shown)), "waiting": waiting, "total": len(found)}
 
     @app.post("/api/dead-letters/{dead_letter_id}/replay")
-    async def replay_one(dead_letter_id: str, body: ReplayBody | None = None) -> dict[str, Any]:
+    async def replay_one(
+        dead_letter_id: str, operator: CurrentOperator, body: ReplayBody | None = None
+    ) -> dict[str, Any]:
         body = body or ReplayBody()
         try:
-            (done,) = await replay(bootstrap, engine, [dead_letter_id], _who(body.by), again=body.again)
+            (done,) = await replay(bootstrap, engine, [dead_letter_id], operator.name, again=body.again)
         except Exception as exc:
             raise _dlq_failure(exc) from None
         finally:
             letters.forget()
         to = f"{done.topic}:{done.partition}@{done.offset}"
+        log.info("operator %s replayed dead letter %s to %s", operator.name, done.dead_letter.id, to)
         return {
             "id": done.dead_letter.id,
             "status": "replayed",
@@ -157,13 +172,14 @@ def create_console_app(
         }
 
     @app.post("/api/dead-letters/{dead_letter_id}/discard")
-    async def discard_one(dead_letter_id: str, body: ReasonBody) -> dict[str, Any]:
+    async def discard_one(dead_letter_id: str, body: ReasonBody, operator: CurrentOperator) -> dict[str, Any]:
         try:
-            letter = await discard(bootstrap, engine, dead_letter_id, body.reason, _who(body.by))
+            letter = await discard(bootstrap, engine, dead_letter_id, body.reason, operator.name)
         except Exception as exc:
             raise _dlq_failure(exc) from None
         finally:
             letters.forget()
+        log.info("operator %s discarded dead letter %s: %s", operator.name, letter.id, body.reason)
         return {
             "id": letter.id,
             "status": "discarded",
@@ -177,25 +193,31 @@ def create_console_app(
             raise HTTPException(404, f"the console watches no process named {process}")
         return url
 
+    authorization = {"Authorization": f"Bearer {ops_token}"}
+
     async def forward(process: str, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         url = target(process)
         try:
             async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S, trust_env=False) as http:
-                return await http.request(method, url + path, json=body)
+                return await http.request(method, url + path, json=body, headers=authorization)
         except httpx.HTTPError as exc:
             raise HTTPException(502, f"{process} did not answer at {url} ({type(exc).__name__})") from None
 
     @app.put("/api/processes/{process}/degraded/{system}")
-    async def degrade(process: str, system: str, body: ReasonBody) -> Response:
+    async def degrade(process: str, system: str, body: ReasonBody, operator: CurrentOperator) -> Response:
         answer = await forward(
-            process, "PUT", f"/health/degraded/{quote(system, safe='')}", {"reason": body.reason, "by": _who(body.by)}
+            process, "PUT", f"/health/degraded/{quote(system, safe='')}", {"reason": body.reason, "by": operator.name}
         )
+        if answer.is_success:
+            log.info("operator %s declared %s degraded for %s: %s", operator.name, system, process, body.reason)
         await aggregator.sample_target(process)  # the page shows the change at its next refresh
         return _passed_on(answer)
 
     @app.delete("/api/processes/{process}/degraded/{system}")
-    async def undegrade(process: str, system: str) -> Response:
+    async def undegrade(process: str, system: str, operator: CurrentOperator) -> Response:
         answer = await forward(process, "DELETE", f"/health/degraded/{quote(system, safe='')}")
+        if answer.is_success:
+            log.info("operator %s cleared %s degraded for %s", operator.name, system, process)
         await aggregator.sample_target(process)
         return _passed_on(answer)
 
@@ -226,23 +248,8 @@ def create_console_app(
         page = await asyncio.to_thread(asyncapi.html)
         return HTMLResponse(page, headers={"Content-Security-Policy": ASYNCAPI_POLICY})
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
-            return JSONResponse({"detail": "changes come from the console's own page only"}, status_code=403)
-        return await call_next(request)
-
     serve_page(app, STATIC_DIR, "console-page")  # last: its mount at "/" takes every other path
     return app
-
-
-def _same_origin(request: Request) -> bool:
-    """A browser names the page a change comes from; another site's page may not change anything here."""
-    origin = request.headers.get("origin")
-    if origin is None:  # not a browser (curl, a script): nothing to forge
-        return True
-    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")} - {""}
-    return urlsplit(origin).netloc in hosts
 
 
 def _passed_on(answer: httpx.Response) -> Response:

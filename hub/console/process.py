@@ -1,5 +1,5 @@
 """The operator console as a process: its sampler and its web server, on the core's store (dead-letter
-decisions, reconciliation runs) and Kafka (hub.deadletter).
+decisions, reconciliation runs, the console's operators and sessions) and Kafka (hub.deadletter).
 
     console = ConsoleProcess(settings, stack.ops_targets, port=8780)
     await console.start()          # console.base_url: the page
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.config import Settings
 from hub.console.aggregator import Aggregator
 from hub.console.app import create_console_app
+from hub.console.auth import DEFAULT_LOGIN_LIMIT
+from hub.console.operators import OperatorAccounts
+from hub.console.sessions import Sessions
+from hub.console.tables import create_console_schema
 from hub.contract import ASYNCAPI
 from hub.http_server import LoopServer
 from hub.store.engine import create_engine, create_schema
@@ -41,12 +46,23 @@ class ConsoleProcess:
         sample_s: float = 2.0,
         *,
         asyncapi_yaml_path: Path = ASYNCAPI,
+        login_limit: str | None = None,
     ) -> None:
+        """`login_limit`: logins per client address (a `limits` string); by default
+        `$HUB_CONSOLE_LOGIN_LIMIT`, else 10 a minute."""
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
         self.aggregator = Aggregator(targets, sample_s=sample_s)
+        self.operators = OperatorAccounts(self.engine)
+        self.sessions = Sessions(self.engine, self.operators.passwords)
         self.app = create_console_app(
-            self.aggregator, settings.kafka_bootstrap, self.engine, asyncapi_yaml_path=asyncapi_yaml_path
+            self.aggregator,
+            settings.kafka_bootstrap,
+            self.engine,
+            self.sessions,
+            asyncapi_yaml_path=asyncapi_yaml_path,
+            ops_token=settings.ops_token,
+            login_limit=login_limit or os.environ.get("HUB_CONSOLE_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
         )
         self._host, self._port = host, port
         self._server: LoopServer | None = None
@@ -59,6 +75,9 @@ class ConsoleProcess:
 
     async def start(self) -> None:
         await create_schema(self.engine)  # dead_letter_decisions, reconciliation_runs, where the core has not yet
+        await create_console_schema(self.engine)
+        if await self.operators.count() == 0:
+            log.warning("no console operator: nobody can log in (add one: hub operators add NAME --role act)")
         self._sampler = asyncio.create_task(self.aggregator.run(), name="console-sampler")
         self._server = await LoopServer(self.app, host=self._host, port=self._port).start()
         log.info("operator console at %s, watching %s", self.base_url, ", ".join(self.aggregator.targets()))

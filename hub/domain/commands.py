@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.domain.bilge import DrawDownByTcgb, SummaryOpening
 from hub.domain.carnet import CarnetData
@@ -176,7 +176,18 @@ class AttachLineDocument(BaseModel):
     document_type: str = Field(min_length=1, description="e.g. invoice, photo, packing list.")
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
     location: str = Field(min_length=1, description="Where the document is stored (URI).")
-    attached_by: str = Field(min_length=1, description="Officer id or declarant id.")
+    declarant: DeclarantIn | None = Field(
+        default=None, description="The declaration's declarant, attaching it (C3); or else `actor`."
+    )
+    actor: Actor | None = Field(
+        default=None, description="A customs officer of the declaration's office or of its inspecting office (C1, C3)."
+    )
+
+    @model_validator(mode="after")
+    def _one_party(self) -> AttachLineDocument:
+        if (self.declarant is None) == (self.actor is None):
+            raise ValueError("a document is attached by the declarant or by an officer: name exactly one")
+        return self
 
 
 class ExplainLine(BaseModel):

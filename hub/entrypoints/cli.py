@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import signal
 import sys
@@ -18,6 +19,7 @@ import typer
 
 from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
+from hub.console.cli import operators_app
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.kafka.admin import apply_topics
 from hub.logs import configure as configure_logging
@@ -25,6 +27,8 @@ from hub.topics import PROJECT_ROOT, catalog
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from hub.console.process import ConsoleProcess
 
 T = TypeVar("T")
 
@@ -37,8 +41,13 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(reconcile_app, name="reconcile")
 dlq_app = typer.Typer(help="Dead letters of hub.deadletter: list, show, replay, discard.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(operators_app, name="operators")
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
+# The BİLGE intake's mutual TLS without configured certificates: the development PKI of .data/pki.
+_DEV_PKI = typer.Option(
+    "--dev-pki", help="Use (and on first use make) the development PKI in .data/pki: never in production."
+)
 
 
 def _ops_port(default: int) -> Any:
@@ -286,11 +295,15 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
         if demo:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
             async with HubClient(settings.kafka_bootstrap) as client:
-                await play(client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url)
+                await play(
+                    client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url,
+                    stack.bilge_sender,
+                )  # fmt: skip
         if demo:
             await _getapp_demo_login(stack)
         if stack.console is not None:
             print(f"\nOperator console: {stack.console.base_url}/ (AsyncAPI: {stack.console.base_url}/asyncapi)")
+            await _console_demo_login(stack.console)
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 
@@ -331,10 +344,14 @@ def bilge_adapter(
     intake_port: Annotated[int, typer.Option(help="Port of the intake BİLGE delivers documents to.")] = 8703,
     intake_host: Annotated[str, typer.Option(help="Address the intake listens on.")] = "127.0.0.1",
     ops_port: Annotated[int, _ops_port(8783)] = 8783,
+    dev_pki: Annotated[bool, _DEV_PKI] = False,
 ) -> None:
-    """Run the BİLGE adapter alone: $BILGE_BASE_URL, $BILGE_API_KEY and the BILGE_* tuning variables."""
+    """Run the BİLGE adapter alone: $BILGE_BASE_URL, $BILGE_API_KEY and the BILGE_* tuning variables;
+    the intake's mutual TLS from $BILGE_INTAKE_TLS_CERT, $BILGE_INTAKE_TLS_KEY, $BILGE_INTAKE_CLIENT_CA."""
     from adapters.bilge.app import BilgeAdapterProcess
     from adapters.bilge.client import BilgeSettings
+    from adapters.bilge.intake import IntakeSettings
+    from hub.devtools.pki import ensure_dev_pki
 
     configure_logging(None, service="adapter-bilge")
     process = BilgeAdapterProcess(
@@ -343,6 +360,7 @@ def bilge_adapter(
         intake_port=intake_port,
         intake_host=intake_host,
         ops_port=ops_port,
+        intake=IntakeSettings.from_env(fallback_tls=ensure_dev_pki().intake_tls() if dev_pki else None),
     )
     asyncio.run(_serve(process))
 
@@ -351,10 +369,19 @@ def bilge_adapter(
 def bilge_simulator(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8702,
+    dev_pki: Annotated[bool, _DEV_PKI] = False,
 ) -> None:
-    """Run the BİLGE simulator alone (API key: $BILGE_SIM_API_KEY or the built-in demo key)."""
+    """Run the BİLGE simulator alone (API key: $BILGE_SIM_API_KEY or the built-in demo key). Pushing
+    to an https:// intake it presents $BILGE_SIM_TLS_CERT (key $BILGE_SIM_TLS_KEY), checking the
+    intake against $BILGE_SIM_INTAKE_CA."""
+    from adapters.bilge.simulator import SENDER_TLS_ENV
     from adapters.bilge.simulator import serve as serve_bilge
+    from hub.devtools.pki import ensure_dev_pki
 
+    if dev_pki and not any(os.environ.get(name) for name in SENDER_TLS_ENV):
+        sender = ensure_dev_pki().sender_tls()
+        paths = (sender.cert_file, sender.key_file, sender.server_ca_file)
+        os.environ.update({name: str(path) for name, path in zip(SENDER_TLS_ENV, paths, strict=True)})
     serve_bilge(host, port)
 
 
@@ -444,6 +471,18 @@ async def _getapp_demo_login(stack: Any) -> None:
     if code and password:
         print(f"  demo firm login: user code {code.group(0)}, initial password {password.group(1)}", flush=True)
         print("  (the mail went to ithalat@bogazicifilm.com.tr; change the password at first login)", flush=True)
+
+
+async def _console_demo_login(console: ConsoleProcess) -> None:
+    """The development operator of a fresh store: made once, printed once, kept in .data/demo/."""
+    from hub.console.operators import development_operator
+
+    where = DATA_DIR / "demo" / "console-operator.txt"
+    made = await development_operator(console.operators, where)
+    if made is not None:
+        name, password = made
+        shown = where.relative_to(PROJECT_ROOT)
+        print(f"  operator login: {name}, password {password} (role act; also in {shown})", flush=True)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from datetime import date
 from adapters.bilge import simulator as bilge_simulator
 from adapters.bilge.app import BilgeAdapterProcess
 from adapters.bilge.client import BilgeSettings
+from adapters.bilge.intake import TLS_ENV as INTAKE_TLS_ENV
+from adapters.bilge.intake import IntakeSettings
 from adapters.tobb import simulator as tobb_simulator
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
@@ -24,11 +26,13 @@ from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.config import Settings
 from hub.console.process import ConsoleProcess
+from hub.devtools.pki import ensure_dev_pki
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
 from hub.getapp.process import GetAppProcess
 from hub.http_server import BackgroundServer
+from hub.tls import ClientTls, ServerTls, tls_from_env
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Stack:
     simulators: list[BackgroundServer]
     mail: MailCatcher | None
     console: ConsoleProcess | None = None
+    bilge_sender: ClientTls | None = None  # what BİLGE (the demo, the tests) presents to the intake
 
     def ops_targets(self) -> dict[str, str]:
         """Each running process's operations endpoints: what the console watches. Read at each
@@ -82,9 +87,18 @@ async def running_stack(
     smtp: SmtpSettings | None = None,
     getapp_port: int = 0,
     ops_ports: OpsPorts | None = None,
+    intake: IntakeSettings | None = None,
 ) -> AsyncIterator[Stack]:
     """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
-    or the arguments name real ones), core and adapters; stop them in reverse."""
+    or the arguments name real ones), core and adapters; stop them in reverse. The BİLGE intake serves
+    mutual TLS with `intake`, else the BILGE_INTAKE_* certificates, else the development PKI of
+    .data/pki (made on first start), whose client certificate the BİLGE simulator then presents."""
+    if intake is None:
+        configured = tls_from_env(ServerTls, INTAKE_TLS_ENV)
+        intake = IntakeSettings.from_env(fallback_tls=configured or ensure_dev_pki().intake_tls())
+    sender = tls_from_env(ClientTls, bilge_simulator.SENDER_TLS_ENV)
+    if sender is None:
+        sender = ensure_dev_pki().sender_tls()
     simulators = []
     if tobb is None and os.environ.get("TOBB_BASE_URL"):
         tobb = TobbSettings.from_env()
@@ -96,7 +110,7 @@ async def running_stack(
     if bilge is None and os.environ.get("BILGE_BASE_URL"):
         bilge = BilgeSettings.from_env()
     if bilge is None:
-        simulators.append(BackgroundServer(bilge_simulator.create_app()).start())
+        simulators.append(BackgroundServer(bilge_simulator.create_app(sender_tls=sender)).start())
         bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
     if ykts is None and os.environ.get("YKTS_BASE_URL"):
         ykts = YktsSettings.from_env()
@@ -115,11 +129,12 @@ async def running_stack(
         settings,
         CoreProcess(settings, ops_port=ports.core),
         TobbAdapterProcess(settings, tobb, ops_port=ports.tobb_adapter),
-        BilgeAdapterProcess(settings, bilge, ops_port=ports.bilge_adapter),
+        BilgeAdapterProcess(settings, bilge, ops_port=ports.bilge_adapter, intake=intake),
         YktsAdapterProcess(settings, ykts, ops_port=ports.ykts_adapter),
         GetAppProcess(settings, smtp, port=getapp_port, ops_port=ports.getapp),
         simulators,
         mail,
+        bilge_sender=sender,
     )
     stack.console = console = ConsoleProcess(settings, stack.ops_targets, port=ports.console)
 

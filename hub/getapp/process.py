@@ -3,6 +3,7 @@ YKTS over Kafka, the mail relay, and the web page with its API."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,12 +17,15 @@ from hub.getapp.tracking.consumer import subscribe_tracking
 from hub.getapp.tracking.projection import TrackingProjection
 from hub.getapp.tracking.tables import create_tracking_schema
 from hub.getapp.web.app import create_getapp_app
+from hub.getapp.web.settings import WebSettings
 from hub.http_server import LoopServer
 from hub.process import KafkaProcess
 from hub.store.engine import create_engine
 from hub.topics import TopicCatalog
 
 NAME = "getapp"
+
+log = logging.getLogger(__name__)
 
 
 class GetAppProcess(KafkaProcess):
@@ -34,9 +38,10 @@ class GetAppProcess(KafkaProcess):
         topics: TopicCatalog | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        secure_cookie: bool = False,
+        web: WebSettings | None = None,
         ops_port: int = 0,
     ) -> None:
+        """`web` defaults to `WebSettings.from_env()`: a Secure cookie unless $HUB_GETAPP_INSECURE_COOKIE says not."""
         super().__init__(settings, topics, ops_port)
         self.engine: AsyncEngine = create_engine(settings.database_url)  # connects on first use
         self.ops.watch_store(self.engine)
@@ -52,7 +57,10 @@ class GetAppProcess(KafkaProcess):
         subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics)
         self.subscribe("ykts.results", self._on_ykts_answer)
         self.document_publications()
-        self._app = create_getapp_app(self.accounts, self.engine, secure_cookie=secure_cookie)
+        self.web_settings = web or WebSettings.from_env()
+        if not self.web_settings.secure_cookie:
+            log.warning("GET-APP: the session cookie is sent without Secure ($HUB_GETAPP_INSECURE_COOKIE)")
+        self._app = create_getapp_app(self.accounts, self.engine, web=self.web_settings)
         self._host, self._port = host, port
         self.web: LoopServer | None = None
 
@@ -64,7 +72,9 @@ class GetAppProcess(KafkaProcess):
         await create_tracking_schema(self.engine)
         await self.start_serving()
         await self.mail.start()
-        self.web = await LoopServer(self._app, host=self._host, port=self._port).start()
+        # uvicorn's own proxy handling is off: it would believe X-Forwarded-For from 127.0.0.1, so any
+        # local program could pick the address it is counted against; the app trusts only configured proxies.
+        self.web = await LoopServer(self._app, host=self._host, port=self._port, proxy_headers=False).start()
 
     async def stop(self) -> None:
         if self.web is not None:

@@ -9,6 +9,7 @@ degraded; the body says which check failed and why.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fastapi import Body, FastAPI, HTTPException, Response
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -85,8 +86,11 @@ def external_check(health: ExternalSystemHealth) -> Check:
 class Operations:
     """A process's checks, metrics and the HTTP server that shows them."""
 
-    def __init__(self, process: str, metrics: ProcessMetrics | None = None) -> None:
+    def __init__(self, process: str, metrics: ProcessMetrics | None = None, *, token: str = "") -> None:
+        """`token`: what a caller must show (`Authorization: Bearer …`) to change this process's health;
+        empty, nobody may (reading /metrics and /health/* stays open to the site's monitoring)."""
         self.process = process
+        self._token = token
         self.metrics = metrics or ProcessMetrics(process)
         self._checks: list[tuple[str, Check]] = []
         self._refreshers: list[Refresher] = []
@@ -167,7 +171,7 @@ class Operations:
             body = await self.readiness()
             return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
-        @app.put("/health/degraded/{system}")
+        @app.put("/health/degraded/{system}", dependencies=[Depends(self._authorized)])
         async def degrade(system: str, reason: str = Body(embed=True), by: str = Body("operator", embed=True)) -> Any:
             """Declare an external system knowingly degraded: the process stays ready while it fails."""
             health = self._system(system)
@@ -177,13 +181,23 @@ class Operations:
             log.warning("%s declared knowingly degraded by %s: %s", system, by, reason)
             return health.status().as_json()
 
-        @app.delete("/health/degraded/{system}")
+        @app.delete("/health/degraded/{system}", dependencies=[Depends(self._authorized)])
         async def undegrade(system: str) -> Any:
             health = self._system(system)
             health.clear_degraded()
             return health.status().as_json()
 
         return app
+
+    def _authorized(self, authorization: str = Header("")) -> None:
+        """Only the console (or an operator with the token) changes a process's health."""
+        scheme, _, offered = authorization.partition(" ")
+        if (
+            not self._token
+            or scheme.lower() != "bearer"
+            or not hmac.compare_digest(offered.encode(), self._token.encode())
+        ):
+            raise HTTPException(401, "the operations token is required", headers={"WWW-Authenticate": "Bearer"})
 
     def _system(self, system: str) -> ExternalSystemHealth:
         for name, health in self.systems.items():

@@ -10,14 +10,22 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.security import faststream_security
 
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's own default
+
 
 def kafka_broker(
-    bootstrap: str, client_id: str, metrics: ProcessMetrics | None = None, principal: str | None = None
+    bootstrap: str,
+    client_id: str,
+    metrics: ProcessMetrics | None = None,
+    max_request_size: int = DEFAULT_MAX_REQUEST_BYTES,
+    principal: str | None = None,
 ) -> KafkaBroker:
     """Connected as `principal` (by default the process's name, `client_id`: hub/kafka/security.py).
     Producer settings for no loss: wait for all in-sync replicas, idempotent retries. With
     `metrics`, FastStream's own Prometheus middleware reports into the process's registry too
-    (faststream_received_messages_total, ..._duration_seconds: by topic, not by message type)."""
+    (faststream_received_messages_total, ..._duration_seconds: by topic, not by message type).
+    `max_request_size`: raised only by a process that must dead-letter records larger than 1 MiB
+    whole (the BİLGE adapter, whose TCGBs go up to 5 MiB)."""
     middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
     return KafkaBroker(
         bootstrap,
@@ -27,4 +35,5 @@ def kafka_broker(
         logger=logging.getLogger(f"hub.kafka.{client_id}"),
         middlewares=middlewares,
         security=faststream_security(principal or client_id),
+        max_request_size=max_request_size,
     )

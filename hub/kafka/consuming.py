@@ -37,12 +37,11 @@ DEAD_LETTER_TOPIC = "hub.deadletter"
 Handler = Callable[[Any], Awaitable[None]]
 Decoder = Callable[[bytes | None], Any]
 
-# What a dead letter may weigh. hub/kafka/brokers.py leaves the producer's max_request_size at
-# aiokafka's 1 MiB (read from the broker below all the same), and topics.yaml gives hub.deadletter no
-# max.message.bytes, so the broker's message.max.bytes applies: Kafka's default, 1,048,588 bytes. The
-# margin covers the headers FastStream adds (content-type, correlation_id) and the batch's overhead.
+# What a dead letter may weigh: the lesser of the producer's max_request_size (aiokafka's 1 MiB unless
+# the process raised it, hub/kafka/brokers.py; read from the broker below) and hub.deadletter's
+# max.message.bytes in topics.yaml (Kafka's default, 1,048,588 bytes, when it names none). The margin
+# covers the headers FastStream adds (content-type, correlation_id) and the batch's overhead.
 PRODUCER_MAX_REQUEST_BYTES = 1024 * 1024
-TOPIC_MAX_MESSAGE_BYTES = 1_048_588
 DEAD_LETTER_MARGIN_BYTES = 16 * 1024
 # What a dead letter too big to keep whole keeps: the first bytes of its value, its original headers
 # up to a total (each value cut), and the first bytes of its key. All of it fits far below the limit.
@@ -88,7 +87,8 @@ class DeadLetters:
         self._metrics = metrics or ProcessMetrics(source)
         # FastStream keeps the producer's settings there; the default is aiokafka's.
         producer_max = getattr(broker, "_connection_kwargs", {}).get("max_request_size", PRODUCER_MAX_REQUEST_BYTES)
-        self.max_bytes = min(producer_max, TOPIC_MAX_MESSAGE_BYTES) - DEAD_LETTER_MARGIN_BYTES
+        topic_max = catalog.topic(DEAD_LETTER_TOPIC).record_limit
+        self.max_bytes = min(producer_max, topic_max) - DEAD_LETTER_MARGIN_BYTES
 
     async def send(self, record: Any, reason: str, attempts: int, kind: str = UNDECODED) -> None:
         """Set a record aside with why, where from and when; returns once the broker has it."""
@@ -199,6 +199,10 @@ def subscribe_reliably(
     @broker.subscriber(
         topic,
         group_id=group_id,
+        # A topic that holds records above 1 MiB (bilge.inbound) is fetched a whole record at a time
+        # at least; the broker would send an oversized first batch anyway, this says so.
+        max_partition_fetch_bytes=max(spec.record_limit, 1024 * 1024),
+        fetch_max_bytes=max(spec.record_limit, 50 * 1024 * 1024),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         decoder=_raw_body,

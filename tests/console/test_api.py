@@ -1,6 +1,7 @@
-"""The console's JSON API against the session's running hub: what the page relies on, and what it
-refuses (a discard without a reason, a decision on a dead letter that is not there or already decided,
-a change asked for by another site's page)."""
+"""The console's JSON API against the session's running hub, as a logged-in operator of the role act:
+what the page relies on, and what it refuses (a discard without a reason, a decision on a dead letter
+that is not there or already decided, a change asked for by another site's page). Who may do what is
+tested in test_login_api.py."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ import httpx
 import pytest
 import yaml
 
+from hub.console.operators import Role
 from hub.console.process import ConsoleProcess
 from hub.contract import ASYNCAPI
 from hub.entrypoints.stack import Stack
 from hub.store.reconciliations import record_reconciliation
+from tests.console.logins import ensure_operator, logged_in
 from tests.e2e.helpers import eventually, produce_raw
 
 pytestmark = pytest.mark.kafka
 
 COMMANDS = "ata.declaration.commands"
+OPERATOR = "ayse"
 
 
 @pytest.fixture
@@ -32,8 +36,10 @@ def console(stack: Stack) -> ConsoleProcess:
 
 @pytest.fixture
 async def http(console: ConsoleProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=console.base_url, timeout=30, trust_env=False) as client:
-        yield client
+    """Logged in as an operator who may act: the session cookie, the page's Origin, the CSRF token."""
+    await ensure_operator(console.operators, OPERATOR, Role.ACT)
+    async with logged_in(console.base_url, OPERATOR) as session:
+        yield session.http
 
 
 async def _junk_dead_letter(stack: Stack, http: httpx.AsyncClient, value: bytes) -> dict[str, Any]:
@@ -75,15 +81,15 @@ async def test_a_discard_needs_a_reason(stack: Stack, http: httpx.AsyncClient) -
     letter = await _junk_dead_letter(stack, http, b"\x00 console: no reason given")
     path = f"/api/dead-letters/{letter['id']}/discard"
 
-    for body in ({"by": "ayse"}, {"reason": "   ", "by": "ayse"}):
+    for body in ({}, {"reason": "   "}):
         refused = await http.post(path, json=body)
         assert refused.status_code == 422, refused.text
 
     still = (await http.get("/api/dead-letters")).json()["dead_letters"]
     assert letter["id"] in [d["id"] for d in still]
-    done = await http.post(path, json={"reason": "test traffic of the console", "by": "ayse"})
+    done = await http.post(path, json={"reason": "test traffic of the console"})
     assert done.status_code == 200, done.text
-    again = await http.post(path, json={"reason": "twice", "by": "ayse"})
+    again = await http.post(path, json={"reason": "twice"})
     assert again.status_code == 409 and "already discarded" in again.json()["detail"]
     everything = (await http.get("/api/dead-letters", params={"all": "1"})).json()["dead_letters"]
     [after] = [d for d in everything if d["id"] == letter["id"]]
@@ -94,27 +100,27 @@ async def test_a_discard_needs_a_reason(stack: Stack, http: httpx.AsyncClient) -
 async def test_replay_of_what_is_not_there_or_already_replayed_is_refused(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    missing = await http.post("/api/dead-letters/0:99999999/replay", json={"by": "ayse"})
+    missing = await http.post("/api/dead-letters/0:99999999/replay", json={})
     assert missing.status_code == 404 and "no dead letter 0:99999999" in missing.json()["detail"]
-    nonsense = await http.post("/api/dead-letters/not-an-id/replay", json={"by": "ayse"})
+    nonsense = await http.post("/api/dead-letters/not-an-id/replay", json={})
     assert nonsense.status_code == 404
 
     letter = await _junk_dead_letter(stack, http, b"{console: still broken")
-    first = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={"by": "ayse"})
+    first = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={})
     assert first.status_code == 200, first.text
     assert first.json()["replayed_to"].startswith(f"{COMMANDS}:")
-    second = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={"by": "ayse"})
+    second = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={})
     assert second.status_code == 409 and "already replayed" in second.json()["detail"]
-    forced = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={"by": "ayse", "again": True})
+    forced = await http.post(f"/api/dead-letters/{letter['id']}/replay", json={"again": True})
     assert forced.status_code == 200, forced.text
 
 
 async def test_degraded_is_declared_and_cleared_on_the_process_itself(stack: Stack, http: httpx.AsyncClient) -> None:
     tobb = stack.tobb_adapter
     path = f"/api/processes/{tobb.NAME}/degraded/TOBB"
-    assert (await http.put(path, json={"by": "ayse"})).status_code == 422
+    assert (await http.put(path, json={})).status_code == 422
     try:
-        declared = await http.put(path, json={"reason": "TOBB maintenance until 21:00", "by": "ayse"})
+        declared = await http.put(path, json={"reason": "TOBB maintenance until 21:00"})
         assert declared.status_code == 200, declared.text
         assert declared.json()["degraded"]["reason"] == "TOBB maintenance until 21:00"
         assert tobb.client.health.degraded is not None and tobb.client.health.degraded.by == "ayse"
@@ -131,7 +137,7 @@ async def test_degraded_is_declared_and_cleared_on_the_process_itself(stack: Sta
 
 async def test_another_sites_page_changes_nothing(stack: Stack, http: httpx.AsyncClient) -> None:
     path = f"/api/processes/{stack.tobb_adapter.NAME}/degraded/TOBB"
-    forged = await http.put(path, json={"reason": "forged", "by": "x"}, headers={"Origin": "http://evil.example"})
+    forged = await http.put(path, json={"reason": "forged"}, headers={"Origin": "http://evil.example"})
     assert forged.status_code == 403
     assert stack.tobb_adapter.client.health.degraded is None
 

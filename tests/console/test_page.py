@@ -6,9 +6,10 @@ a breaker that opens after two failures for one second, a probe every 0.3 s, in 
 simulator the test stops and starts again on the same port. It joins the consumer group adapter-tobb
 beside the session's adapter while this module runs.
 
-In Chromium, an operator sees TOBB fail and come back, declares it knowingly degraded and clears it,
-replays a dead letter (and its command is then processed), discards one with a reason; a dead
-letter's reason and bytes are shown as text, never run as markup.
+In Chromium, an operator of the role act, logged in, sees TOBB fail and come back, declares it
+knowingly degraded and clears it, replays a dead letter (and its command is then processed), discards
+one with a reason; a dead letter's reason and bytes are shown as text, never run as markup. Logging in,
+and what a watcher or a logged-out browser sees, is test_login_page.py.
 
 The tests fail, never skip, when Chromium cannot start (install it: make chromium).
 """
@@ -31,6 +32,7 @@ from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.client import HubClient
+from hub.console.operators import Role
 from hub.console.process import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.http_server import BackgroundServer
@@ -39,6 +41,7 @@ from hub.messages.envelope import envelope
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
 from tests.browser import launch_chromium
 from tests.conftest import SESSION_NOW
+from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import foreign_5800, produce_raw
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
@@ -47,6 +50,7 @@ TIMEOUT_MS = 30_000  # for eventual states: the console samples every 0.3 s, the
 COMMANDS = "ata.declaration.commands"
 WATCHED = "adapter-tobb-watched"  # the test's own TOBB adapter, as the console names it
 TITLE = "ATA hub — operator console"
+OPERATOR = "ayse.demir"  # who the page records decisions under: the logged-in operator
 
 
 # --- the test's own TOBB, which it stops and starts ---------------------------------------------------
@@ -159,15 +163,24 @@ async def operator(browser: Browser, console: ConsoleProcess, tmp_path: Path) ->
     shown = Console(page)
     page.on("pageerror", lambda exc: shown.errors.append(f"page error: {exc}"))
     page.on("console", lambda msg: _console_message(msg, shown.errors))
+    await ensure_operator(console.operators, OPERATOR, Role.ACT)
     await page.goto(console.base_url + "/")
     await expect(page).to_have_title(TITLE)
-    await page.get_by_test_id("operator-name").fill("Ayşe Demir")
+    await log_in(page, OPERATOR)
     try:
         yield shown
     finally:
         with contextlib.suppress(Error):  # never hide the failure behind a failed screenshot
             await page.screenshot(path=tmp_path / "console.png", full_page=True)
         await context.close()
+
+
+async def log_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    """Through the login form, as an operator does; the console shows who is logged in."""
+    await page.get_by_test_id("login-name").fill(name)
+    await page.get_by_test_id("login-password").fill(password)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("operator-name")).to_have_text(name)
 
 
 def _health(shown: Console, process: str) -> Locator:
@@ -224,7 +237,7 @@ async def test_operator_declares_tobb_knowingly_degraded_then_clears_it(operator
         await expect(dialog).to_be_hidden()
 
         await expect(health).to_contain_text(
-            "Ready; TOBB: knowingly degraded (TOBB maintenance until 21:00, announced by TOBB, by Ayşe Demir)",
+            f"Ready; TOBB: knowingly degraded (TOBB maintenance until 21:00, announced by TOBB, by {OPERATOR})",
             timeout=TIMEOUT_MS,
         )
         await expect(tobb.get_by_test_id("system-state-text")).to_have_text("Knowingly degraded")
@@ -277,7 +290,7 @@ async def test_operator_replays_a_dead_letter_and_its_command_is_processed(
     await row.get_by_test_id("replay").click()
 
     await expect(row.get_by_test_id("dead-letter-status")).to_have_text(
-        re.compile(rf"^replayed by Ayşe Demir at .* to {re.escape(COMMANDS)}:\d+@\d+$"), timeout=TIMEOUT_MS
+        re.compile(rf"^replayed by {re.escape(OPERATOR)} at .* to {re.escape(COMMANDS)}:\d+@\d+$"), timeout=TIMEOUT_MS
     )
     await expect(operator.page.get_by_test_id("info")).to_contain_text(
         f"Dead letter {letter_id} sent back to {COMMANDS}"
@@ -319,7 +332,8 @@ async def test_operator_discards_junk_with_a_reason(operator: Console, stack: St
 
     await operator.page.get_by_test_id("dlq-show-all").check()
     await expect(row.get_by_test_id("dead-letter-status")).to_have_text(
-        re.compile(r"^discarded by Ayşe Demir at .*: test bytes sent by the TOBB team by mistake$"), timeout=TIMEOUT_MS
+        re.compile(rf"^discarded by {re.escape(OPERATOR)} at .*: test bytes sent by the TOBB team by mistake$"),
+        timeout=TIMEOUT_MS,
     )
     await expect(row.get_by_test_id("replay-again")).to_be_visible()
     assert not operator.errors, operator.errors

@@ -12,15 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from hub.client import HubClient
+from hub.console.operators import Role
 from hub.dlq import DeadLetter, dead_letters
 from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import PRODUCER_MAX_REQUEST_BYTES, TRUNCATED_VALUE_BYTES
 from hub.messages.envelope import MAX_MESSAGE_BYTES
+from tests.console.logins import ensure_operator, logged_in
 from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, unique
 
 pytestmark = pytest.mark.kafka
@@ -150,8 +151,10 @@ async def test_the_console_lists_any_dead_letter_and_refuses_to_replay_a_truncat
     letters = await _hostile_dead_letters(stack)
     truncated = letters["near the broker's 1 MB limit"]
     assert stack.console is not None
+    await ensure_operator(stack.console.operators, "ayse", Role.ACT)
 
-    async with httpx.AsyncClient(base_url=stack.console.base_url, timeout=30, trust_env=False) as http:
+    async with logged_in(stack.console.base_url, "ayse") as session:
+        http = session.http
 
         async def listed() -> dict[str, Any] | None:
             answer = await http.get("/api/dead-letters")
@@ -164,10 +167,10 @@ async def test_the_console_lists_any_dead_letter_and_refuses_to_replay_a_truncat
         assert shown[letters["5,000-digit integer"].id]["message_type"] is None
         assert shown[truncated.id]["truncated"] is True and shown[truncated.id]["sha256"] == truncated.sha256
 
-        refused = await http.post(f"/api/dead-letters/{truncated.id}/replay", json={"by": "ayse"})
+        refused = await http.post(f"/api/dead-letters/{truncated.id}/replay", json={})
         assert refused.status_code == 409
         assert "cannot be replayed" in refused.json()["detail"]
 
         path = f"/api/dead-letters/{truncated.id}/discard"
-        discarded = await http.post(path, json={"reason": "matched the sender's copy by digest", "by": "ayse"})
+        discarded = await http.post(path, json={"reason": "matched the sender's copy by digest"})
         assert discarded.status_code == 200, discarded.text

@@ -144,7 +144,10 @@ def decision(
     )
 
 
-def attach(number: str, line_no: int, attached_by: str = "4810023456") -> AttachLineDocument:
+def attach(
+    number: str, line_no: int, *, declarant: DeclarantIn | None = HOLDER, actor: Actor | None = None
+) -> AttachLineDocument:
+    """By the holder, unless an officer (`actor`) or another declarant is named."""
     return AttachLineDocument(
         declaration_number=number,
         line_no=line_no,
@@ -152,7 +155,8 @@ def attach(number: str, line_no: int, attached_by: str = "4810023456") -> Attach
         document_type="invoice",
         sha256="ab" * 32,
         location="s3://ata-hub-docs/fatura-2026-118.pdf",
-        attached_by=attached_by,
+        declarant=None if actor is not None else declarant,
+        actor=actor,
     )
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, RejectDeclaration
+from hub.domain.commands import (
+    AcceptDeclaration,
+    Actor,
+    AttachLineDocument,
+    CompleteInspection,
+    DeclarantIn,
+    RejectDeclaration,
+)
 from hub.domain.events import InspectionReassigned, LineDocumentAttached, LineExplained
 from hub.domain.model import LineDocument, Status
-from tests.domain.builders import carnet_data
+from tests.domain.builders import HOLDER, carnet_data
 from tests.domain.scenario import (
     BORDER,
     EXIT_BORDER,
@@ -158,9 +166,39 @@ def test_c3_documents_attached_to_a_goods_line_come_back_on_that_line() -> None:
         )
     ]
     assert story.declaration("M1").lines[2].documents == []
-    story.do(attach("M1", 1, attached_by="muayene-07"))
+    story.do(attach("M1", 1, actor=inspector(BORDER)))
     assert [d.attached_by for d in story.declaration("M1").lines[1].documents] == ["4810023456", "muayene-07"]
     story.assert_replays()
+
+
+def test_c3_c1_a_document_is_attached_by_the_declarant_or_an_officer_of_the_declarations_offices() -> None:
+    # rule: C3 (the declarant's own declaration), C1 (an officer of its office)
+    story = inspected_5800()
+    other = DeclarantIn(id_kind="VKN", id_value="1234567890", name="Başka Firma Ltd.")
+    stranger = story.refuses(attach("M1", 1, declarant=other))
+    assert stranger.rule == "C3" and "only the declarant of M1" in stranger.reason
+    elsewhere = story.refuses(attach("M1", 1, actor=liaison(INLAND)))
+    assert elsewhere.rule == "C1" and INLAND in elsewhere.reason
+    story.do(attach("M1", 2, actor=liaison(BORDER)), attach("M1", 2, actor=director(BORDER)))
+    assert [d.attached_by for d in story.declaration("M1").lines[2].documents] == [
+        liaison(BORDER).officer_id,
+        director(BORDER).officer_id,
+    ]
+    story.assert_replays()
+
+
+def test_c3_a_document_names_exactly_one_party_who_attaches_it() -> None:
+    # rule: C3
+    with pytest.raises(ValidationError, match="exactly one"):
+        AttachLineDocument(
+            declaration_number="M1", line_no=1, name="x.pdf", document_type="invoice", sha256="ab" * 32,
+            location="s3://docs/x.pdf", declarant=HOLDER, actor=inspector(BORDER),
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="exactly one"):
+        AttachLineDocument(
+            declaration_number="M1", line_no=1, name="x.pdf", document_type="invoice", sha256="ab" * 32,
+            location="s3://docs/x.pdf",
+        )  # fmt: skip
 
 
 def test_c3_document_on_a_line_the_declaration_lacks_or_a_rejected_declaration_is_refused() -> None:

@@ -47,7 +47,10 @@ async def _entered_5800(client: HubClient, office: str = BORDER, **extra: Any) -
 
 
 def _push(stack: Stack, xml: bytes, number: str) -> None:
-    answer = httpx.post(stack.bilge_intake_url, content=xml, headers={"X-Belge-No": number})
+    assert stack.bilge_sender is not None  # BİLGE's client certificate: the intake serves mutual TLS only
+    answer = httpx.post(
+        stack.bilge_intake_url, content=xml, headers={"X-Belge-No": number}, verify=stack.bilge_sender.context()
+    )
     assert answer.status_code == 202, answer.text
 
 

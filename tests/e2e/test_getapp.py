@@ -12,6 +12,7 @@ import pytest
 from hub.client import HubClient
 from hub.domain.commands import AcceptDeclaration, DeclarantIn
 from hub.entrypoints.stack import Stack
+from hub.getapp.accounts.api import SESSION_COOKIE
 from tests.domain.builders import LIAISON
 from tests.e2e.helpers import eventually, foreign_5800
 
@@ -56,6 +57,10 @@ async def test_a4_a5_a1_a3_firm_applies_gets_its_code_by_mail_and_follows_its_de
 
         login = await http.post("/api/login", json={"user_code": code.group(0), "password": password.group(1)})
         assert login.status_code == 200, login.text
+        # Secure by default, in the stack too. httpx sends no Secure cookie over http://, Chromium does to
+        # 127.0.0.1 (a potentially trustworthy origin): the test sends it as Chromium would.
+        assert "secure" in login.headers["set-cookie"].lower()
+        http.headers["Cookie"] = f"{SESSION_COOKIE}={login.cookies[SESSION_COOKIE]}"
         assert login.json()["notice"]["en"].startswith("This information is for guidance only")  # A8
         new = await http.post(
             "/api/password", json={"old_password": password.group(1), "new_password": "Kapıkule-2026!"}

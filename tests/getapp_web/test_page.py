@@ -404,6 +404,9 @@ async def _walk_through(page: Page, base_url: str, owner: Credentials) -> None:
     await login.get_by_role("button", name="Giriş yap").click()
     await expect(page.get_by_role("heading", name="İlk parolanızı değiştirin")).to_be_visible()
     await _notice_shown(page, "tr")
+    # The session cookie is Secure by default, and Chromium keeps and sends it on http://127.0.0.1.
+    session = [c for c in await page.context.cookies() if c["name"] == "getapp_session"]
+    assert [(c["secure"], c["httpOnly"], c["sameSite"]) for c in session] == [(True, True, "Strict")]
     first = page.locator("#first-password-form")
     await first.get_by_label("E-postayla gelen parola", exact=True).fill(owner.password)
     await first.get_by_label("Yeni parola", exact=True).fill(NEW_PASSWORD)

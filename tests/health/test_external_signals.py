@@ -147,7 +147,14 @@ async def test_a_knowingly_degraded_tobb_keeps_the_adapter_ready_and_says_so(tob
 
     await eventually(unhealthy)
     url = f"{process.ops.base_url}/health/degraded/TOBB"
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient() as anyone:  # without the operations token: nothing changes
+        assert (await anyone.put(url, json={"reason": "x", "by": "anyone"})).status_code == 401
+        wrong = {"Authorization": "Bearer not-the-token"}
+        assert (await anyone.put(url, json={"reason": "x", "by": "anyone"}, headers=wrong)).status_code == 401
+        assert (await anyone.delete(url)).status_code == 401
+    assert (await _tobb_check(process))["ok"] is False
+    console = {"Authorization": f"Bearer {process.settings.ops_token}"}
+    async with httpx.AsyncClient(headers=console) as http:
         assert (await http.put(url, json={"reason": " ", "by": "nöbetçi"})).status_code == 422
         declared = await http.put(url, json={"reason": "TOBB bakımda 02:00'ye kadar", "by": "nöbetçi memur"})
         assert declared.status_code == 200

@@ -1,6 +1,11 @@
 /* Operator console of the ATA hub.
  *
- * Plain JavaScript, no build step, no library. Every 2 seconds the page reads, from its own origin:
+ * Plain JavaScript, no build step, no library. Nothing is read before the console knows who is here:
+ * GET /api/session answers 401 to a logged-out browser, which then sees the login form only. Logged in,
+ * the page keeps the session's CSRF token in memory (never in storage) and sends it, in X-CSRF-Token,
+ * with every change; an operator of the role "watch" sees every button of a change disabled (the
+ * server refuses them anyway). Any 401 (the session ended, expired or went idle) empties the page and
+ * shows the login form again. Every 2 seconds the page reads, from its own origin:
  * /api/overview (each process's health, lag, throughput, errors, external systems, outbox),
  * /api/dead-letters and /api/reconciliations, and updates its tables in place (a row keeps its
  * buttons while its figures change). Everything shown goes through textContent: a dead letter's
@@ -10,10 +15,12 @@
 
 (function () {
   const REFRESH_MS = 2000;
-  const OPERATOR_KEY = "ata-hub-console-operator";
+  const WATCH_ONLY = "Your role (watch) may look, not act";
 
   const $ = (id) => document.getElementById(id);
-  const state = { showAll: false, timer: null };
+  // session: {operator, role, may_act, csrf_token, ...} of GET /api/session; generation: bumped at each
+  // login and logout, so that an answer to a read begun before is dropped.
+  const state = { showAll: false, timer: null, session: null, generation: 0 };
 
   // ---------------------------------------------------------------- small helpers
 
@@ -106,8 +113,19 @@
     return ["1m", "5m"].map((label) => (windows[label] ? number(windows[label][figure]) : "—")).join(" / ");
   }
 
-  function operator() {
-    return $("operator").value.trim() || "operator";
+  function mayAct() {
+    return Boolean(state.session && state.session.may_act);
+  }
+
+  /* A button that changes something: disabled, and saying why, for an operator who may not act. */
+  function actionButton(attributes, text) {
+    const button = el("button", Object.assign({ type: "button" }, attributes), text);
+    if (!mayAct()) {
+      button.disabled = true;
+      button.classList.add("not-allowed");
+      button.title = WATCH_ONLY;
+    }
+    return button;
   }
 
   function say(kind, text) {
@@ -126,7 +144,8 @@
   }
 
   async function api(method, path, body) {
-    const options = { method: method, headers: { Accept: "application/json" } };
+    const options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET" && state.session) options.headers["X-CSRF-Token"] = state.session.csrf_token;
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -143,7 +162,14 @@
     } catch (error) {
       data = null;
     }
-    if (!response.ok) throw new Error(problem(data, response.status));
+    if (response.status === 401 && path !== "/api/login") {
+      showLogin("Your session has ended; log in again. · Oturumunuz sona erdi; yeniden giriş yapın.");
+    }
+    if (!response.ok) {
+      const error = new Error(problem(data, response.status));
+      error.status = response.status;
+      throw error;
+    }
     return data;
   }
 
@@ -198,7 +224,7 @@
     } catch (error) {
       say("error", error.message);
     } finally {
-      button.disabled = false;
+      button.disabled = !mayAct();
     }
   }
 
@@ -281,8 +307,8 @@
     cell(tr, "system-calls", "wrap");
     cell(tr, "system-p95", "number");
     const actions = cell(tr, "system-actions");
-    const degrade = el("button", { type: "button", "data-testid": "declare-degraded" }, "Declare degraded");
-    const clear = el("button", { type: "button", className: "secondary", "data-testid": "clear-degraded" }, "Clear degraded");
+    const degrade = actionButton({ "data-testid": "declare-degraded" }, "Declare degraded");
+    const clear = actionButton({ className: "secondary", "data-testid": "clear-degraded" }, "Clear degraded");
     degrade.addEventListener("click", () => declareDegraded(degrade, tr.dataset.process, tr.dataset.system));
     clear.addEventListener("click", () => clearDegraded(clear, tr.dataset.process, tr.dataset.system));
     actions.append(degrade, clear);
@@ -317,7 +343,7 @@
     if (reason === null) return;
     await act(button, async () => {
       const path = "/api/processes/" + encodeURIComponent(process) + "/degraded/" + encodeURIComponent(system);
-      await api("PUT", path, { reason: reason, by: operator() });
+      await api("PUT", path, { reason: reason });
       return system + " declared knowingly degraded for " + process + ": " + reason;
     });
   }
@@ -359,9 +385,9 @@
     cell(tr, "dead-letter-reason", "wrap");
     cell(tr, "dead-letter-bytes", "bytes");
     const actions = cell(tr, "dead-letter-actions");
-    const replay = el("button", { type: "button", "data-testid": "replay" }, "Replay");
-    const discard = el("button", { type: "button", className: "secondary", "data-testid": "discard" }, "Discard");
-    const again = el("button", { type: "button", className: "secondary", "data-testid": "replay-again" }, "Replay again");
+    const replay = actionButton({ "data-testid": "replay" }, "Replay");
+    const discard = actionButton({ className: "secondary", "data-testid": "discard" }, "Discard");
+    const again = actionButton({ className: "secondary", "data-testid": "replay-again" }, "Replay again");
     replay.addEventListener("click", () => replayLetter(replay, tr.dataset.key, false));
     again.addEventListener("click", () => replayLetter(again, tr.dataset.key, true));
     discard.addEventListener("click", () => discardLetter(discard, tr.dataset.key));
@@ -404,7 +430,7 @@
       if (ok === null) return;
     }
     await act(button, async () => {
-      const done = await api("POST", "/api/dead-letters/" + encodeURIComponent(id) + "/replay", { by: operator(), again: again });
+      const done = await api("POST", "/api/dead-letters/" + encodeURIComponent(id) + "/replay", { again: again });
       return done.message;
     });
   }
@@ -414,7 +440,7 @@
     if (reason === null) return;
     await act(button, async () => {
       const path = "/api/dead-letters/" + encodeURIComponent(id) + "/discard";
-      const done = await api("POST", path, { reason: reason, by: operator() });
+      const done = await api("POST", path, { reason: reason });
       return done.message;
     });
   }
@@ -488,11 +514,12 @@
     const p = { current: null, again: false };
     async function once() {
       const asked = path();
+      const generation = state.generation;
       try {
         const answer = await api("GET", asked);
-        if (asked === path()) show(answer);
+        if (asked === path() && generation === state.generation) show(answer);
       } catch (error) {
-        fail(asked, error);
+        if (generation === state.generation && error.status !== 401) fail(asked, error);
       }
     }
     p.run = function () {
@@ -555,25 +582,83 @@
     state.timer = window.setTimeout(loop, REFRESH_MS);
   }
 
-  function start() {
-    const name = $("operator");
-    try {
-      name.value = window.localStorage.getItem(OPERATOR_KEY) || "";
-    } catch (error) {
-      name.value = "";
+  // ---------------------------------------------------------------- login, logout
+
+  /* Everything the page showed goes: the next operator on this browser starts from nothing. */
+  function forget() {
+    state.generation += 1;
+    state.session = null;
+    if (state.timer !== null) window.clearTimeout(state.timer);
+    state.timer = null;
+    for (const tbody of document.querySelectorAll("tbody")) tbody.replaceChildren();
+    for (const id of ["summary", "refreshed", "dlq-count", "operator", "operator-role", "role-note"]) setText($(id), "");
+    for (const id of ["error", "info", "dlq-problem", "reconciliations-problem"]) $(id).hidden = true;
+    for (const id of ["main", "status-bar", "who", "contract-links"]) $(id).hidden = true;
+  }
+
+  function showLogin(message) {
+    forget();
+    $("login").hidden = false;
+    setText($("login-error"), message || "");
+    $("login-error").hidden = !message;
+    $("login-password").value = "";
+    $("login-name").focus();
+  }
+
+  function showConsole(session) {
+    forget();
+    state.session = session;
+    $("login").hidden = true;
+    setText($("operator"), session.operator);
+    setText($("operator-role"), session.role);
+    setText($("role-note"), session.may_act ? "" : WATCH_ONLY + ".");
+    for (const id of ["main", "status-bar", "who", "contract-links"]) $(id).hidden = false;
+    setText($("summary"), "Looking at the processes…");
+    loop();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const name = $("login-name").value.trim();
+    const password = $("login-password").value;
+    if (!name || !password) {
+      setText($("login-error"), "Give your operator name and password. · Operatör adınızı ve parolanızı girin.");
+      $("login-error").hidden = false;
+      return;
     }
-    name.addEventListener("change", () => {
-      try {
-        window.localStorage.setItem(OPERATOR_KEY, name.value.trim());
-      } catch (error) {
-        /* a browser that keeps nothing: the name lasts as long as the page */
-      }
-    });
+    $("login-submit").disabled = true;
+    try {
+      showConsole(await api("POST", "/api/login", { name: name, password: password }));
+    } catch (error) {
+      $("login-password").value = "";
+      setText($("login-error"), error.message);
+      $("login-error").hidden = false;
+    } finally {
+      $("login-submit").disabled = false;
+    }
+  }
+
+  async function logout() {
+    try {
+      await api("POST", "/api/logout");
+    } catch (error) {
+      /* already ended (401) or the console is away: this page forgets the session either way */
+    }
+    showLogin("");
+  }
+
+  async function start() {
+    $("login-form").addEventListener("submit", login);
+    $("logout").addEventListener("click", logout);
     $("dlq-all").addEventListener("change", (event) => {
       state.showAll = event.target.checked;
       refresh();
     });
-    loop();
+    try {
+      showConsole(await api("GET", "/api/session"));
+    } catch (error) {
+      showLogin(error.status === 401 ? "" : error.message);
+    }
   }
 
   start();

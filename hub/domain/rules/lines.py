@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hub.domain import events as ev
 from hub.domain.commands import AttachLineDocument, ExplainLine
-from hub.domain.model import Carnet, Role, Status
+from hub.domain.model import Carnet, Declaration, Role, Status
 from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, refuse_unless
-from hub.domain.rules.office import check_actor, find
+from hub.domain.rules.office import check_actor, check_declarant, find
 
 
 def attach_document(carnet: Carnet | None, cmd: AttachLineDocument, clock: Clock) -> Outcome:
@@ -14,6 +14,7 @@ def attach_document(carnet: Carnet | None, cmd: AttachLineDocument, clock: Clock
         d = find(carnet, cmd.declaration_number)
         refuse_unless(cmd.line_no in d.lines, "C3", f"{d.number} has no goods line {cmd.line_no}")
         refuse_unless(d.status not in (Status.REJECTED, Status.CANCELLED), "C3", f"{d.number} is {d.status}")
+        attached_by = _attacher(cmd, d)
         decision = Decision(carnet)
         decision.emit(
             ev.LineDocumentAttached(
@@ -23,12 +24,28 @@ def attach_document(carnet: Carnet | None, cmd: AttachLineDocument, clock: Clock
                 document_type=cmd.document_type,
                 sha256=cmd.sha256,
                 location=cmd.location,
-                attached_by=cmd.attached_by,
+                attached_by=attached_by,
             )
         )
         return decision.applied()
     except Refusal as refusal:
         return refusal.refused
+
+
+def _attacher(cmd: AttachLineDocument, d: Declaration) -> str:
+    """C3: the declarant attaches to their own declaration; an officer (any C1 profile) to one of their
+    office, where it was lodged or where it is inspected. Returns who, as the event records it."""
+    if cmd.actor is not None:
+        offices = {d.customs_office, d.inspecting_office}
+        refuse_unless(
+            cmd.actor.office in offices, "C1",
+            f"documents of {d.number} are attached at office {' or '.join(sorted(offices))}; "
+            f"officer {cmd.actor.officer_id} is at {cmd.actor.office}",
+        )  # fmt: skip
+        return cmd.actor.officer_id
+    assert cmd.declarant is not None  # one of the two: AttachLineDocument checks it
+    check_declarant(cmd.declarant, d, "C3")
+    return cmd.declarant.id_value
 
 
 def explain_line(carnet: Carnet | None, cmd: ExplainLine, clock: Clock) -> Outcome:

@@ -1,7 +1,9 @@
 """JSON endpoints of GET-APP firm accounts, and the `current_firm` dependency of the tracking API.
 
 Every answer, refusals and malformed requests included, carries the A8 notice. The session is an
-HttpOnly, SameSite=Strict cookie holding a random token (the store keeps its SHA-256 only).
+HttpOnly, SameSite=Strict and (unless a development server says otherwise) Secure cookie holding a
+random token (the store keeps its SHA-256 only); the OpenAPI document names it as the `getapp_session`
+API-key cookie scheme, and lists every status each route answers with its body (`models`).
 
 Wiring: `install_accounts(app, service)`, or `app.state.getapp_accounts = service` and
 `app.include_router(accounts_router(service))`: `current_firm` finds the service on `app.state`.
@@ -13,18 +15,43 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from fastapi.security import APIKeyCookie
+from pydantic import BaseModel
 
+from hub.getapp.accounts.models import (
+    ApplicationAccepted,
+    ApplicationIn,
+    ApplicationStatus,
+    LoggedOut,
+    LoginIn,
+    NewUserIn,
+    PasswordChanged,
+    PasswordIn,
+    Refused,
+    SessionAnswer,
+    UserAdded,
+    UserCancelled,
+    UsersAnswer,
+)
 from hub.getapp.accounts.rules import NOTICE_EN, NOTICE_TR, Refusal, RefusalKind
 from hub.getapp.accounts.service import AccountService, LoggedIn, SessionUser
+from hub.web.sessions import set_session_cookie
 
 NOTICE: Final[Mapping[str, str]] = {"tr": NOTICE_TR, "en": NOTICE_EN}  # rule: A8
 SESSION_COOKIE: Final = "getapp_session"
 STATE_KEY: Final = "getapp_accounts"
+# auto_error=False: a missing cookie is the service's to refuse (401 with the A8 notice), and logout
+# without one is fine. The scheme is there for the OpenAPI document and its clients.
+session_cookie: Final = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name=SESSION_COOKIE,
+    description="The session: set by POST /api/login (HttpOnly, SameSite=Strict, Secure), ended by POST /api/logout.",
+    auto_error=False,
+)
 
 STATUS: Final[Mapping[RefusalKind, int]] = {
     RefusalKind.INVALID: 422,
@@ -67,6 +94,12 @@ def _safe_errors(errors: Any) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in errors]
 
 
+def malformed(errors: list[dict[str, Any]]) -> str:
+    """The reason of a 422: which fields, and why, so that a person reads it without the details."""
+    said = [f"{'.'.join(str(p) for p in e['loc'][1:] or e['loc'])}: {e['msg']}" for e in errors[:3]]
+    return "; ".join(["malformed request", *said]) if said else "malformed request"
+
+
 class NoticeRoute(APIRoute):
     """A route whose refusals, HTTP errors and validation errors are answered with the A8 notice too.
 
@@ -81,7 +114,8 @@ class NoticeRoute(APIRoute):
             except Refusal as refusal:
                 return refusal_answer(refusal)
             except RequestValidationError as exc:
-                return answer(422, {"reason": "malformed request", "errors": _safe_errors(exc.errors())})
+                errors = _safe_errors(exc.errors())
+                return answer(422, {"reason": malformed(errors), "errors": errors})
             except HTTPException as exc:
                 body = dict(exc.detail) if isinstance(exc.detail, Mapping) else {"reason": str(exc.detail)}
                 body.pop("notice", None)
@@ -97,13 +131,13 @@ def bound_service(request: Request) -> AccountService:
     return service
 
 
-async def current_firm(request: Request) -> str:
+async def current_firm(request: Request, token: Annotated[str | None, Security(session_cookie)]) -> str:
     """FastAPI dependency: the logged-in firm's VKN, from the session cookie.
 
     401 without a valid session; 403 while the initial password is not changed. The error's detail
     carries the reason and the A8 notice."""
     try:
-        return await bound_service(request).firm_of_session(request.cookies.get(SESSION_COOKIE))
+        return await bound_service(request).firm_of_session(token)
     except Refusal as refusal:
         raise HTTPException(
             status_code=STATUS[refusal.kind], detail={**refusal_body(refusal), "notice": dict(NOTICE)}
@@ -116,42 +150,31 @@ def install_accounts(app: FastAPI, service: AccountService, *, secure_cookie: bo
     app.include_router(accounts_router(service, secure_cookie=secure_cookie))
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # no stripping: a password is taken as typed
+Token = Annotated[str | None, Security(session_cookie)]
+
+_DESCRIBED: Final[Mapping[int, str]] = {
+    401: "Not logged in, or the session has expired (or, for a login, a wrong user code or password).",
+    403: "Not allowed: a state-changing request from another origin; the initial password not yet "
+    "changed (A7); not an owner; a wrong old password (A7).",
+    404: "Not found (or not this firm's).",
+    409: "Conflict: the person already has a user code, the 6th person (A6), the last owner (A7), a "
+    "password changed meanwhile.",
+    422: "Malformed request, or a value the rules refuse (VKN, TCKN, name, password).",
+    423: "The user code is locked after 5 failed logins in a row (A7), until `until`.",
+    429: "Too many requests of this kind from this client: wait `Retry-After` seconds.",
+    503: "YKTS could not be asked; apply again later.",
+}
+_RETRY_AFTER: Final = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
 
-class ApplicationIn(_In):
-    firm_vkn: str = Field(max_length=10, description="The firm's tax id (VKN), 10 digits.")
-    person_tckn: str = Field(max_length=11, description="The applicant's TCKN, 11 digits.")
-    person_name: str = Field(max_length=200)
-    email: str | None = Field(
-        default=None,
-        max_length=254,
-        description="A contact address. Kept for the record only: the user code goes to the firm's "
-        "e-mail registered in YKTS (A5), never here.",
-    )
-
-
-class LoginIn(_In):
-    user_code: str = Field(max_length=32)
-    password: SecretStr
-
-
-class NewUserIn(_In):
-    name: str = Field(max_length=200)
-    tckn: str = Field(max_length=11)
-
-
-class PasswordIn(_In):
-    old_password: SecretStr
-    new_password: SecretStr
-
-
-def _session_token(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
-
-
-Token = Annotated[str | None, Depends(_session_token)]
+def responses(status: int, model: type[BaseModel], *refusals: int, **extra: Any) -> dict[int | str, Any]:
+    """The OpenAPI `responses` of a route: its answer, then each refusal with the `Refused` body."""
+    documented: dict[int | str, Any] = {status: {"model": model, **extra}}
+    for code in refusals:
+        documented[code] = {"model": Refused, "description": _DESCRIBED[code]}
+        if code in (423, 429):
+            documented[code]["headers"] = _RETRY_AFTER
+    return documented
 
 
 def _session_body(user: SessionUser) -> dict[str, Any]:
@@ -170,32 +193,47 @@ def accounts_router(service: AccountService, *, secure_cookie: bool = True) -> A
     """The account endpoints. `secure_cookie=False` only for plain-HTTP development servers."""
     router = APIRouter(prefix="/api", tags=["GET-APP accounts"], route_class=NoticeRoute)
 
-    def set_session_cookie(response: Response, logged_in: LoggedIn) -> None:
-        lifetime = logged_in.user.expires_at - service.clock()
-        response.set_cookie(
-            SESSION_COOKIE,
-            logged_in.token,
-            max_age=max(int(lifetime.total_seconds()), 0),
-            path="/",
-            secure=secure_cookie,
-            httponly=True,
-            samesite="strict",
-        )
+    def give_session_cookie(response: Response, logged_in: LoggedIn) -> None:
+        set_session_cookie(
+            response, SESSION_COOKIE, logged_in.token,
+            expires_at=logged_in.user.expires_at, now=service.clock(), secure=secure_cookie,
+        )  # fmt: skip
 
-    @router.post("/applications", status_code=202)
+    @router.post(
+        "/applications",
+        status_code=202,
+        response_model=None,
+        responses=responses(202, ApplicationAccepted, 403, 422, 429, 503, description="Asked of YKTS."),
+    )
     async def apply(body: ApplicationIn) -> JSONResponse:
         """A4: apply for the firm; YKTS is asked whether the person may represent it."""
         application_id = await service.apply(body.firm_vkn, body.person_tckn, body.person_name, body.email)
         return answer(202, {"application_id": application_id, "status": "pending"})
 
-    @router.get("/applications/{application_id}")
+    @router.get(
+        "/applications/{application_id}", response_model=None, responses=responses(200, ApplicationStatus, 404, 422)
+    )
     async def application(application_id: str) -> JSONResponse:
         view = await service.application_status(application_id)
         if view is None:
             raise Refusal(RefusalKind.NOT_FOUND, f"no application {application_id}")
         return answer(200, {"application_id": view.id, "status": view.status.value, "reason": view.reason})
 
-    @router.post("/login")
+    @router.post(
+        "/login",
+        response_model=None,
+        responses=responses(
+            200,
+            SessionAnswer,
+            401,
+            403,
+            422,
+            423,
+            429,
+            description="Logged in.",
+            headers={"Set-Cookie": {"description": "The `getapp_session` cookie.", "schema": {"type": "string"}}},
+        ),
+    )
     async def login(body: LoginIn) -> JSONResponse:
         outcome = await service.login(body.user_code, body.password.get_secret_value())
         if not isinstance(outcome, LoggedIn):
@@ -211,21 +249,27 @@ def accounts_router(service: AccountService, *, secure_cookie: bool = True) -> A
                 )
             return answer(401, {"reason": "wrong", "message": outcome.message})
         response = answer(200, _session_body(outcome.user))
-        set_session_cookie(response, outcome)
+        give_session_cookie(response, outcome)
         return response
 
-    @router.post("/logout")
-    async def logout(session: Token) -> JSONResponse:
-        await service.logout(session)
+    # The session is optional here: logging out without one is a no-op, so the document says so.
+    @router.post(
+        "/logout",
+        response_model=None,
+        responses=responses(200, LoggedOut, 403),
+        openapi_extra={"security": [{}, {SESSION_COOKIE: []}]},
+    )
+    async def logout(request: Request) -> JSONResponse:
+        await service.logout(request.cookies.get(SESSION_COOKIE))
         response = answer(200, {"logged_out": True})
         response.delete_cookie(SESSION_COOKIE, path="/", secure=secure_cookie, httponly=True, samesite="strict")
         return response
 
-    @router.get("/session")
+    @router.get("/session", response_model=None, responses=responses(200, SessionAnswer, 401))
     async def session(session: Token) -> JSONResponse:
         return answer(200, _session_body(await service.session(session)))
 
-    @router.get("/users")
+    @router.get("/users", response_model=None, responses=responses(200, UsersAnswer, 401, 403))
     async def users(session: Token) -> JSONResponse:
         listed = await service.users(session)
         return answer(
@@ -245,19 +289,23 @@ def accounts_router(service: AccountService, *, secure_cookie: bool = True) -> A
             },
         )
 
-    @router.post("/users", status_code=201)
+    @router.post(
+        "/users", status_code=201, response_model=None, responses=responses(201, UserAdded, 401, 403, 409, 422)
+    )
     async def add_user(body: NewUserIn, session: Token) -> JSONResponse:
         """A6: at most 5 persons; the new user's code and initial password go to the firm's YKTS e-mail (A5)."""
         code = await service.add_user(session, body.name, body.tckn)
         return answer(201, {"user_code": code})
 
-    @router.delete("/users/{user_code}")
+    @router.delete(
+        "/users/{user_code}", response_model=None, responses=responses(200, UserCancelled, 401, 403, 404, 409, 422)
+    )
     async def cancel_user(user_code: str, session: Token) -> JSONResponse:
         """A7: cancel a user code."""
         await service.cancel_user(session, user_code)
         return answer(200, {"user_code": user_code.strip().upper(), "cancelled": True})
 
-    @router.post("/password")
+    @router.post("/password", response_model=None, responses=responses(200, PasswordChanged, 401, 403, 409, 422, 423))
     async def change_password(body: PasswordIn, session: Token) -> JSONResponse:
         """A7: change the password; the old one is required. Other sessions of the user end."""
         await service.change_password(

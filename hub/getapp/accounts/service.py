@@ -7,7 +7,6 @@ A6 holds under concurrent requests on SQLite as on PostgreSQL.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.rules import Refusal, RefusalKind, Status
 from hub.getapp.accounts.tables import applications, firms, mail_outbox, processed, sessions, users
 from hub.messages.envelope import Envelope, envelope
+from hub.web.sessions import new_session_token, token_digest
 
 if TYPE_CHECKING:
     from hub.kafka.publishing import Publisher
@@ -50,10 +50,6 @@ def ykts_request_publisher(publisher: Publisher) -> PublishRequest:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -326,7 +322,7 @@ class AccountService:
         if rules.is_locked(user, now):
             return _refusal(rules.locked_refusal(user))
         verified = await self._passwords.verify(stored, password)
-        token = secrets.token_urlsafe(32)
+        token = new_session_token()
         async with self._engine.begin() as conn:
             row = await self._lock_user(conn, code)
             if row is None or row.password_hash != stored:  # cancelled or changed while we verified
@@ -341,7 +337,10 @@ class AccountService:
                     )
                 await conn.execute(
                     insert(sessions).values(
-                        token_hash=_digest(token), user_code=code, created_at=now, expires_at=now + self._session_ttl
+                        token_hash=token_digest(token),
+                        user_code=code,
+                        created_at=now,
+                        expires_at=now + self._session_ttl,
                     )
                 )
         if isinstance(outcome, rules.LoginRefused):
@@ -373,13 +372,13 @@ class AccountService:
                     )
                     .join(users, users.c.user_code == sessions.c.user_code)
                     .join(firms, firms.c.vkn == users.c.firm_vkn)
-                    .where(sessions.c.token_hash == _digest(token))
+                    .where(sessions.c.token_hash == token_digest(token))
                 )
             ).first()
             if row is None:
                 return None
             if row.expires_at <= now or not row.active:
-                await conn.execute(delete(sessions).where(sessions.c.token_hash == _digest(token)))
+                await conn.execute(delete(sessions).where(sessions.c.token_hash == token_digest(token)))
                 await conn.commit()
                 return None
         return SessionUser(
@@ -414,7 +413,7 @@ class AccountService:
         if not token:
             return
         async with self._engine.begin() as conn:
-            await conn.execute(delete(sessions).where(sessions.c.token_hash == _digest(token)))
+            await conn.execute(delete(sessions).where(sessions.c.token_hash == token_digest(token)))
 
     async def purge_expired_sessions(self) -> int:
         async with self._engine.begin() as conn:
@@ -505,7 +504,7 @@ class AccountService:
                 )
                 await conn.execute(
                     delete(sessions).where(
-                        sessions.c.user_code == actor.user_code, sessions.c.token_hash != _digest(token or "")
+                        sessions.c.user_code == actor.user_code, sessions.c.token_hash != token_digest(token or "")
                     )
                 )
         if change.refusal is not None:

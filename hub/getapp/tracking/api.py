@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -127,14 +127,28 @@ def tracking_router(
     router = APIRouter(route_class=NoticeRoute, dependencies=[Depends(current_firm)], tags=["GET-APP tracking"])
     # A default, not Annotated: with postponed annotations FastAPI could not resolve a local name.
     firm_vkn: Any = Depends(current_firm)
-    errors: dict[int | str, dict[str, Any]] = {404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}}
+    # Every endpoint answers 401 (no session) and 403 (A7: initial password not changed) through
+    # `current_firm`; the detail then holds the accounts' refusal (reason, rule, notice).
+    session_errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorAnswer, "description": "Not logged in, or the session has expired."},
+        403: {"model": ErrorAnswer, "description": "A7: the initial password is not changed yet."},
+    }
+    not_found: dict[int | str, dict[str, Any]] = {
+        **session_errors,
+        404: {"model": ErrorAnswer, "description": "No such declaration of this firm (A3)."},
+        422: {"model": ErrorAnswer, "description": "A malformed parameter."},
+    }
+    malformed: dict[int | str, dict[str, Any]] = {
+        **session_errors,
+        422: {"model": ErrorAnswer, "description": "A malformed parameter."},
+    }
 
-    @router.get("/api/declarations", response_model=DeclarationsAnswer)
+    @router.get("/api/declarations", response_model=DeclarationsAnswer, responses=session_errors)
     async def list_declarations(firm: str = firm_vkn) -> DeclarationsAnswer:
         """A1, A3: the firm's declarations (consignee/consignor), where the goods are and at which stage."""
         return DeclarationsAnswer(declarations=await queries.declarations_of_firm(firm))
 
-    @router.get("/api/declarations/{number}", response_model=DeclarationAnswer, responses=errors)
+    @router.get("/api/declarations/{number}", response_model=DeclarationAnswer, responses=not_found)
     async def one_declaration(number: str, firm: str = firm_vkn) -> DeclarationAnswer:
         """A1, A3: one of the firm's declarations with its timeline; 404 alike for unknown and others'."""
         detail = await queries.declaration_of_firm(firm, number, now())
@@ -142,9 +156,14 @@ def tracking_router(
             raise HTTPException(status_code=404, detail=NOT_FOUND)
         return DeclarationAnswer(declaration=detail)
 
-    @router.get("/api/average-times", response_model=AverageTimesAnswer, responses=errors)
+    # The month's form is in the document (schemathesis found it refused but undocumented); "" is no filter.
+    month_query: Any = Query(
+        default=None, pattern=r"^([0-9]{4}-(0[1-9]|1[0-2]))?$", description="YYYY-MM (Türkiye's calendar month)."
+    )
+
+    @router.get("/api/average-times", response_model=AverageTimesAnswer, responses=malformed)
     async def average_times(
-        office: str | None = None, regime: str | None = None, month: str | None = None
+        office: str | None = None, regime: str | None = None, month: str | None = month_query
     ) -> AverageTimesAnswer:
         """A1: average and median seconds per stage, by customs office, regime and month (YYYY-MM, Türkiye)."""
         office, regime, month = _blank_is_none(office), _blank_is_none(regime), _blank_is_none(month)
@@ -156,7 +175,7 @@ def tracking_router(
         groups = await queries.average_times(office=office, regime=regime, month=month)
         return AverageTimesAnswer(office=office, regime=regime, month=month, groups=groups)
 
-    @router.get("/api/statistics", response_model=StatisticsAnswer, responses=errors)
+    @router.get("/api/statistics", response_model=StatisticsAnswer, responses=malformed)
     async def statistics(by: GroupBy = "country") -> StatisticsAnswer:
         """C4: declarations and carnets by issuing country, region or regional directorate."""
         answer = await queries.statistics(by)

@@ -247,7 +247,10 @@ async def replay(
     # A dead letter is as large as the largest record a topic holds (a 5 MiB TCGB of bilge.inbound).
     largest = max(spec.record_limit for spec in topics)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", max_request_size=largest,
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        max_request_size=largest,
         **client_options(OPERATORS),
     )
     await producer.start()

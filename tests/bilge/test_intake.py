@@ -20,6 +20,7 @@ from adapters.bilge.intake import INBOUND_TOPIC, MAX_DOCUMENT_BYTES, RECORD_OVER
 from hub.devtools.pki import SIMULATOR_SUBJECT, DevPki, ensure_dev_pki
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
+from hub.kafka.security import ADMIN
 from hub.tls import ClientTls
 from hub.topics import TopicCatalog, catalog
 from tests.e2e.helpers import read_topic, unique
@@ -54,7 +55,7 @@ def _padded(size: int) -> bytes:
 
 
 async def _on_topic(bootstrap: str, key: str) -> list[Any]:
-    return [r for r in await read_topic(bootstrap, INBOUND_TOPIC, wait_s=30) if r.key == key.encode()]
+    return [r for r in await read_topic(bootstrap, INBOUND_TOPIC, wait_s=30, principal=ADMIN) if r.key == key.encode()]
 
 
 def test_topics_yaml_takes_a_document_at_the_limit_and_its_dead_letter_whole() -> None:

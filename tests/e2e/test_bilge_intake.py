@@ -18,6 +18,7 @@ from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.stack import Stack
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.kafka.security import ADMIN
 from tests.domain.builders import BORDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
 
@@ -47,7 +48,7 @@ def _pushed_by_bilge(bilge: BackgroundServer, stack: Stack, document: bytes, num
 
 async def _record(stack: Stack, topic: str, number: str) -> Any:
     async def found() -> Any:
-        records = await read_topic(stack.settings.kafka_bootstrap, topic, wait_s=30)
+        records = await read_topic(stack.settings.kafka_bootstrap, topic, wait_s=30, principal=ADMIN)
         return next((r for r in records if r.key == number.encode()), None)
 
     return await eventually(found, wait_s=60)

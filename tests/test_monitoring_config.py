@@ -23,6 +23,8 @@ from typer.core import TyperGroup
 
 from hub.entrypoints.cli import app as hub_cli
 from hub.health.metrics import CIRCUIT_STATES, ProcessMetrics
+from hub.kafka.authorization import hub_principals
+from hub.kafka.security import ADMIN, password_variable
 from hub.topics import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
@@ -295,6 +297,22 @@ def test_every_process_command_in_compose_is_one_the_hub_accepts(services: dict[
     for command in built.values():
         if command[0] != "console":
             accepts(command)
+
+
+def test_compose_gives_every_principal_a_password_and_each_process_its_own(services: dict[str, dict[str, Any]]) -> None:
+    """Kafka security with Docker: kafka-security sets every principal of topics.yaml; each process
+    connects as itself, with its password from the environment and none generated."""
+    setter = services["kafka-security"]["environment"]
+    assert {password_variable(p) for p in [ADMIN, *hub_principals()]} <= set(setter)
+    own = {
+        "core": ["hub-core"], "tobb-adapter": ["adapter-tobb"], "ykts-adapter": ["adapter-ykts"],
+        "bilge-adapter": ["adapter-bilge", "bilge-intake"], "console": ["operators"],
+    }  # fmt: skip
+    for name, principals in own.items():
+        env = services[name]["environment"]
+        assert {password_variable(p) for p in principals} <= set(env), name
+        assert env["HUB_KAFKA_SECRETS_DIR"] != ".data/kafka-secrets", name  # no development password
+    assert services["kafka"]["environment"]["HUB_KAFKA_PASSWORD_ADMIN"].startswith("${HUB_KAFKA_PASSWORD_ADMIN:?")
 
 
 def test_the_console_command_in_compose_is_one_the_hub_accepts(services: dict[str, dict[str, Any]]) -> None:

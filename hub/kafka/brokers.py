@@ -36,4 +36,7 @@ def kafka_broker(
         middlewares=middlewares,
         security=faststream_security(principal or client_id),
         max_request_size=max_request_size,
+        # Topics come from topics.yaml (`hub topics apply`); a process may not create one, and with the
+        # authorizer on it would only be refused.
+        allow_auto_create_topics=False,
     )

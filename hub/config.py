@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from hub.secret_files import write_new_secret
 from hub.topics import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / ".data"
@@ -57,24 +57,8 @@ def ops_token() -> str:
     named = os.environ.get("HUB_OPS_TOKEN_FILE", "").strip()
     path = Path(named) if named else OPS_TOKEN_FILE
     if not path.exists() and not named:
-        _make_token_file(path)
+        write_new_secret(path)
     token = path.read_text().strip()
     if not token:
         raise ValueError(f"the operations token file {path} is empty")
     return token
-
-
-def _make_token_file(path: Path) -> None:
-    """Written whole under another name, then linked into place: processes starting together all
-    read the one token that won."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_urlsafe(32) + "\n")
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.kafka.security import ADMIN, MECHANISM, KafkaSecurity, password_variable, write_new_secret
+from hub.kafka.security import ADMIN, MECHANISM, KafkaSecurity, password_variable
+from hub.secret_files import write_new_secret
 
 HOST = "127.0.0.1"
 BROKER_LISTENER = "BROKER"

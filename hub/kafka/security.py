@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from faststream.security import SASLScram512
 
+from hub.secret_files import write_new_secret
 from hub.topics import PROJECT_ROOT
 
 MECHANISM = "SCRAM-SHA-512"
@@ -118,19 +118,3 @@ def client_options(principal: str, security: KafkaSecurity | None = None) -> dic
 
 def faststream_security(principal: str, security: KafkaSecurity | None = None) -> SASLScram512:
     return (security or KafkaSecurity.from_env()).faststream(principal)
-
-
-def write_new_secret(target: Path) -> None:
-    """A random password in `target` unless there is one. Written to a temporary file and linked in:
-    two processes starting at once never read a half-written password, and the first one's stays."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secrets.token_urlsafe(24) + "\n")
-    try:
-        os.link(scratch, target)
-    except FileExistsError:
-        pass
-    finally:
-        scratch.unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+"""Secrets made on first use (development Kafka passwords, the operations token): a random value in a
+file only its owner reads, written whole under another name and linked into place, so processes
+starting together never read half of one and all keep the first one made."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def write_new_secret(target: Path, nbytes: int = 32) -> None:
+    """A random value in `target` unless there is one already."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secrets.token_urlsafe(nbytes) + "\n")
+    try:
+        os.link(scratch, target)
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)

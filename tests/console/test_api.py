@@ -28,13 +28,6 @@ OPERATOR = "ayse"
 
 
 @pytest.fixture
-def console(stack: Stack) -> ConsoleProcess:
-    """The console the hub runs (`hub run` starts the same one)."""
-    assert stack.console is not None
-    return stack.console
-
-
-@pytest.fixture
 async def http(console: ConsoleProcess) -> AsyncIterator[httpx.AsyncClient]:
     """Logged in as an operator who may act: the session cookie, the page's Origin, the CSRF token."""
     await ensure_operator(console.operators, OPERATOR, Role.ACT)

@@ -32,12 +32,6 @@ ACTOR, WATCHER = "mehmet.act", "zeynep.watch"
 
 
 @pytest.fixture
-def console(stack: Stack) -> ConsoleProcess:
-    assert stack.console is not None
-    return stack.console
-
-
-@pytest.fixture
 async def anonymous(console: ConsoleProcess) -> Any:
     async with httpx.AsyncClient(base_url=console.base_url, timeout=30, trust_env=False) as http:
         yield http

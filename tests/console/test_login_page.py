@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Error, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Error, Page, expect
 from sqlalchemy import select
 
 from hub.console.auth import COOKIE
@@ -26,7 +26,6 @@ from hub.console.process import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.tables import dead_letter_decisions
-from tests.browser import launch_chromium
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import produce_raw
 
@@ -35,22 +34,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 TIMEOUT_MS = 30_000
 COMMANDS = "ata.declaration.commands"
 ACTOR, WATCHER = "emre.act", "selin.watch"
-
-
-@pytest.fixture
-def console(stack: Stack) -> ConsoleProcess:
-    assert stack.console is not None
-    return stack.console
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Tab:

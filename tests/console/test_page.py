@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Error, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Error, Locator, Page, expect
 
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
@@ -39,7 +39,6 @@ from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.messages.envelope import envelope
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
-from tests.browser import launch_chromium
 from tests.conftest import SESSION_NOW
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import foreign_5800, produce_raw
@@ -122,16 +121,6 @@ async def console(stack: Stack, watched: Watched) -> AsyncIterator[ConsoleProces
 
 
 # --- the browser ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @dataclass

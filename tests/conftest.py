@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bilge import simulator as bilge_sim
 from adapters.bilge.client import BilgeSettings
@@ -29,10 +30,20 @@ from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
 from hub.kafka.admin import apply_topics
 from hub.kafka.launcher import KafkaBroker
+from hub.store.engine import create_engine, create_schema
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A core store of its own on SQLite, its tables created (a module may bring another)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    await create_schema(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

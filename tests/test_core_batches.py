@@ -5,12 +5,9 @@ messages waiting behind it, redeliveries skipped, and only what changed written.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import BaseModel
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,21 +17,12 @@ from hub.domain.commands import AcceptDeclaration, CompleteInspection, LodgeDecl
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
-from hub.store.engine import create_engine, create_schema
 from hub.store.tables import declaration_lines, declarations, outbox, pending_lookups, processed_messages
 from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON, carnet_data, lodge
 from tests.e2e.helpers import foreign_5800
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 def on(carnet_number: str, command: BaseModel) -> Envelope[Any]:

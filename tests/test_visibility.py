@@ -3,12 +3,9 @@ through the service layer and the real SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,21 +21,12 @@ from hub.domain.visibility import may_see
 from hub.messages.envelope import envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
-from hub.store.engine import create_engine, create_schema
 from hub.store.queries import declaration_for, visible_to
 from hub.topics import catalog
 from tests.domain.builders import BORDER, EXIT_BORDER, HOLDER, INLAND, carnet_data
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SHA = "9f2c" * 16
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 def officer(role: str, office: str) -> Actor:

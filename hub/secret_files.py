@@ -9,9 +9,11 @@ import secrets
 from pathlib import Path
 
 
-def write_new_secret(target: Path, nbytes: int = 32) -> None:
-    """A random value in `target` unless there is one already."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def write_new_secret(target: Path, nbytes: int = 32, *, private_dir: bool = False) -> None:
+    """A random value in `target` unless there is one already. `private_dir`: its folder is made for
+    the owner alone (a folder of secrets); otherwise the folder keeps the default mode, since others
+    may need to pass through it (.data/ holds PostgreSQL's home, which the postgres user enters)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private_dir else 0o777)
     scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:

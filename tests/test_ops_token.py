@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -43,3 +44,18 @@ def test_without_either_one_token_is_made_readable_by_its_owner_only_and_kept(
     assert len(first) >= 40 and ops_token() == first  # the processes of one machine agree
     assert stat.S_IMODE((tmp_path / "data" / "ops-token").stat().st_mode) == 0o600
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["ops-token"]  # no draft left behind
+
+
+def test_the_folder_made_for_the_token_stays_passable_by_others(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """.data/ holds PostgreSQL's home too, which the postgres user must enter: only the file is private."""
+    monkeypatch.delenv("HUB_OPS_TOKEN", raising=False)
+    monkeypatch.delenv("HUB_OPS_TOKEN_FILE", raising=False)
+    monkeypatch.setattr(hub.config, "OPS_TOKEN_FILE", tmp_path / "data" / "ops-token")
+    before = os.umask(0o022)
+    try:
+        ops_token()
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o755

@@ -68,7 +68,7 @@ def ensure_dev_secrets(security: KafkaSecurity, principals: Iterable[str]) -> No
     the secrets directory (whichever directory it is: the launcher is a development tool)."""
     for principal in dict.fromkeys([ADMIN, *principals]):
         if not os.environ.get(password_variable(principal)):
-            write_new_secret(security.secrets_dir / principal)
+            write_new_secret(security.secrets_dir / principal, private_dir=True)
 
 
 def _jaas(value: str) -> str:

@@ -74,7 +74,7 @@ class KafkaSecurity:
             # Development: whoever needs a password first (a broker's start, `hub schemas write`, a test)
             # generates it; the launcher gives every broker it starts the same ones.
             log.warning("no Kafka password for %s yet: generating a development one in %s", principal, path)
-            write_new_secret(path)
+            write_new_secret(path, private_dir=True)
         try:
             secret = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:

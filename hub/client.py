@@ -15,8 +15,11 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
+from hub.config import signing_key
+from hub.kafka.publishing import record_headers
 from hub.kafka.security import FRONTEND, client_options
 from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, UndecodableMessage, decode, envelope
+from hub.signing import SigningKey
 from hub.topics import TopicCatalog, catalog
 
 log = logging.getLogger(__name__)
@@ -36,10 +39,13 @@ class HubClient:
         topics: TopicCatalog | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         principal: str = FRONTEND,
+        key: SigningKey | None = None,
     ) -> None:
         self._catalog = topics or catalog()
-        self._clock = clock  # when commands are issued: the core judges a command at that time
-        # Who sends: the front end unless told (hub reconcile sends as BİLGE's reconciliation).
+        self._clock = clock  # when commands are issued: the core refuses one dated far from its receipt (V1)
+        # Who sends: the front end unless told (hub reconcile sends as BİLGE's reconciliation). It
+        # signs every command with its key, by default the one of the sending system of that name.
+        self._key = key or signing_key(principal)
         security = client_options(principal)
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **security)
         # No group: the client reads every partition itself and commits nothing.
@@ -126,9 +132,10 @@ class HubClient:
         return message
 
     async def send_envelope(self, message: Envelope[Any]) -> None:
-        self._catalog.check_carries(COMMANDS_TOPIC, message.type)
-        headers = [(k, v.encode()) for k, v in message.headers().items()]
-        await self._producer.send_and_wait(COMMANDS_TOPIC, message.encode(), key=message.key, headers=headers)
+        spec = self._catalog.check_carries(COMMANDS_TOPIC, message.type)
+        body = message.encode()
+        headers = [(k, v.encode()) for k, v in record_headers(spec, message, body, self._key).items()]
+        await self._producer.send_and_wait(COMMANDS_TOPIC, body, key=message.key, headers=headers)
 
     async def outcome(self, command: Envelope[Any] | UUID, wait_s: float = 30.0) -> list[Envelope[Any]]:
         """The events a command caused, or its refusal: all of them (their header says how many)."""

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from hub.secret_files import write_new_secret
+from hub.signing import SigningKey
 from hub.topics import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / ".data"
@@ -27,6 +28,7 @@ class Settings:
     batch_ms: int = 10  # ... or what arrived within this many milliseconds
     # Who may change a process's health from outside (declare a system degraded): the console.
     ops_token: str = field(default="", repr=False)
+    clock_skew_s: float = 300.0  # V1: how far a command's occurred_at may be from the hub's receipt
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
             batch_records=int(os.environ.get("HUB_BATCH_RECORDS", "500")),
             batch_ms=int(os.environ.get("HUB_BATCH_MS", "10")),
             ops_token=ops_token(),
+            clock_skew_s=float(os.environ.get("HUB_CLOCK_SKEW_S", "300")),
         )
 
 
@@ -62,3 +65,23 @@ def ops_token() -> str:
     if not token:
         raise ValueError(f"the operations token file {path} is empty")
     return token
+
+
+def senders_registry() -> Path:
+    """The registry of sending systems and their public keys the hub checks signatures against:
+    `$HUB_SENDERS_FILE`, or else the development one made on first use in .data/signing."""
+    if named := os.environ.get("HUB_SENDERS_FILE", "").strip():
+        return Path(named)
+    from hub.devtools.signing import ensure_dev_senders
+
+    return ensure_dev_senders().registry_path
+
+
+def signing_key(sender: str) -> SigningKey:
+    """What a sending system signs with: the key file `$HUB_SIGNING_KEY_FILE`, or else the development
+    key of `sender` in .data/signing (whose public key the development registry holds)."""
+    if named := os.environ.get("HUB_SIGNING_KEY_FILE", "").strip():
+        return SigningKey.load(Path(named))
+    from hub.devtools.signing import ensure_dev_senders
+
+    return ensure_dev_senders().key(sender)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from hub.config import Settings
+from hub.config import Settings, signing_key
 from hub.health.ops import Operations
 from hub.kafka.brokers import DEFAULT_MAX_REQUEST_BYTES, kafka_broker
 from hub.kafka.consuming import Decoder, subscribe_reliably
 from hub.kafka.publishing import Publisher, document_publications
+from hub.signing import RegistryFile
 from hub.topics import TopicCatalog, catalog
 
 
@@ -33,14 +34,22 @@ class KafkaProcess:
         1 MiB, unless the process reads a topic whose records are larger."""
         return DEFAULT_MAX_REQUEST_BYTES
 
-    def subscribe(self, topic: str, handle: Callable[[Any], Awaitable[None]], decoder: Decoder | None = None) -> None:
+    def subscribe(
+        self,
+        topic: str,
+        handle: Callable[[Any], Awaitable[None]],
+        decoder: Decoder | None = None,
+        senders: RegistryFile | None = None,
+    ) -> None:
         subscribe_reliably(
             self.broker, self.catalog, topic, self.NAME, handle,
-            max_attempts=self.settings.consumer_max_attempts, decoder=decoder, metrics=self.metrics,
+            max_attempts=self.settings.consumer_max_attempts, decoder=decoder, metrics=self.metrics, senders=senders,
         )  # fmt: skip
 
     def publisher(self) -> Publisher:
-        return Publisher(self.broker, self.catalog, self.metrics)
+        """A process that is one of topics.yaml's `senders` signs what it sends with its key."""
+        key = signing_key(self.NAME) if self.NAME in self.catalog.senders else None
+        return Publisher(self.broker, self.catalog, self.metrics, signing_key=key)
 
     def document_publications(self) -> None:
         document_publications(self.broker, self.catalog, self.NAME)

@@ -36,6 +36,8 @@ class TopicSpec:
     consumers: tuple[str, ...]
     format: str = "json"  # "json": envelopes of hub/messages; "xml": an external system's own documents
     max_message_bytes: int | None = None  # the topic's max.message.bytes; None: the broker's default
+    message_timestamp_type: str | None = None  # "LogAppendTime": the broker's clock stamps each record
+    signed: bool = False  # every record carries its sender's signature (`senders:` in topics.yaml)
 
     @property
     def configs(self) -> dict[str, str]:
@@ -43,6 +45,8 @@ class TopicSpec:
         configs = {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
         if self.max_message_bytes is not None:
             configs["max.message.bytes"] = str(self.max_message_bytes)
+        if self.message_timestamp_type is not None:
+            configs["message.timestamp.type"] = self.message_timestamp_type
         return configs
 
     @property
@@ -51,9 +55,19 @@ class TopicSpec:
         return self.max_message_bytes or KAFKA_DEFAULT_MAX_MESSAGE_BYTES
 
 
+@dataclass(frozen=True)
+class SenderSpec:
+    """A sending system whose signature the hub checks, and the message types it may send."""
+
+    name: str
+    description: str
+    signs: frozenset[str]
+
+
 class TopicCatalog:
-    def __init__(self, topics: list[TopicSpec]) -> None:
+    def __init__(self, topics: list[TopicSpec], senders: list[SenderSpec] | None = None) -> None:
         self._topics = {t.name: t for t in topics}
+        self.senders = {s.name: s for s in senders or ()}
 
     def __iter__(self) -> Iterator[TopicSpec]:
         return iter(self._topics.values())
@@ -91,10 +105,16 @@ class TopicCatalog:
                 consumers=tuple(t["consumers"]),
                 format=t.get("format", "json"),
                 max_message_bytes=int(t["max_message_bytes"]) if "max_message_bytes" in t else None,
+                message_timestamp_type=t.get("message_timestamp_type"),
+                signed=bool(t.get("signed", False)),
             )
             for t in raw["topics"]
         ]
-        return cls(topics)
+        senders = [
+            SenderSpec(name=s["name"], description=s["description"].strip(), signs=frozenset(s["signs"]))
+            for s in raw.get("senders", [])
+        ]
+        return cls(topics, senders)
 
 
 @cache

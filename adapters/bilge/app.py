@@ -11,11 +11,12 @@ from adapters.bilge.client import BilgeClient, BilgeRejected, BilgeSettings, Bil
 from adapters.bilge.intake import IntakeSettings, create_intake
 from adapters.bilge.service import BilgeService, decode_inbound
 from adapters.process import SystemAdapterProcess
-from hub.config import Settings
+from hub.config import Settings, senders_registry
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.publishing import Publisher
 from hub.messages.ports import BILGE
+from hub.signing import RegistryFile
 from hub.topics import TopicCatalog
 from hub.xmlsafe import XmlRejected
 
@@ -41,7 +42,9 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
         self._intake_port, self._intake_host = intake_port, intake_host
         self._intake_settings = intake
         self.intake: BackgroundServer | None = None
-        self.subscribe("bilge.inbound", self._on_inbound, decoder=decode_inbound)
+        # BİLGE signs its documents: the intake and this consumer check the signature (topics.yaml).
+        self._senders = RegistryFile(senders_registry())
+        self.subscribe("bilge.inbound", self._on_inbound, decoder=decode_inbound, senders=self._senders)
 
     def max_request_bytes(self, topics: TopicCatalog) -> int:
         # A TCGB of bilge.inbound (up to 5 MiB) that fails is dead-lettered whole, so it can be replayed.
@@ -73,7 +76,7 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
         config = self._intake_settings or IntakeSettings.from_env()  # misconfigured: fail before consuming
         await super().start()
         intake = create_intake(
-            self.settings.kafka_bootstrap, self.catalog, self.metrics,
+            self.settings.kafka_bootstrap, self.catalog, self.metrics, senders=self._senders,
             send_timeout_s=config.send_timeout_s, retry_after_s=config.retry_after_s,
         )  # fmt: skip
         self.intake = BackgroundServer(intake, host=self._intake_host, port=self._intake_port, tls=config.tls).start()

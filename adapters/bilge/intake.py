@@ -4,7 +4,11 @@
 
 Who may call it: only a caller presenting a client certificate issued by the CA configured for
 BİLGE (mutual TLS, hub/tls.py); anyone else fails the TLS handshake. The certificate's subject is
-logged with every document and travels with it on the record (header `bilge.sender`).
+logged with every document and travels with it on the record (header `bilge.sender`). Each document
+also carries BİLGE's signature over its exact bytes (header X-Signature: a detached JWS, hub/signing),
+checked against the registry of sending systems: it travels on the record (header `signature`), and
+the adapter checks it again before it parses a byte, so a document on `bilge.inbound` is BİLGE's
+whoever could write to the topic.
 
 What it answers, and the promise behind each:
 
@@ -15,7 +19,9 @@ What it answers, and the promise behind each:
   uvicorn reads and discards the rest of the upload after the answer, so the caller gets the 413
   rather than a reset connection.
 - **400** for an empty document or an unusable X-Belge-No or Content-Length; **401** if no
-  certificate identity reached the app (it is served without TLS: a configuration error).
+  certificate identity reached the app (it is served without TLS: a configuration error), or the
+  document is unsigned or its signature is not a registered sender's over these bytes; **403** if
+  the signer is a sending system that may not send documents (topics.yaml `senders:`).
 - **503** with Retry-After when the record could not be handed to Kafka within the send timeout
   (broker away, not acknowledged): the document may or may not be on the topic, so BİLGE sends it
   again; the same TCGB twice draws down once (F2, adapters/bilge/service.py drawdown_id).
@@ -34,6 +40,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -44,6 +51,7 @@ from starlette.requests import ClientDisconnect
 from adapters.bilge.xml import MAX_TCGB_BYTES
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.security import BILGE_INTAKE, client_options
+from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, SignatureRefused
 from hub.tls import ServerTls, client_cert_name, tls_from_env
 from hub.topics import TopicCatalog
 
@@ -125,10 +133,12 @@ def create_intake(
     catalog: TopicCatalog,
     metrics: ProcessMetrics | None = None,
     *,
+    senders: RegistryFile,
     send_timeout_s: float = 10.0,
     retry_after_s: int = 30,
 ) -> FastAPI:
     spec = catalog.topic(INBOUND_TOPIC)
+    may_send = {name for name, sender in catalog.senders.items() if set(spec.messages) & sender.signs}
     if spec.record_limit < MAX_DOCUMENT_BYTES + RECORD_OVERHEAD_BYTES:
         raise ValueError(
             f"topics.yaml gives {INBOUND_TOPIC} max_message_bytes {spec.record_limit}: less than a document of "
@@ -182,7 +192,17 @@ def create_intake(
             return _too_large(number, sender, None)
         if not body:
             return _answer(400, "empty document")
-        headers = [(SENDER_HEADER, sender.encode()[:MAX_SENDER_BYTES])]
+        signature = request.headers.get(HTTP_SIGNATURE_HEADER)
+        try:
+            signer = senders.current().verify(body, signature, datetime.now(UTC))
+        except SignatureRefused as refused:
+            log.warning("BİLGE document %s from %s refused: %s", number or "-", sender, refused)
+            return _answer(401, f"signature refused: {refused}")
+        if signer not in may_send:
+            log.warning("BİLGE document %s from %s signed by %s: no sender of documents", number or "-", sender, signer)
+            return _answer(403, f"{signer} may not send documents to the intake (topics.yaml senders)")
+        assert signature is not None  # verified
+        headers = [(SENDER_HEADER, sender.encode()[:MAX_SENDER_BYTES]), (SIGNATURE_HEADER, signature.encode())]
         try:
             async with asyncio.timeout(send_timeout_s):
                 kafka = await producer.get()

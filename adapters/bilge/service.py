@@ -86,7 +86,9 @@ class BilgeService:
             message = envelope(
                 command,
                 carnet_number=carnet_number,
-                occurred_at=datetime.combine(header.registered_on, datetime.min.time(), UTC),
+                # Issued now: the core judges it at its receipt and refuses a date far from that (V1);
+                # the TCGB's registration day travels in the command (registered_on).
+                occurred_at=now,
                 message_id=drawdown_id(header.number, carnet_number),
             )
             await self._publisher.publish(COMMANDS_TOPIC, message)

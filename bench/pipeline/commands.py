@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from aiokafka.partitioner import murmur2
 from pydantic import BaseModel
 
+from hub.config import signing_key
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import (
     AcceptDeclaration,
@@ -27,7 +29,9 @@ from hub.domain.commands import (
     LineQuantity,
     LodgeDeclaration,
 )
+from hub.kafka.security import FRONTEND
 from hub.messages.envelope import envelope
+from hub.signing import SIGNATURE_HEADER, SigningKey, sign
 
 OFFICE = "220100"  # Kapıkule, a border office
 LIAISON = Actor(role="liaison", office=OFFICE, officer_id="irtibat-01")
@@ -46,10 +50,18 @@ class Command:
     headers: list[tuple[str, bytes]]
 
 
+@cache
+def _front_end_key() -> SigningKey:
+    return signing_key(FRONTEND)
+
+
 def encode(payload: BaseModel, carnet_number: str) -> Command:
+    """Encoded and signed as the e-ATA/TR front end sends it: the core checks every signature."""
     message = envelope(payload, carnet_number=carnet_number, occurred_at=datetime.now(UTC))
+    value = message.encode()
     headers = [(k, v.encode()) for k, v in message.headers().items()]
-    return Command(str(message.message_id), message.key, message.encode(), headers)
+    headers.append((SIGNATURE_HEADER, sign(value, _front_end_key()).encode()))
+    return Command(str(message.message_id), message.key, value, headers)
 
 
 def carnet(number: str, quantities: tuple[int, ...] = (12, 1)) -> CarnetData:

@@ -21,6 +21,7 @@ from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
 from hub.console.cli import operators_app
 from hub.entrypoints.cli_kafka import kafka_app
+from hub.entrypoints.cli_senders import senders_app
 from hub.kafka.admin import apply_topics
 from hub.logs import configure as configure_logging
 from hub.topics import PROJECT_ROOT, catalog
@@ -42,6 +43,7 @@ app.add_typer(reconcile_app, name="reconcile")
 dlq_app = typer.Typer(help="Dead letters of hub.deadletter: list, show, replay, discard.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(operators_app, name="operators")
+app.add_typer(senders_app, name="senders")
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 # The BİLGE intake's mutual TLS without configured certificates: the development PKI of .data/pki.

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.config import Settings
+from hub.config import Settings, senders_registry
 from hub.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.messages.batch import BatchResult, MessageScope
 from hub.messages.envelope import Envelope
@@ -18,6 +19,7 @@ from hub.messages.ports import PORTS
 from hub.process import KafkaProcess
 from hub.relay import OutboxRelay, unsent_outbox
 from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
+from hub.signing import RegistryFile
 from hub.store.engine import create_engine, create_schema
 from hub.topics import TopicCatalog
 
@@ -42,10 +44,12 @@ class CoreProcess(KafkaProcess):
             max_records=settings.batch_records, timeout_ms=settings.batch_ms,
             max_attempts=settings.consumer_max_attempts,
         )  # fmt: skip
+        senders = RegistryFile(senders_registry())  # commands are signed (topics.yaml)
         for topic in (COMMANDS_TOPIC, *(port.results_topic for port in PORTS)):
             subscribe_in_batches(
-                self.broker, self.catalog, topic, self.NAME, self._on_batch, limits=limits, metrics=self.metrics
-            )
+                self.broker, self.catalog, topic, self.NAME, self._on_batch,
+                limits=limits, metrics=self.metrics, senders=senders,
+            )  # fmt: skip
         self.document_publications()
 
     @property
@@ -63,8 +67,9 @@ class CoreProcess(KafkaProcess):
             engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s, metrics=self.metrics
         )
         self._service = CoreService(
-            self.engine, self.catalog, on_commit=self._relay.wake, cutover=self.settings.bilge_cutover
-        )
+            self.engine, self.catalog, on_commit=self._relay.wake, cutover=self.settings.bilge_cutover,
+            clock_skew=timedelta(seconds=self.settings.clock_skew_s),
+        )  # fmt: skip
         self.ops.watch_store(engine)
         self.ops.add_refresher(self._measure_outbox)
         await self._relay.start()  # first: what an earlier run committed but did not send leaves now

@@ -28,9 +28,11 @@ from faststream.message import StreamMessage
 
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.consuming import DeadLetters, decoded
+from hub.kafka.receipt import Receipt
 from hub.logs import message_context
 from hub.messages.batch import BatchResult, MessageScope, Unsettled
 from hub.messages.envelope import Envelope, UndecodableMessage, decode
+from hub.signing import RegistryFile
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,17 @@ def subscribe_in_batches(
     *,
     limits: BatchLimits = BatchLimits(),
     metrics: ProcessMetrics | None = None,
+    senders: RegistryFile | None = None,
 ) -> None:
-    """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic)."""
+    """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
+
+    Each message reaches `handle` stamped with its receipt (hub/kafka/receipt.py): a topic signed in
+    topics.yaml needs `senders`, the registry its signatures are checked against.
+    """
     spec = catalog.topic(topic)
     expected = set(spec.messages)
     decode_body = _decoder(expected)
+    receipt = Receipt(spec, catalog, senders)
     metrics = metrics or ProcessMetrics(group_id)
     metrics.subscriptions.add((group_id, topic))
     settler = _Settler(handle, DeadLetters(broker, catalog, group_id, metrics), group_id, limits, metrics)
@@ -98,7 +106,9 @@ def subscribe_in_batches(
             messages = []
             for record in records:
                 try:
-                    messages.append((record, decoded(decode_body, record.value)))
+                    at = receipt.received_at(record)
+                    sender = receipt.signer(record, at)  # before a byte of it is parsed
+                    messages.append((record, receipt.stamp(decoded(decode_body, record.value), at, sender)))
                 except UndecodableMessage as exc:
                     with message_context(topic=record.topic, partition=record.partition, offset=record.offset):
                         await settler.dead_letters.send(record, str(exc), attempts=1)

@@ -25,8 +25,10 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from hub.health.metrics import UNDECODED, ProcessMetrics
+from hub.kafka.receipt import Receipt
 from hub.logs import MessageContext, message_context
 from hub.messages.envelope import UndecodableMessage, decode, failure, shortened
+from hub.signing import RegistryFile
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog
 
@@ -182,13 +184,16 @@ def subscribe_reliably(
     decoder: Decoder | None = None,
     outage_backoff_s: float = 5.0,
     metrics: ProcessMetrics | None = None,
+    senders: RegistryFile | None = None,
 ) -> None:
     """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
 
     `decoder` turns the bytes into what `handle` takes, raising UndecodableMessage for what must be
-    dead-lettered; by default an envelope of a type the topic carries.
+    dead-lettered; by default an envelope of a type the topic carries. On a topic signed in
+    topics.yaml, a record's signature is checked against `senders` before it is decoded.
     """
     spec = catalog.topic(topic)
+    receipt = Receipt(spec, catalog, senders)
     expected = set(spec.messages)
     decode_body: Decoder = decoder or (lambda body: decode(body, expected))
     metrics = metrics or ProcessMetrics(group_id)
@@ -235,6 +240,7 @@ def subscribe_reliably(
     async def _handle_one(body: bytes, record: Any, where: tuple[int, int], context: MessageContext) -> None:
         """Returns when the record is settled (applied, duplicate or dead-lettered); raises to re-read it."""
         try:
+            receipt.check_signed(record)  # before a byte of it is parsed
             message = decoded(decode_body, body)
         except UndecodableMessage as exc:
             await dead_letters.send(record, str(exc), attempts=1)

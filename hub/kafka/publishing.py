@@ -13,19 +13,43 @@ from pydantic import BaseModel
 from hub.health.metrics import ProcessMetrics
 from hub.messages.envelope import Envelope
 from hub.messages.types import all_types
-from hub.topics import TopicCatalog
+from hub.signing import SIGNATURE_HEADER, SigningKey, sign
+from hub.topics import TopicCatalog, TopicSpec
+
+
+class NoSigningKey(LookupError):
+    """A process without a signing key publishing to a topic whose records must be signed."""
+
+
+def record_headers(spec: TopicSpec, message: Envelope[Any], body: bytes, key: SigningKey | None) -> dict[str, str]:
+    """The headers a message travels with; on a signed topic, its sender's signature of `body`."""
+    headers = message.headers()
+    if spec.signed:
+        if key is None:
+            raise NoSigningKey(f"{spec.name} takes only signed records, and this process has no signing key")
+        headers[SIGNATURE_HEADER] = sign(body, key)
+    return headers
 
 
 class Publisher:
-    def __init__(self, broker: KafkaBroker, catalog: TopicCatalog, metrics: ProcessMetrics | None = None) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        catalog: TopicCatalog,
+        metrics: ProcessMetrics | None = None,
+        signing_key: SigningKey | None = None,
+    ) -> None:
         self._broker = broker
         self._catalog = catalog
         self._metrics = metrics or ProcessMetrics("publisher")
+        self._key = signing_key  # what this process signs commands with, if it sends any
 
     async def publish(self, topic: str, message: Envelope[Any]) -> None:
         """Returns once the broker has acknowledged (acks=all): only then may the input be committed."""
-        self._catalog.check_carries(topic, message.type)
-        await self._broker.publish(message.encode(), topic=topic, key=message.key, headers=message.headers())
+        spec = self._catalog.check_carries(topic, message.type)
+        body = message.encode()
+        headers = record_headers(spec, message, body, self._key)
+        await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
         self._metrics.produced.labels(topic=topic, type=message.type).inc()
 
 

@@ -32,6 +32,16 @@ class Envelope(BaseModel, Generic[P]):
     causation_id: UUID | None = Field(
         default=None, description="The message this one answers; an outcome's causation id is its command's id."
     )
+    received_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the hub received the command: the broker's append time, stamped by the core on "
+        "receipt, whatever a sender wrote here. Every rule judges the command at this time (V1).",
+    )
+    sent_by: str | None = Field(
+        default=None,
+        description="The sending system whose signature the hub checked (topics.yaml `senders:`); on an "
+        "outcome, the sender of its command. Stamped by the hub, whatever a sender wrote here.",
+    )
     carnet_number: str = Field(
         min_length=1,
         description="The Kafka key: the carnet number, so all of a carnet's traffic is on one partition. "
@@ -65,6 +75,7 @@ def envelope(
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
     message_id: UUID | None = None,
+    sent_by: str | None = None,
 ) -> Envelope[P]:
     """Wrap a payload. Without a correlation id the message starts a new flow of its own."""
     mid = message_id or uuid4()
@@ -76,19 +87,21 @@ def envelope(
         occurred_at=occurred_at,
         correlation_id=correlation_id or mid,
         causation_id=causation_id,
+        sent_by=sent_by,
         carnet_number=carnet_number,
         payload=payload,
     )
 
 
 def reply(payload: P, *, to: Envelope[Any], occurred_at: datetime) -> Envelope[P]:
-    """A message caused by another: same flow, same carnet."""
+    """A message caused by another: same flow, same carnet, same sender at its origin."""
     return envelope(
         payload,
         carnet_number=to.carnet_number,
         occurred_at=occurred_at,
         correlation_id=to.correlation_id,
         causation_id=to.message_id,
+        sent_by=to.sent_by,
     )
 
 

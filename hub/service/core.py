@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,12 +31,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "hub-core"
 EVENTS_TOPIC = "ata.declaration.events"
-TURKEY = ZoneInfo("Europe/Istanbul")
-
-
-def clock_of(message: Envelope[Any]) -> rules.Clock:
-    """A command is judged at the time it was issued, on the calendar of Türkiye."""
-    return rules.Clock(now=message.occurred_at, today=message.occurred_at.astimezone(TURKEY).date())
+TURKEY = rules.TURKEY
 
 
 def utc_now() -> datetime:
@@ -53,8 +47,10 @@ class CoreService:
         now: Callable[[], datetime] = utc_now,
         offices: OfficeRegistry = OFFICES,
         cutover: date = rules.base.BILGE_CUTOVER,
+        clock_skew: timedelta = rules.DEFAULT_CLOCK_SKEW,
     ) -> None:
         self._offices = offices
+        self._skew = clock_skew
         self._cutover = cutover
         self._engine = engine
         self._catalog = catalog
@@ -140,12 +136,18 @@ class CoreService:
         """Decide a command with what earlier look-ups answered: route a look-up to the system that
         answers it (hub/messages/ports.py), or record the outcome."""
         cmd = message.payload
-        wrong_key = rules.keyed_to_its_carnet(cmd, message.carnet_number)
-        if wrong_key is not None:
-            await self._record(uow, wrong_key, message, now)
+        # V1: judged at its receipt on the hub's clock (stamped by hub/kafka/receipt.py); a message
+        # handed in by a tool, never through the broker, is received now.
+        received_at = message.received_at or now
+        early = rules.keyed_to_its_carnet(cmd, message.carnet_number) or rules.dated_beyond_skew(
+            message.occurred_at, received_at, self._skew
+        )
+        if early is not None:
+            _tell_bilge(uow, carnet, message, early, now)
+            await self._record(uow, early, message, now)
             return
         ctx = await self._context(uow, carnet, cmd, told)
-        outcome = rules.decide(carnet, cmd, clock_of(message), ctx)
+        outcome = rules.decide(carnet, cmd, rules.clock_at_receipt(received_at), ctx)
         asking = ASKING.get(type(outcome))  # type: ignore[arg-type]  # None: not a look-up
         if asking is not None:
             uow.park_lookup(message.message_id, message, _answers_json(told))
@@ -156,10 +158,7 @@ class CoreService:
             )  # fmt: skip
             uow.publish(asking.port.requests_topic, asked)
             return
-        if isinstance(cmd, bilge.DrawDownByTcgb):  # BİLGE is told either way (F2)
-            uow.publish(
-                BILGE.requests_topic, reply(rules.tcgb_answer(carnet, cmd, outcome), to=message, occurred_at=now)
-            )
+        _tell_bilge(uow, carnet, message, outcome, now)
         if isinstance(outcome, rules.Refused) and outcome.rule == "L2" and ctx.legacy is not None:
             legacy = ctx.legacy
             anomaly = bilge.BilgeAnomalyReported(
@@ -277,6 +276,15 @@ class CoreService:
         size = {OUTCOME_SIZE_HEADER: str(len(events))}
         for event in events:
             uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)
+
+
+def _tell_bilge(
+    uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], outcome: rules.Outcome, now: datetime
+) -> None:
+    """F2: BİLGE is told what became of a TCGB's drawing-down, applied or refused."""
+    if isinstance(message.payload, bilge.DrawDownByTcgb):
+        answer = rules.tcgb_answer(carnet, message.payload, outcome)
+        uow.publish(BILGE.requests_topic, reply(answer, to=message, occurred_at=now))
 
 
 def _answers_json(told: rules.Answers) -> dict[str, Any]:

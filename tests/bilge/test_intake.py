@@ -18,9 +18,11 @@ from cryptography import x509
 
 from adapters.bilge.intake import INBOUND_TOPIC, MAX_DOCUMENT_BYTES, RECORD_OVERHEAD_BYTES, SENDER_HEADER, create_intake
 from hub.devtools.pki import SIMULATOR_SUBJECT, DevPki, ensure_dev_pki
+from hub.devtools.signing import DevSenders, ensure_dev_senders
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
 from hub.kafka.security import ADMIN
+from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, sign
 from hub.tls import ClientTls
 from hub.topics import TopicCatalog, catalog
 from tests.e2e.helpers import read_topic, unique
@@ -36,15 +38,34 @@ def pki() -> DevPki:
 
 
 @pytest.fixture(scope="module")
-def intake(bootstrap: str, pki: DevPki) -> Iterator[BackgroundServer]:
-    app = create_intake(bootstrap, catalog(), send_timeout_s=10)
+def senders() -> DevSenders:
+    return ensure_dev_senders()
+
+
+@pytest.fixture(scope="module")
+def intake(bootstrap: str, pki: DevPki, senders: DevSenders) -> Iterator[BackgroundServer]:
+    app = create_intake(bootstrap, catalog(), senders=RegistryFile(senders.registry_path), send_timeout_s=10)
     with BackgroundServer(app, tls=pki.intake_tls()) as server:
         yield server
 
 
-def _bilge(pki: DevPki, **options: Any) -> httpx.Client:
-    """BİLGE as the simulator is: its client certificate, the intake checked against the CA."""
-    return httpx.Client(verify=pki.sender_tls().context(), timeout=30, **options)
+class _Bilge(httpx.Client):
+    """BİLGE as the simulator is: its client certificate, the intake checked against the CA, and each
+    document signed with BİLGE's key (or `signer`'s, or unsigned)."""
+
+    def __init__(self, pki: DevPki, signer: str | None = "bilge", **options: Any) -> None:
+        super().__init__(verify=pki.sender_tls().context(), timeout=30, **options)
+        self._key = ensure_dev_senders().key(signer) if signer is not None else None
+
+    def deliver(self, url: str, content: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = dict(headers or {})
+        if self._key is not None and isinstance(content, bytes):
+            headers[HTTP_SIGNATURE_HEADER] = sign(content, self._key)
+        return self.post(url, content=content, headers=headers)
+
+
+def _bilge(pki: DevPki, signer: str | None = "bilge", **options: Any) -> _Bilge:
+    return _Bilge(pki, signer, **options)
 
 
 def _padded(size: int) -> bytes:
@@ -69,7 +90,7 @@ def test_an_intake_whose_topic_takes_less_than_the_limit_does_not_start(bootstra
     spec = dataclasses.replace(catalog().topic(INBOUND_TOPIC), max_message_bytes=None)  # Kafka's default
     smaller = TopicCatalog([*(t for t in catalog() if t.name != INBOUND_TOPIC), spec])
     with pytest.raises(ValueError, match="max_message_bytes 1048588"):
-        create_intake(bootstrap, smaller)
+        create_intake(bootstrap, smaller, senders=RegistryFile(ensure_dev_senders().registry_path))
 
 
 def test_a_caller_without_a_client_certificate_is_refused(intake: BackgroundServer, pki: DevPki) -> None:
@@ -93,10 +114,11 @@ async def test_a_document_at_the_limit_lands_whole_with_its_sender(
 ) -> None:
     key, document = unique("LIMIT-"), _padded(MAX_DOCUMENT_BYTES)
     with caplog.at_level(logging.INFO, logger="adapters.bilge.intake"), _bilge(pki) as http:
-        answer = http.post(f"{intake.base_url}{PATH}", content=document, headers={"X-Belge-No": key})
+        answer = http.deliver(f"{intake.base_url}{PATH}", document, headers={"X-Belge-No": key})
     assert answer.status_code == 202, answer.text
     (record,) = await _on_topic(bootstrap, key)
     assert hashlib.sha256(record.value).digest() == hashlib.sha256(document).digest()
+    assert dict(record.headers)[SIGNATURE_HEADER]  # BİLGE's signature travels on: the adapter checks it again
     sender = dict(record.headers)[SENDER_HEADER].decode()
     assert sender.startswith("CN=BİLGE simulator") and "O=e-ATA/TR hub" in sender
     assert any(key in m and "CN=BİLGE simulator" in m for m in caplog.messages)  # who sent it, logged
@@ -111,7 +133,7 @@ async def test_a_document_over_the_limit_gets_413_and_nothing_reaches_the_topic(
     chunks = (document[i : i + 65536] for i in range(0, len(document), 65536))
     content: Any = document if framing == "Content-Length" else chunks
     with _bilge(pki) as http:
-        answer = http.post(f"{intake.base_url}{PATH}", content=content, headers={"X-Belge-No": key})
+        answer = http.deliver(f"{intake.base_url}{PATH}", content, headers={"X-Belge-No": key})
     assert answer.status_code == 413
     assert f"than the {MAX_DOCUMENT_BYTES} bytes a document may have" in answer.json()["reason"]
     assert await _on_topic(bootstrap, key) == []
@@ -119,25 +141,55 @@ async def test_a_document_over_the_limit_gets_413_and_nothing_reaches_the_topic(
 
 def test_one_byte_over_the_limit_gets_413(intake: BackgroundServer, pki: DevPki) -> None:
     with _bilge(pki) as http:
-        answer = http.post(f"{intake.base_url}{PATH}", content=_padded(MAX_DOCUMENT_BYTES + 1))
+        answer = http.deliver(f"{intake.base_url}{PATH}", _padded(MAX_DOCUMENT_BYTES + 1))
     assert answer.status_code == 413 and str(MAX_DOCUMENT_BYTES + 1) in answer.json()["reason"]
 
 
 def test_an_empty_document_or_an_outsized_number_is_refused(intake: BackgroundServer, pki: DevPki) -> None:
     with _bilge(pki) as http:
-        empty = http.post(f"{intake.base_url}{PATH}", content=b"")
-        long_key = http.post(f"{intake.base_url}{PATH}", content=b"<Tcgb/>", headers={"X-Belge-No": "9" * 65})
+        empty = http.deliver(f"{intake.base_url}{PATH}", b"")
+        long_key = http.deliver(f"{intake.base_url}{PATH}", b"<Tcgb/>", headers={"X-Belge-No": "9" * 65})
     assert (empty.status_code, empty.json()["reason"]) == (400, "empty document")
     assert long_key.status_code == 400 and "X-Belge-No" in long_key.json()["reason"]
+
+
+async def test_an_unsigned_or_altered_document_gets_401_and_nothing_reaches_the_topic(
+    intake: BackgroundServer, pki: DevPki, bootstrap: str
+) -> None:
+    unsigned_key, altered_key = unique("UNSIGNED-"), unique("ALTERED-")
+    document = _padded(2048)
+    with _bilge(pki, signer=None) as http:
+        unsigned = http.deliver(f"{intake.base_url}{PATH}", document, headers={"X-Belge-No": unsigned_key})
+        other_bytes = sign(document + b" ", ensure_dev_senders().key("bilge"))  # BİLGE's key, other bytes
+        altered = http.deliver(
+            f"{intake.base_url}{PATH}",
+            document,
+            headers={"X-Belge-No": altered_key, HTTP_SIGNATURE_HEADER: other_bytes},
+        )
+    assert unsigned.status_code == 401 and unsigned.json()["reason"].startswith("signature refused: unsigned")
+    assert altered.status_code == 401 and "match" in altered.json()["reason"]
+    assert await _on_topic(bootstrap, unsigned_key) == [] and await _on_topic(bootstrap, altered_key) == []
+
+
+async def test_a_document_signed_by_a_system_that_sends_no_documents_gets_403(
+    intake: BackgroundServer, pki: DevPki, bootstrap: str
+) -> None:
+    """The front end's key is in the registry, but topics.yaml lets only BİLGE send documents."""
+    key = unique("FRONTEND-")
+    with _bilge(pki, signer="frontend") as http:
+        answer = http.deliver(f"{intake.base_url}{PATH}", _padded(2048), headers={"X-Belge-No": key})
+    assert answer.status_code == 403 and answer.json()["reason"].startswith("frontend may not send documents")
+    assert await _on_topic(bootstrap, key) == []
 
 
 def test_broker_unreachable_gives_503_with_retry_after(pki: DevPki) -> None:
     with socket.socket() as sock:  # a port nobody listens on: no broker there
         sock.bind(("127.0.0.1", 0))
         nowhere = f"127.0.0.1:{sock.getsockname()[1]}"
-    app = create_intake(nowhere, catalog(), send_timeout_s=2, retry_after_s=17)
+    registry = RegistryFile(ensure_dev_senders().registry_path)
+    app = create_intake(nowhere, catalog(), senders=registry, send_timeout_s=2, retry_after_s=17)
     with BackgroundServer(app, tls=pki.intake_tls()) as server, _bilge(pki) as http:
-        answer = http.post(f"{server.base_url}{PATH}", content=b"<Tcgb/>", headers={"X-Belge-No": "26220100IM000001"})
+        answer = http.deliver(f"{server.base_url}{PATH}", b"<Tcgb/>", headers={"X-Belge-No": "26220100IM000001"})
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "17"
     assert "send it again" in answer.json()["reason"]
 

@@ -88,6 +88,24 @@ async def test_a1_timeline_has_every_stage_with_its_time_actor_and_duration(
     assert await queries.timeline(FIRM_A, A1) == detail.timeline
 
 
+async def test_a1_each_stage_names_the_sending_system_whose_signed_command_reached_it(
+    projection: TrackingProjection, queries: TrackingQueries
+) -> None:
+    # rule: A1 (who acted, and which system vouched for it: the front end, or BİLGE for a TCGB's closure)
+    events = through(A1, CARNET_A, "2600", KAPIKULE, T0, (HOUR, 2 * HOUR, DAY))
+    senders = ["frontend", "frontend", "frontend", "adapter-bilge"]
+    stamped = [e.model_copy(update={"sent_by": sender}) for e, sender in zip(events, senders, strict=True)]
+    await apply_all(projection, [recorded(CARNET_A, T0 - HOUR), *stamped])
+
+    timeline = await queries.timeline(FIRM_A, A1)
+    assert [(s.stage, s.sent_by) for s in timeline] == [
+        ("lodged", "frontend"),
+        ("accepted", "frontend"),
+        ("inspection_completed", "frontend"),
+        ("closed", "adapter-bilge"),
+    ]
+
+
 async def test_a1_the_current_stage_shows_how_long_it_has_lasted_so_far(
     projection: TrackingProjection, queries: TrackingQueries
 ) -> None:

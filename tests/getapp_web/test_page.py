@@ -216,7 +216,8 @@ CARNET_OTHER = _carnet("TR/2026/000999", "TR", OTHER_VKN)
 
 
 def _wrap(payload: BaseModel, carnet: CarnetData, at: datetime) -> Envelope[Any]:
-    return envelope(payload, carnet_number=carnet.carnet_number, occurred_at=at)
+    """An event as the core publishes it: the outcome of a command the e-ATA/TR front end signed."""
+    return envelope(payload, carnet_number=carnet.carnet_number, occurred_at=at, sent_by="frontend")
 
 
 def _lodged(number: str, carnet: CarnetData, regime: str, office: str, at: datetime, vkn: str) -> Envelope[Any]:
@@ -444,6 +445,7 @@ async def _walk_through(page: Page, base_url: str, owner: Credentials) -> None:
     await expect(stages.nth(2)).to_contain_text("Muayene memuru, 220100")
     await expect(lodged).to_contain_text("11:00")  # 08:00 UTC, shown in Türkiye time
     await expect(timeline).not_to_contain_text("irtibat-01")
+    await expect(stages.locator(".sent-by")).to_have_text(["e-ATA/TR"] * 3)  # the system that signed each command
 
     # --- English ----------------------------------------------------------------------------------------
     await page.get_by_role("button", name="English").click()

@@ -25,6 +25,7 @@ from hub.domain.rules.base import (
     Refused,
     TobbAnswer,
 )
+from hub.domain.rules.clock import DEFAULT_CLOCK_SKEW, TURKEY, clock_at_receipt, dated_beyond_skew
 from hub.domain.rules.deadlines import check_deadlines
 from hub.domain.rules.lines import attach_document, explain_line
 from hub.domain.rules.lodging import lodge, lodge_with_tobb_answer, tobb_unavailable
@@ -59,7 +60,9 @@ def decide(carnet: Carnet | None, command: Any, clock: Clock, ctx: Context | Non
 
 
 __all__ = [
+    "DEFAULT_CLOCK_SKEW",
     "LOOKUP_ANSWERS",
+    "TURKEY",
     "Answers",
     "Applied",
     "Clock",
@@ -75,8 +78,10 @@ __all__ = [
     "authority_unavailable",
     "cancel",
     "check_deadlines",
+    "clock_at_receipt",
     "closures",
     "complete_inspection",
+    "dated_beyond_skew",
     "decide",
     "keyed_to_its_carnet",
     "lodge",

@@ -167,7 +167,7 @@ class TrackingProjection:
                 return
         number: str = p.declaration_number
         await self._ensure(conn, number, carnet, at)
-        await self._add_stage(conn, number, fact, mid)
+        await self._add_stage(conn, number, fact, mid, message.sent_by)
         await self._refresh(conn, number, at)
 
     # --- facts -----------------------------------------------------------------------------------
@@ -283,7 +283,9 @@ class TrackingProjection:
             update(getapp_declarations).where(getapp_declarations.c.declaration_number == number).values(**values)
         )
 
-    async def _add_stage(self, conn: AsyncConnection, number: str, fact: _StageFact, message_id: str) -> None:
+    async def _add_stage(
+        self, conn: AsyncConnection, number: str, fact: _StageFact, message_id: str, sent_by: str | None
+    ) -> None:
         """A stage is reached once: the first event that says so is kept."""
         exists = await conn.execute(
             select(getapp_stages.c.stage).where(
@@ -301,6 +303,7 @@ class TrackingProjection:
                 started_at=fact.at,
                 actor_role=fact.by.role if fact.by else None,
                 actor_office=fact.by.office if fact.by else None,
+                sent_by=sent_by,
                 message_id=message_id,
             )
         )

@@ -21,7 +21,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -59,6 +59,9 @@ class StageView(_View):
     elapsed_s: float | None  # the current, unfinished stage: how long so far
     actor_role: str | None
     actor_office: str | None
+    sent_by: str | None = Field(
+        default=None, description="The sending system whose signed command reached this stage, e.g. frontend."
+    )
 
 
 class DeclarationView(_View):
@@ -386,4 +389,5 @@ def _stage_view(row: Any, now: datetime | None) -> StageView:
         elapsed_s=elapsed,
         actor_role=row.actor_role,
         actor_office=row.actor_office,
+        sent_by=row.sent_by,
     )

@@ -78,6 +78,8 @@ getapp_stages = Table(
     Column("next_stage", String(24)),
     Column("actor_role", String(24)),  # the event's `by`, where it has one (C1 roles); never the officer's id
     Column("actor_office", String(16)),
+    # The sending system whose signed command reached the stage (the envelope's sent_by): who vouches for it.
+    Column("sent_by", String(64)),
     Column("message_id", String(36), nullable=False),  # the event that started the stage
 )
 

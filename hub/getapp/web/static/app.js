@@ -42,6 +42,10 @@
       col_ended: "Bitiş",
       col_duration: "Süre",
       col_actor: "İşlemi yapan",
+      col_sent_by: "Gönderen sistem",
+      sender_frontend: "e-ATA/TR",
+      sender_adapter_bilge: "BİLGE",
+      sender_bilge_reconciliation: "BİLGE mutabakatı",
       no_declarations: "Beyanname yok.",
       timeline_title: "Zaman çizelgesi",
       close: "Kapat",
@@ -163,6 +167,10 @@
       col_ended: "Ended",
       col_duration: "Duration",
       col_actor: "Done by",
+      col_sent_by: "Sent by",
+      sender_frontend: "e-ATA/TR",
+      sender_adapter_bilge: "BİLGE",
+      sender_bilge_reconciliation: "BİLGE reconciliation",
       no_declarations: "No declarations.",
       timeline_title: "Timeline",
       close: "Close",
@@ -876,9 +884,17 @@
         el("td", {}, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : t("not_ended")),
         el("td", { className: "duration", text: duration || t("not_ended") }),
         el("td", { text: actor || t("nobody") }),
+        el("td", { className: "sent-by", text: senderLabel(s.sent_by) }),
       ]);
     });
     $("timeline-body").replaceChildren(...rows);
+  }
+
+  // The sending system that signed the command (hub/kafka/receipt.py); one the page does not know shows as named.
+  function senderLabel(sender) {
+    if (!sender) return "";
+    const key = "sender_" + sender.replace(/-/g, "_");
+    return key in I18N.tr ? t(key) : sender;
   }
 
   function closeTimeline() {

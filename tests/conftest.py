@@ -1,6 +1,10 @@
 """Session fixtures: one real Kafka broker, topics from topics.yaml, and the hub running on it.
 
 A test that needs Kafka fails, with the broker's log, when the broker cannot start: never skips.
+
+The session runs on the real calendar: commands are issued at the real time (the hub judges them at
+their arrival), and the simulators' fixture dates, written for FIXTURE_DAY, are moved to the day the
+session started (`on_session_day`), as `hub run` moves them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.bilge import simulator as bilge_sim
 from adapters.bilge.client import BilgeSettings
 from adapters.tobb.client import TobbSettings
-from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
+from adapters.tobb.simulator import DEFAULT_API_KEY, FIXTURE_DAY, create_app
 from adapters.ykts import simulator as ykts_sim
 from adapters.ykts.client import YktsSettings
 from hub.client import HubClient
@@ -35,6 +39,18 @@ from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
+
+# When the session started, in Türkiye: for computing dates, never the occurred_at of a command. The
+# session lasts minutes, more than the skew a hub judging commands at their arrival allows: a command
+# is stamped when it is sent, as HubClient does.
+SESSION_NOW = datetime.now(ZoneInfo("Europe/Istanbul"))
+SESSION_DAY = SESSION_NOW.date()  # the day the core judges the session's commands on (unless it ends after midnight)
+assert FIXTURE_DAY == ykts_sim.FIXTURE_DAY == bilge_sim.FIXTURE_DAY, "one shift moves every simulator's fixtures"
+
+
+def on_session_day(fixture_date: date) -> date:
+    """A date of the simulators' fixtures (written for FIXTURE_DAY) as the session's simulators serve it."""
+    return fixture_date + (SESSION_DAY - FIXTURE_DAY)
 
 
 @pytest.fixture
@@ -63,12 +79,16 @@ def settings(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Settin
         database_url=f"sqlite+aiosqlite:///{db}",
         consumer_max_attempts=3,
         relay_poll_s=0.2,
+        # Not the legal cut-over (2021-06-02, the product's default): a carnet is valid for a year at
+        # most, so no carnet valid today has a 5800 from before it. The BİLGE simulator's records are
+        # written around a cut-over of their own, and it moves with them (as `hub run` does).
+        bilge_cutover=bilge_sim.fixture_cutover(SESSION_DAY),
     )
 
 
 @pytest.fixture(scope="session")
 def tobb_simulator() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(api_key=DEFAULT_API_KEY)) as server:
+    with BackgroundServer(create_app(api_key=DEFAULT_API_KEY, today=SESSION_DAY)) as server:
         yield server
 
 
@@ -96,7 +116,8 @@ def bilge_simulator() -> Iterator[BackgroundServer]:
     # It pushes documents to the stack's intake with the development PKI's client certificate, as
     # running_stack's own BİLGE simulator does.
     sender = ensure_dev_pki().sender_tls()
-    with BackgroundServer(bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender)) as server:
+    app = bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender, today=SESSION_DAY)
+    with BackgroundServer(app) as server:
         yield server
 
 
@@ -108,7 +129,7 @@ def bilge_settings(bilge_simulator: BackgroundServer) -> BilgeSettings:
 @pytest.fixture(scope="session")
 def ykts_simulator() -> Iterator[BackgroundServer]:
     # The YKTS adapter judges an authority on the real day in Türkiye: the fixture dates move with it.
-    with BackgroundServer(ykts_sim.create_app(api_key=ykts_sim.DEFAULT_API_KEY, today=date.today())) as server:
+    with BackgroundServer(ykts_sim.create_app(api_key=ykts_sim.DEFAULT_API_KEY, today=SESSION_DAY)) as server:
         yield server
 
 
@@ -129,14 +150,9 @@ async def stack(
             yield running
 
 
-# Commands of the suite are issued on this day, so that carnet validity (V1) and deadlines (V2)
-# are judged against fixed fixture dates, today as in a year.
-SESSION_NOW = datetime(2026, 11, 21, 9, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
-
-
 @pytest.fixture(scope="session")
 async def client(stack: Stack) -> AsyncIterator[HubClient]:
-    async with HubClient(stack.settings.kafka_bootstrap, clock=lambda: SESSION_NOW) as hub_client:
+    async with HubClient(stack.settings.kafka_bootstrap) as hub_client:  # commands stamped when sent
         yield hub_client
 
 

@@ -62,6 +62,11 @@ Simulator controls (not BİLGE's; for tests and demos, no key needed):
 ``POST /_sim/reset``
     Back to the fixtures: open packages restored, closures, answers, faults and the log cleared.
 
+Its dates move with the calendar: ``create_app(today=...)`` serves every date of the records moved
+by ``today - FIXTURE_DAY``, and :func:`fixture_cutover` is the L2 cut-over they are written around,
+moved alike. A hub beside the simulator judges L2 at that cut-over (``HUB_BILGE_CUTOVER``) for a
+legacy record to mean what it says (``hub run`` does so, :mod:`hub.entrypoints.stack`).
+
 To an ``https://`` target it presents its client certificate (mutual TLS, like BİLGE):
 ``create_app(sender_tls=...)``, or run alone ``$BILGE_SIM_TLS_CERT``, ``$BILGE_SIM_TLS_KEY`` and
 ``$BILGE_SIM_INTAKE_CA`` (the CA the intake's certificate must chain to).
@@ -106,11 +111,14 @@ __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_FIXTURES",
     "DEFAULT_PORT",
+    "FIXTURE_CUTOVER",
+    "FIXTURE_DAY",
     "SENDER_TLS_ENV",
     "FaultPlan",
     "PushRequest",
     "TcgbSample",
     "create_app",
+    "fixture_cutover",
     "main",
     "sample_tcgb_xml",
     "serve",
@@ -133,6 +141,13 @@ _MAX_HATA: Final = 250  # MetinTipi's maxLength
 _PUSH_TIMEOUT_S: Final = 10.0
 # Run alone, the simulator's client certificate for pushing documents, its key, and the intake's CA.
 SENDER_TLS_ENV: Final = ("BILGE_SIM_TLS_CERT", "BILGE_SIM_TLS_KEY", "BILGE_SIM_INTAKE_CA")
+# The day the bundled records were written for; `today` moves their dates along with the calendar.
+FIXTURE_DAY: Final = date(2026, 11, 21)
+# The L2 cut-over the bundled records are written around, on FIXTURE_DAY. Not the legal one (2021-06-02,
+# the hub's default): a carnet is valid for a year at most, so no carnet valid today has a declaration
+# from before 2021-06-02, and a legacy record on a carnet still valid (L1) needs a cut-over within the
+# last year. It moves with the records, so each stays on its side of it.
+FIXTURE_CUTOVER: Final = date(2026, 6, 2)
 
 
 class FaultPlan(SharedFaultPlan):
@@ -256,6 +271,7 @@ class _Family:
 @dataclass
 class _State(SimulatorState):
     fixtures_path: Path
+    shift: timedelta  # how far the records' dates are moved (today - FIXTURE_DAY)
     api_key: str
     api_key_header: str
     legacy: dict[str, Any]  # BeyannameNo -> <Beyanname> element
@@ -339,10 +355,34 @@ def _strip_indentation(element: Any) -> None:
 # --- fixtures ---------------------------------------------------------------------------------
 
 
+def _shift(today: date | None) -> timedelta:
+    return today - FIXTURE_DAY if today is not None else timedelta(0)
+
+
+def fixture_cutover(today: date | None = None) -> date:
+    """The L2 cut-over the records are written around, moved as ``create_app(today=today)`` moves them."""
+    return FIXTURE_CUTOVER + _shift(today)
+
+
+def _moved(text: str | None, shift: timedelta) -> str:
+    day = _collapse(text)
+    return (date.fromisoformat(day) + shift).isoformat() if shift else day
+
+
+def _move_dates(beyanname: Any, shift: timedelta) -> None:
+    """A declaration's registration date and its carnet's issue and validity dates, moved by ``shift``."""
+    b, karne = _NS_LEGACY, _q(_NS_LEGACY, "Karne")
+    for path in (_q(b, "TescilTarihi"), f"{karne}/{_q(b, 'DuzenlemeTarihi')}", f"{karne}/{_q(b, 'GecerlilikTarihi')}"):
+        element = beyanname.find(path)
+        if element is not None:
+            element.text = _moved(element.text, shift)
+
+
 def _load_fixtures(
-    path: Path, legacy_family: _Family, summary_family: _Family
+    path: Path, legacy_family: _Family, summary_family: _Family, shift: timedelta
 ) -> tuple[dict[str, Any], dict[str, _Summary]]:
-    """The ``BeyannameKayitlari`` and ``OzetBeyanKayitlari`` among the ``*.xml`` of a directory, or one such file."""
+    """The ``BeyannameKayitlari`` and ``OzetBeyanKayitlari`` among the ``*.xml`` of a directory, or one such
+    file, their dates moved by ``shift``."""
     files = sorted(path.glob("*.xml")) if path.is_dir() else [path]
     legacy: dict[str, Any] = {}
     summaries: dict[str, _Summary] = {}
@@ -351,6 +391,8 @@ def _load_fixtures(
         if root.tag == _q(_NS_LEGACY, "BeyannameKayitlari"):
             for beyanname in root.iterfind(_q(_NS_LEGACY, "Beyanname")):
                 _strip_indentation(beyanname)
+                if shift:
+                    _move_dates(beyanname, shift)
                 number = _text(beyanname, _NS_LEGACY, "BeyannameNo")
                 if number in legacy:
                     raise ValueError(f"{file}: declaration {number} appears twice")
@@ -361,7 +403,7 @@ def _load_fixtures(
                 legacy[number] = beyanname
         elif root.tag == _q(_NS_SUMMARY, "OzetBeyanKayitlari"):
             for ozet in root.iterfind(_q(_NS_SUMMARY, "OzetBeyan")):
-                summary = _summary_from(ozet, file)
+                summary = _summary_from(ozet, file, shift)
                 if summary.number in summaries:
                     raise ValueError(f"{file}: özet beyan {summary.number} appears twice")
                 answer = _found_answer(
@@ -377,7 +419,7 @@ def _load_fixtures(
     return legacy, summaries
 
 
-def _summary_from(ozet: Any, file: Path) -> _Summary:
+def _summary_from(ozet: Any, file: Path, shift: timedelta) -> _Summary:
     o = _NS_SUMMARY
     documents: dict[str, _Document] = {}
     for senet in ozet.iterfind(f"{_q(o, 'TasimaSenetleri')}/{_q(o, 'TasimaSenedi')}"):
@@ -403,7 +445,7 @@ def _summary_from(ozet: Any, file: Path) -> _Summary:
     return _Summary(
         number=_text(ozet, o, "OzetBeyanNo"),
         office=_text(ozet, o, "GumrukIdaresi"),
-        registered_on=_text(ozet, o, "TescilTarihi"),
+        registered_on=_moved(ozet.findtext(_q(o, "TescilTarihi")), shift),
         documents=documents,
     )
 
@@ -478,12 +520,18 @@ def create_app(
     api_key: str = DEFAULT_API_KEY,
     api_key_header: str = "X-Api-Key",
     sender_tls: ClientTls | None = None,
+    today: date | None = None,
 ) -> FastAPI:
     """Build the simulator serving the records in ``fixtures_path`` (a directory of ``*.xml`` or one
-    file; default: the bundled ``adapters/bilge/fixtures``). Dates are served as written: the L2
-    cut-over is a fixed date, so shifting them would change what the records mean. ``sender_tls``:
-    the client certificate BİLGE presents when it pushes a document to an ``https://`` intake (and
-    the CA it checks the intake's certificate against), as the real BİLGE does (mutual TLS)."""
+    file; default: the bundled ``adapters/bilge/fixtures``). ``sender_tls``: the client certificate
+    BİLGE presents when it pushes a document to an ``https://`` intake (and the CA it checks the
+    intake's certificate against), as the real BİLGE does (mutual TLS).
+
+    With ``today``, every date of the records moves by ``today - FIXTURE_DAY``: a carnet valid for
+    three more months stays so, and a record stays on its side of :func:`fixture_cutover` (the
+    cut-over moves alike: judge L2 at ``fixture_cutover(today)``). Without it, the dates are served
+    as written (judged at FIXTURE_DAY, with the cut-over FIXTURE_CUTOVER).
+    """
     # One context for every push: loading the key and the CA once, not per document.
     push_tls = sender_tls.context() if sender_tls is not None else True
     legacy_family = _Family(_NS_LEGACY, "BeyannameSorguYanit", load_schema(_SCHEMA_DIR / "beyanname-sorgu-yanit.xsd"))
@@ -493,8 +541,9 @@ def create_app(
     closure_family = _Family(_NS_CLOSURE, "OzetBeyanKapanisYanit", load_schema(_SCHEMA_DIR / "kapanis.xsd"))
     receipt_family = _Family(_NS_TCGB_ANSWER, "TcgbYanitAlindi", load_schema(_SCHEMA_DIR / "tcgb-yanit.xsd"))
     path = fixtures_path or DEFAULT_FIXTURES
-    legacy, summaries = _load_fixtures(path, legacy_family, summary_family)
-    state = _State(path, api_key, api_key_header, legacy, summaries)
+    shift = _shift(today)
+    legacy, summaries = _load_fixtures(path, legacy_family, summary_family, shift)
+    state = _State(path, shift, api_key, api_key_header, legacy, summaries)
     app = FastAPI(title="BİLGE (simulator)", version="1.0")
     app.state.simulator = state
 
@@ -654,7 +703,7 @@ def create_app(
 
     @app.post("/_sim/reset", status_code=204)
     async def reset() -> None:
-        state.legacy, state.summaries = _load_fixtures(state.fixtures_path, legacy_family, summary_family)
+        state.legacy, state.summaries = _load_fixtures(state.fixtures_path, legacy_family, summary_family, state.shift)
         state.closures.clear()
         state.tcgb_answers.clear()
         state.faults = FaultPlan()
@@ -739,7 +788,11 @@ PROGRAM: Final = SimulatorProgram(
     default_api_key=DEFAULT_API_KEY,
     default_port=DEFAULT_PORT,
     build=lambda fixtures, key, header: create_app(
-        fixtures, api_key=key, api_key_header=header, sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV)
+        fixtures,
+        api_key=key,
+        api_key_header=header,
+        sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV),
+        today=date.today(),
     ),
 )
 serve, main = PROGRAM.serve, PROGRAM.main

@@ -5,6 +5,11 @@ typed in from the paper carnet, then accepted by the liaison service and inspect
 officer of that office: each command's outcome is a success event, and none needs TOBB (foreign
 carnets are not fetched), BİLGE (no özet beyan) or YKTS (the holder lodges itself), so the core
 alone answers. The carnet is valid from 30 days ago for 300 days, whatever day the bench runs.
+
+Each command is stamped (``occurred_at``) at the real time when it is built, which is just before its
+case sends it: encoding stays out of what is measured, and a command reaches the broker seconds after
+its stamp (a closed loop sends everything as fast as the producer takes it; an open loop sends for
+``--open-seconds``), well within the skew a core judging commands at their arrival allows (5 minutes).
 """
 
 from __future__ import annotations

@@ -291,6 +291,7 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
         for name, server in zip(("TOBB", "BİLGE", "YKTS"), stack.simulators, strict=False):
             _say(f"      {name} simulator at {server.base_url}")
         _say(f"      BİLGE document intake at {stack.bilge_intake_url}")
+        _say(f"      BİLGE cut-over (L2): {stack.settings.bilge_cutover}")
         for name, url in stack.ops_targets().items():
             _say(f"      {name}: {url}/metrics, {url}/health/ready")
         _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
@@ -375,8 +376,9 @@ def bilge_simulator(
 ) -> None:
     """Run the BİLGE simulator alone (API key: $BILGE_SIM_API_KEY or the built-in demo key). Pushing
     to an https:// intake it presents $BILGE_SIM_TLS_CERT (key $BILGE_SIM_TLS_KEY), checking the
-    intake against $BILGE_SIM_INTAKE_CA."""
-    from adapters.bilge.simulator import SENDER_TLS_ENV
+    intake against $BILGE_SIM_INTAKE_CA. Its records' dates are moved to today, and so is the L2
+    cut-over they are written around: the hub beside it needs that cut-over ($HUB_BILGE_CUTOVER)."""
+    from adapters.bilge.simulator import SENDER_TLS_ENV, fixture_cutover
     from adapters.bilge.simulator import serve as serve_bilge
     from hub.devtools.pki import ensure_dev_pki
 
@@ -384,6 +386,7 @@ def bilge_simulator(
         sender = ensure_dev_pki().sender_tls()
         paths = (sender.cert_file, sender.key_file, sender.server_ca_file)
         os.environ.update({name: str(path) for name, path in zip(SENDER_TLS_ENV, paths, strict=True)})
+    _say(f"records moved to today: a hub beside it judges L2 at HUB_BILGE_CUTOVER={fixture_cutover(date.today())}")
     serve_bilge(host, port)
 
 

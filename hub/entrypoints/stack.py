@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from adapters.bilge import simulator as bilge_simulator
@@ -92,7 +92,12 @@ async def running_stack(
     """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
     or the arguments name real ones), core and adapters; stop them in reverse. The BİLGE intake serves
     mutual TLS with `intake`, else the BILGE_INTAKE_* certificates, else the development PKI of
-    .data/pki (made on first start), whose client certificate the BİLGE simulator then presents."""
+    .data/pki (made on first start), whose client certificate the BİLGE simulator then presents.
+
+    The simulators run on the real calendar (their fixture dates moved to today). With the BİLGE
+    simulator, the core and the BİLGE adapter judge L2 at the cut-over its records are written
+    around, moved alike, instead of `settings.bilge_cutover`: under the legal cut-over (2021-06-02)
+    every record would be an anomaly, since a carnet valid today has no declaration from before it."""
     if intake is None:
         configured = tls_from_env(ServerTls, INTAKE_TLS_ENV)
         intake = IntakeSettings.from_env(fallback_tls=configured or ensure_dev_pki().intake_tls())
@@ -100,22 +105,25 @@ async def running_stack(
     if sender is None:
         sender = ensure_dev_pki().sender_tls()
     simulators = []
+    today = date.today()
     if tobb is None and os.environ.get("TOBB_BASE_URL"):
         tobb = TobbSettings.from_env()
     if tobb is None:
         # The demo runs on the real calendar: fixture carnets stay as valid (or expired) as written.
-        app = tobb_simulator.create_app(api_key=tobb_simulator.DEFAULT_API_KEY, today=date.today())
+        app = tobb_simulator.create_app(api_key=tobb_simulator.DEFAULT_API_KEY, today=today)
         simulators.append(BackgroundServer(app).start())
         tobb = TobbSettings(base_url=simulators[-1].base_url, api_key=tobb_simulator.DEFAULT_API_KEY)
     if bilge is None and os.environ.get("BILGE_BASE_URL"):
         bilge = BilgeSettings.from_env()
     if bilge is None:
-        simulators.append(BackgroundServer(bilge_simulator.create_app(sender_tls=sender)).start())
+        # The demo's legacy records stay on their side of the cut-over whatever the day (see above).
+        settings = replace(settings, bilge_cutover=bilge_simulator.fixture_cutover(today))
+        simulators.append(BackgroundServer(bilge_simulator.create_app(sender_tls=sender, today=today)).start())
         bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
     if ykts is None and os.environ.get("YKTS_BASE_URL"):
         ykts = YktsSettings.from_env()
     if ykts is None:
-        app = ykts_simulator.create_app(api_key=ykts_simulator.DEFAULT_API_KEY, today=date.today())
+        app = ykts_simulator.create_app(api_key=ykts_simulator.DEFAULT_API_KEY, today=today)
         simulators.append(BackgroundServer(app).start())
         ykts = YktsSettings(base_url=simulators[-1].base_url, api_key=ykts_simulator.DEFAULT_API_KEY)
     mail = None

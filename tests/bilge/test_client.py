@@ -6,7 +6,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,14 @@ from adapters.bilge.client import (
     BilgeUnavailable,
     InvalidBilgeNumber,
 )
-from adapters.bilge.simulator import DEFAULT_FIXTURES, create_app, sample_tcgb_xml
+from adapters.bilge.simulator import (
+    DEFAULT_FIXTURES,
+    FIXTURE_CUTOVER,
+    FIXTURE_DAY,
+    create_app,
+    fixture_cutover,
+    sample_tcgb_xml,
+)
 from adapters.bilge.xml import drawdowns_by_carnet, parse_tcgb
 from hub.domain.bilge import (
     ATA_REGIMES_IN_BILGE,
@@ -37,7 +44,7 @@ from hub.http_server import BackgroundServer
 from hub.xmlsafe import XmlRejected
 
 API_KEY = "test-anahtari-bilge"
-CUTOVER = date(2021, 6, 2)  # the circular's effective date (L2)
+CUTOVER = FIXTURE_CUTOVER  # the L2 cut-over the simulator's records are written around (not the legal one)
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +127,12 @@ async def test_l1_legacy_5800_is_fetched_with_its_foreign_carnet(bilge: Backgrou
 
     assert legacy is not None
     assert (legacy.bilge_number, legacy.regime, legacy.customs_office) == ("21343300IM000412", "5800", "343300")
-    assert legacy.registered_on == date(2021, 3, 15) < CUTOVER
+    assert legacy.registered_on == date(2026, 3, 15) < CUTOVER
     carnet = legacy.carnet
     assert carnet.carnet_number == "DE/2021/A-004711"
     assert (carnet.holder_name, carnet.holder_id) == ("Klangwerk Veranstaltungstechnik GmbH", None)
     assert (carnet.issuing_country, carnet.issuing_chamber) == ("DE", "IHK Köln")
-    assert (carnet.issued_on, carnet.valid_until) == (date(2021, 2, 22), date(2022, 2, 21))
+    assert (carnet.issued_on, carnet.valid_until) == (date(2026, 2, 22), date(2027, 2, 21))
     assert carnet.goods[0] == GoodsListLine(
         line_no=1,
         description="d&b audiotechnik V8 hoparlör kabini, askı donanımıyla",
@@ -160,8 +167,29 @@ async def test_l2_post_cutover_5800_is_returned_for_the_core_to_report(bilge: Ba
     async with _client(bilge) as client:
         legacy = await client.fetch_legacy("22343300IM000058")
     assert legacy is not None
-    assert legacy.regime in ATA_REGIMES_IN_BILGE and legacy.registered_on == date(2022, 3, 9) >= CUTOVER
+    assert legacy.regime in ATA_REGIMES_IN_BILGE and legacy.registered_on == date(2026, 9, 9) >= CUTOVER
     assert legacy.carnet.carnet_number == "FR/2022/B-000318"
+
+
+async def test_l1_l2_simulator_moves_its_dates_and_its_cutover_with_today() -> None:
+    # A year on, every record is as far from today, and on the same side of the cut-over, as on FIXTURE_DAY.
+    year = timedelta(days=365)
+    later = FIXTURE_DAY + year
+    async with (
+        BackgroundServer(create_app(api_key=API_KEY, today=later)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as http,
+    ):
+        (await http.post("/_sim/reset")).raise_for_status()  # the records reloaded: moved alike
+        async with _client(server) as client:
+            before = await client.fetch_legacy("21343300IM000412")
+            after = await client.fetch_legacy("22343300IM000058")
+        summary = await http.get("/ozet-beyan/26220100OB000088", headers={"X-Api-Key": API_KEY})
+    cutover = fixture_cutover(later)
+    assert cutover == FIXTURE_CUTOVER + year and fixture_cutover() == FIXTURE_CUTOVER
+    assert before is not None and before.registered_on == date(2026, 3, 15) + year < cutover
+    assert (before.carnet.issued_on, before.carnet.valid_until) == (date(2026, 2, 22) + year, date(2027, 2, 21) + year)
+    assert after is not None and after.registered_on == date(2026, 9, 9) + year >= cutover
+    assert f"<TescilTarihi>{date(2026, 11, 19) + year}</TescilTarihi>" in summary.text
 
 
 async def test_l1_unknown_legacy_declaration_returns_none(bilge: BackgroundServer) -> None:

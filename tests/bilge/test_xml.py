@@ -340,7 +340,7 @@ def test_l1_legacy_declaration_maps_to_the_model() -> None:
     assert (declaration.regime, declaration.customs_office, declaration.registered_on) == (
         "5800",
         "343300",
-        date(2021, 3, 15),
+        date(2026, 3, 15),
     )
     assert declaration.carnet.carnet_number == "DE/2021/A-004711"
     assert declaration.carnet.holder_id is None  # a foreign holder

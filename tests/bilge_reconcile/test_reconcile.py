@@ -63,7 +63,7 @@ from hub.store.tables import processed_messages
 from hub.store.uow import AlreadyProcessed
 from hub.topics import TopicCatalog, TopicSpec, UndeclaredTopic, catalog
 from hub.xmlsafe import XmlRejected
-from tests.conftest import SESSION_NOW
+from tests.conftest import SESSION_DAY
 from tests.domain import builders
 from tests.e2e.helpers import foreign_5800, unique
 
@@ -201,10 +201,12 @@ def beyanname(
     return "".join(parts)
 
 
-def dusum(tcgb: str, item: int, declaration: str, carnet: str, line: int, quantity: int) -> str:
+def dusum(
+    tcgb: str, item: int, declaration: str, carnet: str, line: int, quantity: int, registered: date = date(2025, 1, 6)
+) -> str:
     return (
         f"<Dusum><TcgbNo>{tcgb}</TcgbNo><TcgbKalemNo>{item}</TcgbKalemNo><TcgbRejim>4000</TcgbRejim>"
-        f"<GumrukIdaresi>{BORDER}</GumrukIdaresi><TescilTarihi>2025-01-06</TescilTarihi>"
+        f"<GumrukIdaresi>{BORDER}</GumrukIdaresi><TescilTarihi>{registered}</TescilTarihi>"
         f"<BeyannameNo>{declaration}</BeyannameNo><KarneNo>{carnet}</KarneNo>"
         f"<KalemNo>{line}</KalemNo><Miktar>{quantity}</Miktar></Dusum>"
     )
@@ -710,15 +712,16 @@ async def test_f2_corrections_sent_through_kafka_are_applied_by_the_hub(stack: S
         outcome = await client.outcome(await client.send(command, key))
         assert "CommandRefused" not in [e.type for e in outcome]
     tcgb = "26220100IM" + f"{int(unique('')[:6], 16) % 1_000_000:06d}"
-    data = export(dusum(tcgb, 1, entry, key, 1, 4))
+    data = export(dusum(tcgb, 1, entry, key, 1, 4, registered=SESSION_DAY))  # today, after its 5800
     engine = create_engine(stack.settings.database_url)
+    cutover = stack.settings.bilge_cutover  # as `hub reconcile bilge` beside this hub would judge L2
     try:
-        report = await reconcile(io.BytesIO(data), engine, cutover=CUTOVER)
+        report = await reconcile(io.BytesIO(data), engine, cutover=cutover)
         assert len(report.corrections) == 1
-        [sent] = await emit_corrections(report.corrections, client, occurred_at=SESSION_NOW)
+        [sent] = await emit_corrections(report.corrections, client)  # stamped when sent
         assert sent.message_id == drawdown_id(tcgb, key)
         assert "GoodsDischarged" in [e.type for e in await client.outcome(sent)]
-        again = await reconcile(io.BytesIO(data), engine, cutover=CUTOVER)
+        again = await reconcile(io.BytesIO(data), engine, cutover=cutover)
         assert again.findings == [] and again.corrections == []
     finally:
         await engine.dispose()

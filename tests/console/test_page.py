@@ -39,7 +39,6 @@ from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.messages.envelope import envelope
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
-from tests.conftest import SESSION_NOW
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import foreign_5800, produce_raw
 
@@ -266,7 +265,7 @@ async def test_operator_replays_a_dead_letter_and_its_command_is_processed(
     # A valid command whose handling failed beyond its retries while the store was away, set aside as
     # the consumer does it; the fault is gone now.
     lodge = foreign_5800()
-    command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=SESSION_NOW)
+    command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
     headers = {**command.headers(), **_dead_letter_headers("OperationalError: database is locked")}
     dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
     letter_id = f"{dead.partition}:{dead.offset}"

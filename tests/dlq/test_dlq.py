@@ -20,7 +20,6 @@ from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.security import ADMIN
 from hub.messages.envelope import envelope
-from tests.conftest import SESSION_NOW
 from tests.e2e.helpers import eventually, foreign_5800, produce_raw, read_topic
 
 pytestmark = pytest.mark.kafka
@@ -67,7 +66,7 @@ async def test_replay_after_a_fix_is_processed_with_the_same_correlation_id(stac
     # A valid command whose handling failed beyond its retries (the store was away, say), set aside as
     # the consumer does it; the fault is gone now.
     lodge = foreign_5800()
-    command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=SESSION_NOW)
+    command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
     headers = {
         **command.headers(),
         "dlq.reason": "OperationalError: database is locked",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from hub.client import HubClient
+from hub.domain.carnet import CarnetData
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.kafka.reading import read_topic
 from hub.kafka.security import ADMIN, client_options
 from hub.messages.envelope import Envelope
 from hub.topics import TopicSpec
+from tests.conftest import SESSION_DAY
 from tests.domain.builders import BORDER, HOLDER, carnet_data
 
 __all__ = ["read_topic"]  # the tests read topics as operators do
@@ -42,9 +45,17 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
 
 
+def carnet_valid_today(number: str, **kwargs: Any) -> CarnetData:
+    """The builders' foreign carnet, valid on the session's day as theirs is on FIXTURE_DAY: issued 264
+    days before it, valid 100 days after it (unless `kwargs` say otherwise)."""
+    kwargs.setdefault("issued", SESSION_DAY - timedelta(days=264))
+    kwargs.setdefault("valid_until", SESSION_DAY + timedelta(days=100))
+    return carnet_data(number=number, **kwargs)
+
+
 def foreign_5800(number: str | None = None) -> LodgeDeclaration:
     """A 5800 at the border on a foreign carnet of its own, so tests never share a ledger."""
-    data = carnet_data(number=unique("DE/2026/E2E-"))
+    data = carnet_valid_today(unique("DE/2026/E2E-"))
     return LodgeDeclaration(
         declaration_number=number or unique("220300ATA"),
         carnet_number=data.carnet_number,

@@ -24,8 +24,7 @@ from hub.domain.commands import (
 from hub.entrypoints.stack import Stack
 from hub.messages.envelope import Envelope
 from hub.store.tables import declaration_lines, declarations
-from tests.domain.builders import carnet_data
-from tests.e2e.helpers import holder_of
+from tests.e2e.helpers import carnet_valid_today, holder_of
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def number(at: Office) -> str:
 
 def foreign_carnet(**kwargs: Any) -> CarnetData:
     """A foreign carnet of the test's own, so no other test touches its ledger."""
-    return carnet_data(number=f"DE/2026/P-{uuid.uuid4().hex[:8].upper()}", **kwargs)
+    return carnet_valid_today(f"DE/2026/P-{uuid.uuid4().hex[:8].upper()}", **kwargs)
 
 
 def lines(*pairs: tuple[int, int]) -> tuple[LineQuantity, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,6 @@ from hub.kafka.security import ADMIN, client_options
 from hub.messages.batch import BatchResult, MessageScope, Unsettled
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.topics import TopicCatalog, catalog
-from tests.conftest import SESSION_NOW
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, one_partition_topic, read_topic
 
@@ -54,7 +54,7 @@ async def test_a_burst_of_commands_gets_one_outcome_each_in_order_per_carnet(cli
         n, key = lodge.declaration_number, lodge.carnet_number
         flows.append(
             [
-                envelope(command, carnet_number=key, occurred_at=SESSION_NOW)
+                envelope(command, carnet_number=key, occurred_at=datetime.now(UTC))
                 for command in (
                     lodge,
                     AcceptDeclaration(declaration_number=n, actor=LIAISON),
@@ -121,7 +121,7 @@ async def test_a_failing_message_is_retried_alone_to_its_bound_then_dead_lettere
     sent = await _produce_all(
         bootstrap,
         topic.name,
-        [envelope(foreign_5800(number), carnet_number=key, occurred_at=SESSION_NOW) for key, number in plan],
+        [envelope(foreign_5800(number), carnet_number=key, occurred_at=datetime.now(UTC)) for key, number in plan],
     )
     await broker.start()
     try:

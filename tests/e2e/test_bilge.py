@@ -3,7 +3,7 @@ legacy declarations (L1, L2), hostile documents, redelivery and an outage during
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.security import ADMIN
 from hub.messages.envelope import decode
+from tests.conftest import on_session_day
 from tests.domain.builders import BORDER, HOLDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
 
@@ -248,11 +249,14 @@ async def test_s4_bilge_outage_during_closure_loses_nothing_and_closes_once(
     assert len(mine) == 1 and mine[0]["packages"] == 1
 
 
-LEGACY_TIME = datetime(2021, 9, 1, 9, 0, tzinfo=UTC)  # when the carnet of the legacy declaration was valid
+# The BİLGE simulator's legacy records and the stack's L2 cut-over are moved to the session's day
+# (tests/conftest.py): a record keeps its side of the cut-over, and its carnet its validity.
 
 
-async def test_l1_legacy_bilge_5800_is_fetched_and_discharged_by_a_3158(client: HubClient) -> None:
-    # rule: L1 (21343300IM000412: a 5800 of 2021-03-15 in BİLGE, 8 + 6 + 1 pieces of DE/2021/A-004711)
+async def test_l1_legacy_bilge_5800_is_fetched_and_discharged_by_a_3158(client: HubClient, stack: Stack) -> None:
+    # rule: L1 (21343300IM000412: a 5800 in BİLGE before the cut-over, 8 + 6 + 1 pieces of DE/2021/A-004711,
+    # a carnet still valid)
+    assert on_session_day(date(2026, 3, 15)) < stack.settings.bilge_cutover
     carnet = "DE/2021/A-004711"
     re_export = LodgeDeclaration(
         declaration_number=unique("220100ATA"),
@@ -262,14 +266,15 @@ async def test_l1_legacy_bilge_5800_is_fetched_and_discharged_by_a_3158(client: 
         declarant=HOLDER,
         previous_declaration="21343300IM000412",
     )
-    events = await client.outcome(await client.send(re_export, carnet, occurred_at=LEGACY_TIME))
+    events = await client.outcome(await client.send(re_export, carnet))
     assert [e.type for e in events] == ["CarnetRecorded", "LegacyDeclarationImported", "DeclarationLodged"]
+    assert events[0].payload.carnet.valid_until == on_session_day(date(2027, 2, 21))
     assert [(ln.line_no, ln.quantity) for ln in events[2].payload.lines] == [(1, 8), (2, 6), (3, 1)]
     for command in (
         AcceptDeclaration(declaration_number=re_export.declaration_number, actor=LIAISON),
         CompleteInspection(declaration_number=re_export.declaration_number, actor=INSPECTOR),
     ):
-        events = await client.outcome(await client.send(command, carnet, occurred_at=LEGACY_TIME))
+        events = await client.outcome(await client.send(command, carnet))
     closed = {(e.payload.declaration_number, e.payload.rule) for e in events if e.type == "DeclarationClosed"}
     assert ("21343300IM000412", "R1") in closed and (re_export.declaration_number, "R1") in closed
 
@@ -277,7 +282,7 @@ async def test_l1_legacy_bilge_5800_is_fetched_and_discharged_by_a_3158(client: 
 async def test_l2_post_cutover_bilge_5800_is_reported_as_an_anomaly_not_applied(
     client: HubClient, stack: Stack
 ) -> None:
-    # rule: L2 (22343300IM000058: a 5800 BİLGE took in 2022)
+    # rule: L2 (22343300IM000058: a 5800 BİLGE took after the cut-over, on a carnet still valid)
     carnet = "FR/2022/B-000318"
     re_export = LodgeDeclaration(
         declaration_number=unique("220100ATA"),
@@ -287,7 +292,7 @@ async def test_l2_post_cutover_bilge_5800_is_reported_as_an_anomaly_not_applied(
         declarant=HOLDER,
         previous_declaration="22343300IM000058",
     )
-    sent = await client.send(re_export, carnet, occurred_at=datetime(2022, 6, 1, tzinfo=UTC))
+    sent = await client.send(re_export, carnet)
     (refusal,) = await client.outcome(sent)
     assert refusal.type == "CommandRefused" and refusal.payload.rule == "L2"
 
@@ -299,13 +304,15 @@ async def test_l2_post_cutover_bilge_5800_is_reported_as_an_anomaly_not_applied(
         return None
 
     reported = await eventually(anomaly)
-    assert reported.payload.registered_on == date(2022, 3, 9) and reported.carnet_number == carnet
+    registered = on_session_day(date(2026, 9, 9))
+    assert reported.payload.registered_on == registered >= stack.settings.bilge_cutover
+    assert reported.carnet_number == carnet
 
 
 async def test_l2_tcgb_with_an_ata_regime_after_the_cutover_is_reported_not_applied(stack: Stack) -> None:
     # rule: L2
     number = "26220100IM" + unique("")[:6].translate(str.maketrans("ABCDEF", "123456"))
-    xml = sample_tcgb_xml(number, "5800", BORDER, [], registered_on=date(2026, 11, 2), carnet_number="CH/2026/Z-1")
+    xml = sample_tcgb_xml(number, "5800", BORDER, [], carnet_number="CH/2026/Z-1")  # registered today
     _push(stack, xml, number)
 
     async def anomaly() -> Any:

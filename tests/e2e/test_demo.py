@@ -9,7 +9,7 @@ import pytest
 from hub.client import HubClient
 from hub.demo import main_event, play
 from hub.entrypoints.stack import Stack
-from tests.conftest import SESSION_NOW
+from tests.conftest import SESSION_DAY
 
 pytestmark = pytest.mark.kafka
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.kafka
 async def test_demo_scenario_shows_t1_s4_r1_f2_e1_and_the_g3_v1_g2_refusals(client: HubClient, stack: Stack) -> None:
     # rule: T1, S1, S4, R1, F1, F2, E1, G3, V1, G2
     out = io.StringIO()
-    steps = await play(client, out, "T0", SESSION_NOW.date(), stack.bilge_intake_url, stack.bilge_sender)
+    steps = await play(client, out, "T0", SESSION_DAY, stack.bilge_intake_url, stack.bilge_sender)
     kinds = [(main_event(s.outcome).type, getattr(main_event(s.outcome).payload, "rule", None)) for s in steps]
     assert kinds == [
         ("DeclarationLodged", None),

@@ -25,7 +25,7 @@ from hub.domain.commands import (
 from hub.entrypoints.stack import Stack
 from hub.kafka.security import ADMIN
 from hub.messages.envelope import Envelope, decode
-from tests.conftest import SESSION_NOW
+from tests.conftest import SESSION_DAY, on_session_day
 from tests.domain.builders import HOLDER
 from tests.e2e.helpers import eventually, read_topic
 from tests.e2e.paths_helpers import (
@@ -167,7 +167,8 @@ async def test_e1_g3_i3_2600_and_6326_at_the_border(client: HubClient, stack: St
     flow = CarnetFlow(client, "TR/2026/000789")  # shared: one piece of line 1 only
     export, done = await flow.through_inspection("2600", KAPIKULE, lines=lines((1, 1)))
     n2600 = export.payload.declaration_number
-    assert export.payload.carnet_source == "TOBB" and export.payload.carnet_valid_until == date(2027, 6, 21)
+    assert export.payload.carnet_source == "TOBB"
+    assert export.payload.carnet_valid_until == on_session_day(date(2027, 6, 21))
     assert declared(export) == [(1, 1)]
     assert summary(done) == [("InspectionCompleted", n2600, None)]
     assert [(ln.entered, ln.discharged, ln.open) for ln in done[0].payload.ledger] == [(1, 0, 1)]
@@ -416,7 +417,7 @@ async def _deadline_events(bootstrap: str, carnet_number: str, declaration: str)
 
 async def test_v2_deadline_approaching_and_passed_published_once_each(client: HubClient, stack: Stack) -> None:
     # rule: V2 - open regime entries near / past their deadline are flagged on the events topic, once each
-    today = SESSION_NOW.date()  # the day the suite's commands are issued
+    today = SESSION_DAY  # the day the suite's commands are judged on
     deadline = today + timedelta(days=45)  # earlier than other tests' carnets: the calls below leave them be
     carnet = foreign_carnet(issued=today - timedelta(days=200), valid_until=deadline)
     flow = CarnetFlow(client, carnet.carnet_number)

@@ -31,7 +31,6 @@ from hub.kafka.admin import apply_topics
 from hub.kafka.launcher import find_project_root
 from hub.store.tables import declarations, processed_messages
 from hub.topics import catalog
-from tests.conftest import SESSION_NOW
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800
 from tests.kafka_fixture import started_broker
@@ -138,7 +137,7 @@ async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_t
     flows = [_flow(i) for i in range(120)]
     steps = [step for round_ in zip(*flows, strict=True) for step in round_]
     sent = []
-    async with HubClient(broker, clock=lambda: SESSION_NOW) as client:
+    async with HubClient(broker) as client:  # each command stamped when sent
         for i, (key, command) in enumerate(steps):
             sent.append(await client.send(command, key))
             if i == len(steps) // 3:

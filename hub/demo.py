@@ -12,8 +12,10 @@ from typing import Any, TextIO
 import httpx
 
 from adapters.bilge.service import drawdown_id
+from adapters.bilge.simulator import SENDER as BILGE_SENDER
 from adapters.bilge.simulator import sample_tcgb_xml
 from hub.client import HubClient
+from hub.devtools.signing import ensure_dev_senders
 from hub.domain.bilge import SummaryOpening
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import (
@@ -25,6 +27,7 @@ from hub.domain.commands import (
     LodgeDeclaration,
 )
 from hub.messages.envelope import Envelope
+from hub.signing import HTTP_SIGNATURE_HEADER, sign
 from hub.tls import ClientTls
 
 KAPIKULE = "220100"  # Kapıkule Gümrük Müdürlüğü: a border office
@@ -126,7 +129,8 @@ async def play(
     """Run the scenario on `today`; `run_id` keeps declaration numbers unique across runs on one store.
 
     `bilge_intake` is where BİLGE delivers documents: the demo plays BİLGE sending a TCGB there,
-    presenting BİLGE's client certificate `bilge_tls` (the intake serves mutual TLS only).
+    presenting BİLGE's client certificate `bilge_tls` (the intake serves mutual TLS only) and signing
+    it with BİLGE's development key, as the simulator does.
     """
     foreign = foreign_carnet(today)
     steps: list[Step] = []
@@ -171,8 +175,9 @@ async def play(
     _print_closures(out_again.outcome, out)
     tcgb = f"{today:%y}{KAPIKULE}IM{zlib.crc32(run_id.encode()) % 1_000_000:06d}"  # a BİLGE-shaped number
     document = sample_tcgb_xml(tcgb, "4000", KAPIKULE, [(1, n5800, carnet, 2, 1)], registered_on=today)
+    signed = {"X-Belge-No": tcgb, HTTP_SIGNATURE_HEADER: sign(document, ensure_dev_senders().key(BILGE_SENDER))}
     async with httpx.AsyncClient(verify=bilge_tls.context() if bilge_tls else True) as http:
-        (await http.post(bilge_intake, content=document, headers={"X-Belge-No": tcgb})).raise_for_status()
+        (await http.post(bilge_intake, content=document, headers=signed)).raise_for_status()
     drawn = await client.outcome(drawdown_id(tcgb, carnet), wait_s=60)
     print(f"  {'BİLGE sends TCGB ' + tcgb + ' (final import, line 2)':<58} {drawn[0].type}", file=out)
     _print_closures(drawn, out)

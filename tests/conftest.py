@@ -29,6 +29,7 @@ from adapters.ykts.client import YktsSettings
 from hub.client import HubClient
 from hub.config import Settings
 from hub.devtools.pki import ensure_dev_pki
+from hub.devtools.signing import ensure_dev_senders
 from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
 from hub.http_server import BackgroundServer
@@ -116,7 +117,10 @@ def bilge_simulator() -> Iterator[BackgroundServer]:
     # It pushes documents to the stack's intake with the development PKI's client certificate, as
     # running_stack's own BİLGE simulator does.
     sender = ensure_dev_pki().sender_tls()
-    app = bilge_sim.create_app(api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender, today=SESSION_DAY)
+    app = bilge_sim.create_app(
+        api_key=bilge_sim.DEFAULT_API_KEY, sender_tls=sender, today=SESSION_DAY,
+        signing_key=ensure_dev_senders().key(bilge_sim.SENDER),
+    )  # fmt: skip
     with BackgroundServer(app) as server:
         yield server
 

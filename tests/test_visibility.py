@@ -40,7 +40,7 @@ async def run(service: CoreService, carnet_number: str, *commands: BaseModel) ->
 
 async def seed(engine: AsyncEngine) -> CoreService:
     """Three declarations on one carnet: a completed GİRİŞ, a lodged 5800 inland, an accepted ÇIKIŞ."""
-    service = CoreService(engine, catalog())
+    service = CoreService(engine, catalog(), now=lambda: NOW)  # received when issued: judged at NOW (V1)
     data = carnet_data(number="DE/2026/C2-1")
     n = data.carnet_number
 

@@ -69,7 +69,9 @@ legacy record to mean what it says (``hub run`` does so, :mod:`hub.entrypoints.s
 
 To an ``https://`` target it presents its client certificate (mutual TLS, like BİLGE):
 ``create_app(sender_tls=...)``, or run alone ``$BILGE_SIM_TLS_CERT``, ``$BILGE_SIM_TLS_KEY`` and
-``$BILGE_SIM_INTAKE_CA`` (the CA the intake's certificate must chain to).
+``$BILGE_SIM_INTAKE_CA`` (the CA the intake's certificate must chain to). It signs each document it
+pushes with BİLGE's key (``create_app(signing_key=...)``; run alone, the key file
+``$BILGE_SIM_SIGNING_KEY`` names, else the development key of the sender ``bilge``).
 
 Run it: ``python -m adapters.bilge.simulator --port 8702 [--api-key KEY] [--fixtures DIR]``.
 """
@@ -79,6 +81,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import re
 import secrets
 import uuid
@@ -104,6 +107,7 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
 from hub.tls import ClientTls, tls_from_env
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
 
@@ -113,7 +117,9 @@ __all__ = [
     "DEFAULT_PORT",
     "FIXTURE_CUTOVER",
     "FIXTURE_DAY",
+    "SENDER",
     "SENDER_TLS_ENV",
+    "SIGNING_KEY_ENV",
     "FaultPlan",
     "PushRequest",
     "TcgbSample",
@@ -141,6 +147,8 @@ _MAX_HATA: Final = 250  # MetinTipi's maxLength
 _PUSH_TIMEOUT_S: Final = 10.0
 # Run alone, the simulator's client certificate for pushing documents, its key, and the intake's CA.
 SENDER_TLS_ENV: Final = ("BILGE_SIM_TLS_CERT", "BILGE_SIM_TLS_KEY", "BILGE_SIM_INTAKE_CA")
+SIGNING_KEY_ENV: Final = "BILGE_SIM_SIGNING_KEY"  # BİLGE's key file, run alone
+SENDER: Final = "bilge"  # the sending system BİLGE is in topics.yaml `senders:`
 # The day the bundled records were written for; `today` moves their dates along with the calendar.
 FIXTURE_DAY: Final = date(2026, 11, 21)
 # The L2 cut-over the bundled records are written around, on FIXTURE_DAY. Not the legal one (2021-06-02,
@@ -521,11 +529,13 @@ def create_app(
     api_key_header: str = "X-Api-Key",
     sender_tls: ClientTls | None = None,
     today: date | None = None,
+    signing_key: SigningKey | None = None,
 ) -> FastAPI:
     """Build the simulator serving the records in ``fixtures_path`` (a directory of ``*.xml`` or one
     file; default: the bundled ``adapters/bilge/fixtures``). ``sender_tls``: the client certificate
     BİLGE presents when it pushes a document to an ``https://`` intake (and the CA it checks the
-    intake's certificate against), as the real BİLGE does (mutual TLS).
+    intake's certificate against), as the real BİLGE does (mutual TLS). ``signing_key``: BİLGE's key,
+    with which it signs each document it pushes (header X-Signature); without one, it pushes unsigned.
 
     With ``today``, every date of the records moves by ``today - FIXTURE_DAY``: a carnet valid for
     three more months stays so, and a record stays on its side of :func:`fixture_cutover` (the
@@ -731,6 +741,8 @@ def create_app(
             assert push.xml is not None  # the model requires one of the two
             body = push.xml.encode("utf-8")
             headers = {"Content-Type": XML_MEDIA_TYPE}
+        if signing_key is not None:
+            headers[HTTP_SIGNATURE_HEADER] = sign(body, signing_key)
         headers.update(push.headers)
         try:
             async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False, verify=push_tls) as http:
@@ -781,6 +793,15 @@ def _tcgb_answer_from(root: Any) -> dict[str, Any]:
     }
 
 
+def _own_signing_key() -> SigningKey:
+    """BİLGE's key run alone: the file $BILGE_SIM_SIGNING_KEY names, else the development key of `bilge`."""
+    if named := os.environ.get(SIGNING_KEY_ENV, "").strip():
+        return SigningKey.load(Path(named))
+    from hub.devtools.signing import ensure_dev_senders
+
+    return ensure_dev_senders().key(SENDER)
+
+
 PROGRAM: Final = SimulatorProgram(
     module="adapters.bilge.simulator",
     description="BİLGE simulator.",
@@ -793,6 +814,7 @@ PROGRAM: Final = SimulatorProgram(
         api_key_header=header,
         sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV),
         today=date.today(),
+        signing_key=_own_signing_key(),
     ),
 )
 serve, main = PROGRAM.serve, PROGRAM.main

@@ -27,6 +27,7 @@ from adapters.ykts.client import YktsSettings
 from hub.config import Settings
 from hub.console.process import ConsoleProcess
 from hub.devtools.pki import ensure_dev_pki
+from hub.devtools.signing import ensure_dev_senders
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
@@ -118,7 +119,13 @@ async def running_stack(
     if bilge is None:
         # The demo's legacy records stay on their side of the cut-over whatever the day (see above).
         settings = replace(settings, bilge_cutover=bilge_simulator.fixture_cutover(today))
-        simulators.append(BackgroundServer(bilge_simulator.create_app(sender_tls=sender, today=today)).start())
+        simulators.append(
+            BackgroundServer(
+                bilge_simulator.create_app(
+                    sender_tls=sender, today=today, signing_key=ensure_dev_senders().key(bilge_simulator.SENDER)
+                )
+            ).start()
+        )
         bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
     if ykts is None and os.environ.get("YKTS_BASE_URL"):
         ykts = YktsSettings.from_env()

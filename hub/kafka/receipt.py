@@ -62,7 +62,7 @@ class Receipt:
 
     def signer(self, record: Any, at: datetime) -> str | None:
         """Who signed the record's bytes (None on an unsigned topic); refused: UndecodableMessage."""
-        if self._senders is None:
+        if not self._spec.signed or self._senders is None:  # the latter only ever with the former
             return None
         signature = next((value for key, value in record.headers or () if key == SIGNATURE_HEADER), None)
         try:

@@ -55,6 +55,7 @@ from hub.domain.model import (
     Status,
 )
 from hub.entrypoints.stack import Stack
+from hub.kafka.security import BILGE_RECONCILIATION
 from hub.messages.envelope import Envelope, envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
@@ -718,9 +719,12 @@ async def test_f2_corrections_sent_through_kafka_are_applied_by_the_hub(stack: S
     try:
         report = await reconcile(io.BytesIO(data), engine, cutover=cutover)
         assert len(report.corrections) == 1
-        [sent] = await emit_corrections(report.corrections, client)  # stamped when sent
-        assert sent.message_id == drawdown_id(tcgb, key)
-        assert "GoodsDischarged" in [e.type for e in await client.outcome(sent)]
+        # As `hub reconcile bilge` sends them: signed by BİLGE's reconciliation, which may draw down.
+        async with HubClient(stack.settings.kafka_bootstrap, principal=BILGE_RECONCILIATION) as reconciliation:
+            [sent] = await emit_corrections(report.corrections, reconciliation)  # stamped when sent
+            assert sent.message_id == drawdown_id(tcgb, key)
+            outcome = await reconciliation.outcome(sent)
+        assert "GoodsDischarged" in [e.type for e in outcome] and {e.sent_by for e in outcome} == {BILGE_RECONCILIATION}
         again = await reconcile(io.BytesIO(data), engine, cutover=cutover)
         assert again.findings == [] and again.corrections == []
     finally:

@@ -40,7 +40,7 @@ from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.messages.envelope import envelope
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
 from tests.console.logins import PASSWORD, ensure_operator
-from tests.e2e.helpers import foreign_5800, produce_raw
+from tests.e2e.helpers import foreign_5800, produce_raw, signed_headers
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 
@@ -266,7 +266,7 @@ async def test_operator_replays_a_dead_letter_and_its_command_is_processed(
     # the consumer does it; the fault is gone now.
     lodge = foreign_5800()
     command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
-    headers = {**command.headers(), **_dead_letter_headers("OperationalError: database is locked")}
+    headers = {**signed_headers(command), **_dead_letter_headers("OperationalError: database is locked")}
     dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
     letter_id = f"{dead.partition}:{dead.offset}"
     row = operator.dead_letter(letter_id)

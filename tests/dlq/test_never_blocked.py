@@ -21,8 +21,9 @@ from hub.dlq import DeadLetter, dead_letters
 from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import PRODUCER_MAX_REQUEST_BYTES, TRUNCATED_VALUE_BYTES
 from hub.messages.envelope import MAX_MESSAGE_BYTES
+from hub.signing import SIGNATURE_HEADER
 from tests.console.logins import ensure_operator, logged_in
-from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, unique
+from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, signature_of, unique
 
 pytestmark = pytest.mark.kafka
 
@@ -36,8 +37,10 @@ def _padded(size: int) -> bytes:
 
 
 def _largest_value(key: bytes) -> int:
-    """The largest value a producer with aiokafka's defaults sends with this key: what fits on the topic."""
-    overhead: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, b"", [])
+    """The largest value a producer with aiokafka's defaults sends with this key and a signature (its
+    length does not depend on what is signed): what fits on the topic."""
+    signature = [(SIGNATURE_HEADER, signature_of(b"").encode())]
+    overhead: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, b"", signature)
     return PRODUCER_MAX_REQUEST_BYTES - overhead - 8  # the value's length varint grows by 2 bytes
 
 

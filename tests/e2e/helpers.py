@@ -10,12 +10,14 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from hub.client import HubClient
+from hub.devtools.signing import ensure_dev_senders
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
 from hub.kafka.reading import read_topic
-from hub.kafka.security import ADMIN, client_options
+from hub.kafka.security import ADMIN, FRONTEND, client_options
 from hub.messages.envelope import Envelope
-from hub.topics import TopicSpec
+from hub.signing import SIGNATURE_HEADER, sign
+from hub.topics import TopicSpec, catalog
 from tests.conftest import SESSION_DAY
 from tests.domain.builders import BORDER, HOLDER, carnet_data
 
@@ -95,14 +97,37 @@ async def eventually(check: Any, wait_s: float = 15, every_s: float = 0.2) -> An
             await asyncio.sleep(every_s)
 
 
+def signature_of(value: bytes, sender: str = FRONTEND) -> str:
+    """`value` signed as the sending system `sender` signs (its development key: the stack's registry has it)."""
+    return sign(value, ensure_dev_senders().key(sender))
+
+
+def signed_headers(message: Envelope[Any], sender: str = FRONTEND) -> dict[str, str]:
+    """A command's headers as its sender writes them, signature included."""
+    return {**message.headers(), SIGNATURE_HEADER: signature_of(message.encode(), sender)}
+
+
 async def produce_raw(
-    bootstrap: str, topic: str, value: bytes, key: bytes, headers: dict[str, str] | None = None
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    key: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    signed_by: str | None = FRONTEND,
 ) -> Any:
-    """Bytes as any producer could write them (not through the hub's client); the broker's metadata."""
+    """Bytes as any producer could write them (not through the hub's client); the broker's metadata.
+
+    On a topic whose records must be signed, the bytes are signed by `signed_by` (None: not signed),
+    so that what the test sends reaches the check it is about, past the signature's.
+    """
+    headers = dict(headers or {})
+    if signed_by is not None and topic in catalog().names and catalog().topic(topic).signed:
+        headers[SIGNATURE_HEADER] = signature_of(value, signed_by)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **client_options(ADMIN), acks="all")
     await producer.start()
     try:
-        encoded = [(k, v.encode()) for k, v in (headers or {}).items()]
+        encoded = [(k, v.encode()) for k, v in headers.items()]
         return await producer.send_and_wait(topic, value, key=key, headers=encoded)
     finally:
         await producer.stop()

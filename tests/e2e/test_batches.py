@@ -22,7 +22,7 @@ from hub.messages.batch import BatchResult, MessageScope, Unsettled
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.topics import TopicCatalog, catalog
 from tests.domain.builders import INSPECTOR, LIAISON
-from tests.e2e.helpers import eventually, foreign_5800, one_partition_topic, read_topic
+from tests.e2e.helpers import eventually, foreign_5800, one_partition_topic, read_topic, signed_headers
 
 pytestmark = pytest.mark.kafka
 
@@ -38,7 +38,9 @@ async def _produce_all(bootstrap: str, topic: str, messages: Sequence[Envelope[A
     await producer.start()
     try:
         sent = [
-            await producer.send(topic, m.encode(), key=m.key, headers=[(k, v.encode()) for k, v in m.headers().items()])
+            await producer.send(
+                topic, m.encode(), key=m.key, headers=[(k, v.encode()) for k, v in signed_headers(m).items()]
+            )
             for m in messages
         ]
         return list(await asyncio.gather(*sent))

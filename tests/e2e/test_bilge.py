@@ -19,9 +19,10 @@ from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.kafka.security import ADMIN
 from hub.messages.envelope import decode
+from hub.signing import HTTP_SIGNATURE_HEADER
 from tests.conftest import on_session_day
 from tests.domain.builders import BORDER, HOLDER, INSPECTOR, LIAISON
-from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
+from tests.e2e.helpers import eventually, foreign_5800, read_topic, signature_of, unique
 
 pytestmark = pytest.mark.kafka
 
@@ -49,9 +50,8 @@ async def _entered_5800(client: HubClient, office: str = BORDER, **extra: Any) -
 
 def _push(stack: Stack, xml: bytes, number: str) -> None:
     assert stack.bilge_sender is not None  # BİLGE's client certificate: the intake serves mutual TLS only
-    answer = httpx.post(
-        stack.bilge_intake_url, content=xml, headers={"X-Belge-No": number}, verify=stack.bilge_sender.context()
-    )
+    headers = {"X-Belge-No": number, HTTP_SIGNATURE_HEADER: signature_of(xml, "bilge")}  # and BİLGE's signature
+    answer = httpx.post(stack.bilge_intake_url, content=xml, headers=headers, verify=stack.bilge_sender.context())
     assert answer.status_code == 202, answer.text
 
 

@@ -98,7 +98,7 @@ async def test_a1_each_stage_names_the_sending_system_whose_signed_command_reach
     await apply_all(projection, [recorded(CARNET_A, T0 - HOUR), *stamped])
 
     timeline = await queries.timeline(FIRM_A, A1)
-    assert [(s.stage, s.sent_by) for s in timeline] == [
+    assert timeline is not None and [(s.stage, s.sent_by) for s in timeline] == [
         ("lodged", "frontend"),
         ("accepted", "frontend"),
         ("inspection_completed", "frontend"),

@@ -104,10 +104,11 @@ def subscribe_in_batches(
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         try:
             messages = []
-            for record in records:
+            # Signatures first, before a byte of any record is parsed.
+            for record, (at, sender) in zip(records, await receipt.signers(records), strict=True):
                 try:
-                    at = receipt.received_at(record)
-                    sender = receipt.signer(record, at)  # before a byte of it is parsed
+                    if isinstance(sender, UndecodableMessage):
+                        raise sender
                     messages.append((record, receipt.stamp(decoded(decode_body, record.value), at, sender)))
                 except UndecodableMessage as exc:
                     with message_context(topic=record.topic, partition=record.partition, offset=record.offset):

@@ -24,7 +24,7 @@ from hub.messages.envelope import Envelope, decode, envelope
 from hub.signing import SIGNATURE_HEADER, sign
 from hub.topics import catalog
 from tests.domain.builders import LIAISON
-from tests.e2e.helpers import eventually, foreign_5800
+from tests.e2e.helpers import eventually, foreign_5800, signed_headers
 
 pytestmark = pytest.mark.kafka
 
@@ -122,3 +122,29 @@ async def test_every_outcome_names_the_sender_whose_signature_the_core_checked(c
     events = await client.outcome(await client.send(lodge, lodge.carnet_number))
     assert [e.type for e in events] == ["CarnetRecorded", "DeclarationLodged"]
     assert {e.sent_by for e in events} == {FRONTEND}
+
+
+async def test_in_a_burst_only_the_unsigned_commands_are_set_aside(client: HubClient, bootstrap: str) -> None:
+    """A poll's signatures are checked on several threads: each record keeps its own verdict, in order."""
+    lodges = [foreign_5800() for _ in range(40)]
+    messages = [envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC)) for lodge in lodges]
+    unsigned = set(range(3, 40, 7))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **client_options(FRONTEND), acks="all", linger_ms=50)
+    await producer.start()
+    try:
+        pending = []
+        for i, message in enumerate(messages):
+            headers = message.headers() if i in unsigned else signed_headers(message)
+            encoded = [(k, v.encode()) for k, v in headers.items()]
+            pending.append(await producer.send(COMMANDS, message.encode(), key=message.key, headers=encoded))
+        sent = [await future for future in pending]
+    finally:
+        await producer.stop()
+
+    for i, message in enumerate(messages):
+        if i in unsigned:
+            letter = await _dead_letter_of(bootstrap, sent[i])
+            assert letter["dlq.reason"].startswith("signature refused: unsigned")
+        else:
+            events = await client.outcome(message)
+            assert [e.type for e in events] == ["CarnetRecorded", "DeclarationLodged"]

@@ -45,6 +45,15 @@ COMMON = {
 }
 
 
+class MissingDocstring(ValueError):
+    """A message type without a docstring of its own: the catalogue would show an inherited one."""
+
+
+def own_doc(model: type[BaseModel]) -> str:
+    """The model's own docstring on one line; never one inherited (pydantic's BaseModel has a long one)."""
+    return re.sub(r"\s+", " ", inspect.cleandoc(model.__dict__.get("__doc__") or "")).strip()
+
+
 def _fields(model: type[BaseModel]) -> list[str]:
     rows = ["| field | type | required | meaning |", "| --- | --- | --- | --- |"]
     for name, field in model.model_fields.items():
@@ -87,11 +96,12 @@ def render(catalog: TopicCatalog) -> str:
                 out += [f"### {name} ({spec.format})", "", f"BİLGE's own document, validated against `{schema}`.", ""]
                 continue
             model = types_[name][0]
-            doc = re.sub(r"\s+", " ", inspect.getdoc(model) or "").strip()
+            doc = own_doc(model)
+            if not doc:
+                raise MissingDocstring(f"message type {name} ({model.__module__}) has no docstring of its own")
             out += [f"### {name} (v{types_[name][1]})", "", doc, "", *_fields(model), ""]
             shared += [m for m in _nested(model) if m not in shared and m.__name__ not in types_]
     out += ["## Parts used above", ""]
     for model in shared:
-        doc = re.sub(r"\s+", " ", inspect.getdoc(model) or "").strip()
-        out += [f"### {model.__name__}", "", doc, "", *_fields(model), ""]
+        out += [f"### {model.__name__}", "", own_doc(model), "", *_fields(model), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -205,3 +205,6 @@ def configure(
         to_file.setFormatter(formatter(chosen or "json"))
         root.addHandler(to_file)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # One INFO line per HTTP request made (the console's scrapes of every process each few seconds
+    # were 91% of the demo's log): the adapters log their calls to external systems themselves.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import jsonschema
 import pytest
 import yaml
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub import contract
+from hub.catalogue import MissingDocstring, own_doc, render
 from hub.client import HubClient
 from hub.kafka.consuming import subscribe_reliably
 from hub.kafka.publishing import Publisher
 from hub.messages.envelope import UndecodableMessage, decode, envelope
+from hub.messages.types import all_types
 from hub.store.uow import UnitOfWork
-from hub.topics import PROJECT_ROOT, UndeclaredTopic, catalog
+from hub.topics import PROJECT_ROOT, TopicCatalog, UndeclaredTopic, catalog
 from tests.e2e.helpers import foreign_5800
 
 
@@ -81,3 +86,23 @@ async def test_publishing_to_an_undeclared_topic_or_an_undeclared_type_is_refuse
     wrong = message.model_copy(update={"type": "DeclarationLodged"})  # an event sent as a command
     with pytest.raises(UndeclaredTopic):
         await client.send_envelope(wrong)
+
+
+def test_every_message_in_the_catalogue_is_described_by_its_own_docstring() -> None:
+    """docs/messages.md never shows pydantic's BaseModel docstring for a message that has none of its own."""
+    text = render(catalog())
+    assert "Usage Documentation" not in text and "!!! abstract" not in text
+    undocumented = [name for name, (model, _) in all_types().items() if not own_doc(model)]
+    assert undocumented == []
+
+
+def test_a_message_type_without_a_docstring_stops_the_catalogue() -> None:
+    class Undocumented(BaseModel):
+        declaration_number: str
+
+    spec = dataclasses.replace(catalog().topic("ata.declaration.events"), messages={"Undocumented": "x.json"})
+    with (
+        patch("hub.catalogue.all_types", return_value={"Undocumented": (Undocumented, 1)}),
+        pytest.raises(MissingDocstring, match="Undocumented"),
+    ):
+        render(TopicCatalog([spec]))

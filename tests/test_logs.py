@@ -73,7 +73,7 @@ def test_lines_inside_a_message_context_carry_its_ids_and_lines_outside_none(cap
     event = an_event()
     log.info("before")
     with message_context(event, TOPIC):
-        logging.getLogger("httpx").info("a library's line")
+        logging.getLogger("adapters.tobb.client").info("an adapter's line")
     log.info("after")
 
     before, inside, after = captured.lines()
@@ -81,7 +81,8 @@ def test_lines_inside_a_message_context_carry_its_ids_and_lines_outside_none(cap
         assert {"ts", "level", "logger", "msg", "service", "pid"} <= line.keys()
         assert line["service"] == "hub-test"
         assert line["ts"].endswith("+00:00")
-    assert inside["logger"] == "httpx" and inside["msg"] == "a library's line" and inside["level"] == "INFO"
+    assert inside["logger"] == "adapters.tobb.client" and inside["msg"] == "an adapter's line"
+    assert inside["level"] == "INFO"
     assert inside["message_id"] == str(event.message_id)
     assert inside["correlation_id"] == str(event.correlation_id)
     assert inside["carnet_number"] == event.carnet_number
@@ -236,3 +237,21 @@ def test_log_format_text_keeps_the_file_plain(
     assert not line.startswith("{")
     assert f"INFO tests.logs: lodged [message_id={event.message_id} " in line
     assert f"carnet_number={event.carnet_number}" in line
+
+
+def test_http_request_lines_are_not_logged_at_info_but_their_warnings_are(
+    root_logging: logging.Logger, tmp_path: Path
+) -> None:
+    """The console scrapes every process each few seconds: one httpx line per request drowned the log."""
+    log_file = tmp_path / "hub.log"
+    configure(log_file)
+    try:
+        logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1:8781/metrics "HTTP/1.1 200 OK"')
+        logging.getLogger("httpx").warning("a connection the pool could not reuse")
+        log.info("lodged")
+        for handler in root_logging.handlers:
+            handler.flush()
+        lines = log_file.read_text(encoding="utf-8")
+        assert "HTTP Request" not in lines and "could not reuse" in lines and "lodged" in lines
+    finally:
+        logging.getLogger("httpx").setLevel(logging.NOTSET)

@@ -88,19 +88,25 @@ class SummaryPart(_Model):
 
 
 class SummaryLookupRequested(_Model):
-    request_id: UUID
+    """The core asks BİLGE, through the BİLGE adapter, for an özet beyan a declaration opens (S1, S2)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     summary_number: str
 
 
 class SummaryFound(_Model):
-    request_id: UUID
+    """BİLGE's özet beyan: its office and parts, with the packages each still has open (S2)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     summary_number: str
     customs_office: str
     parts: tuple[SummaryPart, ...]
 
 
 class SummaryNotFound(_Model):
-    request_id: UUID
+    """BİLGE has no özet beyan of that number: the declaration that names it is refused (S1)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     summary_number: str
 
 
@@ -116,6 +122,8 @@ class SummaryClosureRequested(_Model):
 
 
 class SummaryClosureConfirmed(_Model):
+    """BİLGE closed the özet beyan part and released the goods from temporary storage (S4)."""
+
     closure_id: UUID
     declaration_number: str
     summary_number: str
@@ -141,24 +149,30 @@ class LegacyDeclaration(_Model):
 
 
 class LegacyLookupRequested(_Model):
-    request_id: UUID
+    """The core asks BİLGE for a declaration lodged there before e-ATA/TR that a declaration refers to (L1)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     bilge_number: str
 
 
 class LegacyFound(_Model):
-    request_id: UUID
+    """BİLGE's legacy declaration, with the carnet it was made under (L1)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     declaration: LegacyDeclaration
 
 
 class LegacyNotFound(_Model):
-    request_id: UUID
+    """BİLGE has no declaration of that number: the reference is refused (L1)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     bilge_number: str
 
 
 class BilgeLookupFailed(_Model):
     """BİLGE did not answer a look-up within the adapter's bound, or answered unusably."""
 
-    request_id: UUID
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     reference: str
     reason: str
     attempts: int

@@ -87,6 +87,8 @@ class SummaryClosureRecorded(_Event):
 
 
 class DeclarationAccepted(_Event):
+    """Accepted by the liaison service of its office (C1); an inspection officer may be named with it."""
+
     declaration_number: str
     status: str
     by: Actor
@@ -94,6 +96,8 @@ class DeclarationAccepted(_Event):
 
 
 class DeclarationRejected(_Event):
+    """Rejected by its office (C1), with the reason; what it reserved on the goods list is released (G7)."""
+
     declaration_number: str
     status: str
     by: Actor
@@ -101,12 +105,16 @@ class DeclarationRejected(_Event):
 
 
 class DeclarationCancelled(_Event):
+    """Cancelled by its declarant before acceptance, with the reason; what it reserved is released (G7)."""
+
     declaration_number: str
     status: str
     reason: str
 
 
 class InspectionReassigned(_Event):
+    """The inspection handed to another officer of the office (C1)."""
+
     declaration_number: str
     inspection_officer: str
     by: Actor
@@ -145,6 +153,8 @@ class DeclarationClosed(_Event):
 
 
 class CorrectionRequested(_Event):
+    """A correction of quantities on an accepted declaration, waiting for the director's decision (G6)."""
+
     declaration_number: str
     request_id: str
     lines: tuple[tuple[int, int], ...] = Field(description="(line number, corrected quantity).")
@@ -152,6 +162,8 @@ class CorrectionRequested(_Event):
 
 
 class ExtensionRequested(_Event):
+    """A later re-export or re-import deadline asked for, waiting for the director's decision (G6)."""
+
     declaration_number: str
     request_id: str
     until: date
@@ -172,6 +184,8 @@ class RequestDecided(_Event):
 
 
 class LineDocumentAttached(_Event):
+    """A document attached to a goods line (C3): its name, type, SHA-256, where it is kept and who attached it."""
+
     declaration_number: str
     line_no: int
     name: str
@@ -182,6 +196,8 @@ class LineDocumentAttached(_Event):
 
 
 class LineExplained(_Event):
+    """An explanation written on a goods line by an officer (C3)."""
+
     declaration_number: str
     line_no: int
     note: str
@@ -224,19 +240,23 @@ class CarnetLookupRequested(_Event):
 
 
 class CarnetLookupSucceeded(_Event):
-    request_id: UUID
+    """TOBB's record of a Turkish carnet, the answer to a look-up (G3)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     carnet: CarnetData
 
 
 class CarnetNotFound(_Event):
-    request_id: UUID
+    """TOBB does not know the carnet: a 2600 on it is refused (G3)."""
+
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     carnet_number: str
 
 
 class CarnetLookupFailed(_Event):
     """TOBB did not answer within the adapter's bound of attempts, or answered unusably."""
 
-    request_id: UUID
+    request_id: UUID = Field(description="The look-up this answers; it is the lodging command's id.")
     carnet_number: str
     reason: str
     attempts: int

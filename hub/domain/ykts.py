@@ -26,7 +26,7 @@ class AuthorityCheckRequested(_Model):
 class AuthorityChecked(_Model):
     """YKTS's answer. The e-mail is the firm's address registered in YKTS: user codes go there only (A5)."""
 
-    request_id: UUID
+    request_id: UUID = Field(description="The check this answers (AuthorityCheckRequested.request_id).")
     firm_vkn: str
     person_tckn: str
     authorised: bool
@@ -38,7 +38,7 @@ class AuthorityChecked(_Model):
 class AuthorityCheckFailed(_Model):
     """YKTS did not answer within the adapter's bound, or answered unusably."""
 
-    request_id: UUID
+    request_id: UUID = Field(description="The check this answers (AuthorityCheckRequested.request_id).")
     firm_vkn: str
     person_tckn: str
     reason: str

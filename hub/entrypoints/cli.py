@@ -224,7 +224,8 @@ def dlq_discard(
 def run(
     demo: Annotated[bool, typer.Option(help="Play the demo scenario once everything is up.")] = True,
 ) -> None:
-    """Everything on the embedded defaults: a local Kafka, SQLite, TOBB simulator, core, TOBB adapter.
+    """Everything on the embedded defaults: a local Kafka, SQLite, the TOBB, BİLGE and YKTS simulators,
+    the core and their adapters, GET-APP and the operator console.
 
     Starts from a clean demo broker and store each time, plays the demo, then runs until Ctrl-C.
     """

@@ -77,10 +77,11 @@ def senders_registry() -> Path:
     return ensure_dev_senders().registry_path
 
 
-def signing_key(sender: str) -> SigningKey:
-    """What a sending system signs with: the key file `$HUB_SIGNING_KEY_FILE`, or else the development
-    key of `sender` in .data/signing (whose public key the development registry holds)."""
-    if named := os.environ.get("HUB_SIGNING_KEY_FILE", "").strip():
+def signing_key(sender: str, variable: str = "HUB_SIGNING_KEY_FILE") -> SigningKey:
+    """What a sending system signs with: the key file `$HUB_SIGNING_KEY_FILE` (or the `variable` its
+    program reads), or else the development key of `sender` in .data/signing (whose public key the
+    development registry holds)."""
+    if named := os.environ.get(variable, "").strip():
         return SigningKey.load(Path(named))
     from hub.devtools.signing import ensure_dev_senders
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.commands import LodgeDeclaration
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
@@ -68,3 +69,23 @@ async def test_every_outcome_names_the_sender_of_its_command(engine: AsyncEngine
 
     assert [e.type for e in events] == ["CarnetRecorded", "DeclarationLodged"]
     assert {e.sent_by for e in events} == {"frontend"}
+
+
+async def test_f2_v1_bilge_is_told_of_a_tcgb_drawdown_refused_on_the_hubs_clock(engine: AsyncEngine) -> None:
+    # rule: F2 (BİLGE is told either way), V1 (a draw-down dated a day before its receipt is refused)
+    at = RECEIVED
+    drawdown = DrawDownByTcgb(
+        tcgb_number="27220100IM000001", regime="4000", customs_office="220100", registered_on=date(2027, 3, 1),
+        rows=(TcgbRow(item_no=1, declaration_number="V1-TCGB", line_no=1, quantity=1),),
+    )  # fmt: skip
+    message = envelope(drawdown, carnet_number="DE/2026/V-4", occurred_at=at - timedelta(days=1))
+    message = message.model_copy(update={"received_at": at, "sent_by": "adapter-bilge"})
+    await CoreService(engine, catalog(), now=lambda: at).handle_command(message)
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.topic, outbox.c.body).order_by(outbox.c.id))).all()
+    sent = {row.topic: decode(row.body.encode()) for row in rows}
+    refusal, told = sent["ata.declaration.events"], sent["bilge.requests"]
+    assert refusal.type == "CommandRefused" and refusal.payload.rule == "V1"
+    assert told.type == "TcgbAnswered" and not told.payload.accepted and told.payload.rule == "V1"
+    assert [item.reason for item in told.payload.items] == [refusal.payload.reason]  # the refusal's own reason

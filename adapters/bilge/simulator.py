@@ -81,7 +81,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import re
 import secrets
 import uuid
@@ -107,6 +106,7 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub.config import signing_key as key_of  # create_app's `signing_key` is the key itself
 from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
 from hub.tls import ClientTls, tls_from_env
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
@@ -793,15 +793,6 @@ def _tcgb_answer_from(root: Any) -> dict[str, Any]:
     }
 
 
-def _own_signing_key() -> SigningKey:
-    """BİLGE's key run alone: the file $BILGE_SIM_SIGNING_KEY names, else the development key of `bilge`."""
-    if named := os.environ.get(SIGNING_KEY_ENV, "").strip():
-        return SigningKey.load(Path(named))
-    from hub.devtools.signing import ensure_dev_senders
-
-    return ensure_dev_senders().key(SENDER)
-
-
 PROGRAM: Final = SimulatorProgram(
     module="adapters.bilge.simulator",
     description="BİLGE simulator.",
@@ -814,7 +805,7 @@ PROGRAM: Final = SimulatorProgram(
         api_key_header=header,
         sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV),
         today=date.today(),
-        signing_key=_own_signing_key(),
+        signing_key=key_of(SENDER, SIGNING_KEY_ENV),  # run alone: $BILGE_SIM_SIGNING_KEY, else the dev key
     ),
 )
 serve, main = PROGRAM.serve, PROGRAM.main

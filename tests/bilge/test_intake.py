@@ -22,10 +22,10 @@ from hub.devtools.signing import DevSenders, ensure_dev_senders
 from hub.http_server import BackgroundServer
 from hub.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
 from hub.kafka.security import ADMIN
-from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, sign
+from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile
 from hub.tls import ClientTls
 from hub.topics import TopicCatalog, catalog
-from tests.e2e.helpers import read_topic, unique
+from tests.e2e.helpers import read_topic, signature_of, unique
 
 pytestmark = pytest.mark.kafka
 
@@ -55,12 +55,12 @@ class _Bilge(httpx.Client):
 
     def __init__(self, pki: DevPki, signer: str | None = "bilge", **options: Any) -> None:
         super().__init__(verify=pki.sender_tls().context(), timeout=30, **options)
-        self._key = ensure_dev_senders().key(signer) if signer is not None else None
+        self._signer = signer
 
     def deliver(self, url: str, content: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         headers = dict(headers or {})
-        if self._key is not None and isinstance(content, bytes):
-            headers[HTTP_SIGNATURE_HEADER] = sign(content, self._key)
+        if self._signer is not None and isinstance(content, bytes):
+            headers[HTTP_SIGNATURE_HEADER] = signature_of(content, self._signer)
         return self.post(url, content=content, headers=headers)
 
 
@@ -160,7 +160,7 @@ async def test_an_unsigned_or_altered_document_gets_401_and_nothing_reaches_the_
     document = _padded(2048)
     with _bilge(pki, signer=None) as http:
         unsigned = http.deliver(f"{intake.base_url}{PATH}", document, headers={"X-Belge-No": unsigned_key})
-        other_bytes = sign(document + b" ", ensure_dev_senders().key("bilge"))  # BİLGE's key, other bytes
+        other_bytes = signature_of(document + b" ", "bilge")  # BİLGE's key, other bytes
         altered = http.deliver(
             f"{intake.base_url}{PATH}",
             document,

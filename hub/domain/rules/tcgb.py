@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from hub.domain.bilge import DrawDownByTcgb, TcgbAnswered, TcgbItemAnswer, TcgbRow
 from hub.domain.model import Carnet, Status
-from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, refuse_unless
+from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, Refused, refuse_unless
 from hub.domain.rules.ledger import available
 from hub.domain.rules.office import draw_down
 
@@ -64,16 +64,25 @@ def draw_down_by_tcgb(carnet: Carnet | None, cmd: DrawDownByTcgb, clock: Clock) 
 
 
 def answer(carnet: Carnet | None, cmd: DrawDownByTcgb, outcome: Outcome) -> TcgbAnswered:
-    """What BİLGE is told, per item: applied, or refused with the reason (F2)."""
-    accepted = not hasattr(outcome, "rule")
+    """What BİLGE is told, per item: applied, or refused with the reason (F2). A command refused as a
+    whole before its rows were looked at (V1 on the hub's clock, G1) gives every item that reason."""
+    refused = outcome if isinstance(outcome, Refused) else None
+    whole = refused.reason if refused is not None and refused.rule != "F2" else None
+
+    def reason(why: str | None) -> str:
+        if refused is None:
+            return ""
+        return whole or why or "not applied: another item of the TCGB was refused"
+
     items = tuple(
         TcgbItemAnswer(
             item_no=row.item_no,
             declaration_number=row.declaration_number,
             line_no=row.line_no,
-            accepted=accepted,
-            reason="" if accepted else (why or "not applied: another item of the TCGB was refused"),
+            accepted=refused is None,
+            reason=reason(why),
         )
         for row, why in _problems(carnet, cmd)
     )
-    return TcgbAnswered(tcgb_number=cmd.tcgb_number, accepted=accepted, rule=None if accepted else "F2", items=items)
+    rule = refused.rule if refused is not None else None
+    return TcgbAnswered(tcgb_number=cmd.tcgb_number, accepted=refused is None, rule=rule, items=items)

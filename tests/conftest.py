@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -38,6 +37,7 @@ from hub.kafka.launcher import KafkaBroker
 from hub.store.engine import create_engine, create_schema
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
+from tests.store_fixture import StoreKind, postgres_server, stores  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
 
@@ -55,9 +55,9 @@ def on_session_day(fixture_date: date) -> date:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A core store of its own on SQLite, its tables created (a module may bring another)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+async def engine(stores: StoreKind) -> AsyncIterator[AsyncEngine]:  # noqa: F811
+    """A core store of its own, on SQLite and on PostgreSQL, its tables created (a module may bring another)."""
+    engine = create_engine(stores.new_url())
     await create_schema(engine)
     yield engine
     await engine.dispose()
@@ -72,12 +72,12 @@ async def bootstrap(kafka_broker: KafkaBroker) -> str:  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def settings(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    db = Path(tmp_path_factory.mktemp("store")) / "hub.db"
+def settings(bootstrap: str, stores: StoreKind) -> Settings:  # noqa: F811
+    """The session stack's settings: its store is one of each kind in turn (the stack runs twice)."""
     return dataclasses.replace(
         Settings.from_env(),
         kafka_bootstrap=bootstrap,
-        database_url=f"sqlite+aiosqlite:///{db}",
+        database_url=stores.new_url(),
         consumer_max_attempts=3,
         relay_poll_s=0.2,
         # Not the legal cut-over (2021-06-02, the product's default): a carnet is valid for a year at

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -21,6 +20,7 @@ from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox
 from hub.topics import TopicCatalog
 from tests.e2e.helpers import eventually, one_partition_topic, unique
+from tests.store_fixture import StoreKind
 
 pytestmark = pytest.mark.kafka
 
@@ -55,9 +55,11 @@ async def _delivered(bootstrap: str, key: str) -> list[str]:
     return [json.loads(r.value)["message_id"] for r in records if r.key == key.encode()]
 
 
-async def test_relay_sends_each_committed_row_once_in_order_and_marks_it_sent(bootstrap: str, tmp_path: Path) -> None:
+async def test_relay_sends_each_committed_row_once_in_order_and_marks_it_sent(
+    bootstrap: str, stores: StoreKind
+) -> None:
     await apply_topics(bootstrap, TOPICS)
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    engine = create_engine(stores.new_url())
     await create_schema(engine)
     key = unique("TR/RELAY")
     first = await _commit_rows(engine, key, 30)

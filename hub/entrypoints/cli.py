@@ -426,6 +426,23 @@ def console(
     asyncio.run(_serve(ConsoleProcess(settings, lambda: targets, host=host or settings.ops_host, port=port)))
 
 
+@app.command()
+def getapp(
+    bootstrap: Bootstrap = None,
+    host: Annotated[str, typer.Option(help="Address the GET-APP page and API listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the GET-APP page and API.")] = 8790,
+    ops_port: Annotated[int, _ops_port(8785)] = 8785,
+) -> None:
+    """Run GET-APP alone: the firms' tracking read model fed by the hub's events, accounts checked in
+    YKTS, the mail relay ($GETAPP_SMTP_*) and the page with its API ($HUB_GETAPP_*), on $HUB_DATABASE_URL."""
+    from hub.getapp.accounts.mail import SmtpSettings
+    from hub.getapp.process import GetAppProcess
+
+    configure_logging(None, service="getapp")
+    process = GetAppProcess(_settings(bootstrap), SmtpSettings.from_env(), host=host, port=port, ops_port=ops_port)
+    asyncio.run(_serve(process))
+
+
 @app.command("ykts-simulator")
 def ykts_simulator(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -28,7 +28,10 @@ def create_engine(url: str) -> AsyncEngine:
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint, safe with WAL
+        # FULL: a commit is on disk (the WAL fsynced) before it returns, so before the consumer commits
+        # the Kafka offsets of what it wrote. NORMAL fsyncs only at checkpoints: a power cut could drop
+        # the last transactions whose offsets were already committed, and those commands would be lost.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

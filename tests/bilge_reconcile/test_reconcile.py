@@ -67,6 +67,7 @@ from hub.xmlsafe import XmlRejected
 from tests.conftest import SESSION_DAY
 from tests.domain import builders
 from tests.e2e.helpers import foreign_5800, unique
+from tests.store_fixture import StoreKind
 
 CUTOVER = date(2021, 6, 2)
 BORDER = "220100"
@@ -169,8 +170,8 @@ HUB = (
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+async def engine(stores: StoreKind) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(stores.new_url())
     await create_schema(engine)
     async with engine.begin() as conn:
         repo = CarnetRepository(conn)
@@ -624,7 +625,7 @@ def test_reader_keeps_no_records_behind() -> None:
 async def test_cli_writes_the_report_and_the_summary(engine: AsyncEngine, tmp_path: Path) -> None:
     export_file = tmp_path / "export.xml"
     export_file.write_bytes(export(*EXPORT_RECORDS))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    url = engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
     common = ["--cutover", "2021-06-02", "--database-url", url]
 
@@ -652,10 +653,10 @@ async def test_cli_writes_the_report_and_the_summary(engine: AsyncEngine, tmp_pa
 # --- against the real core: what the core records is what the reconciliation reads ----------------
 
 
-async def test_f2_round_trip_through_the_core(tmp_path: Path) -> None:
+async def test_f2_round_trip_through_the_core(stores: StoreKind) -> None:
     # rule: F2, a TCGB the core applied is not missing; the corrective command, applied by the core,
     # leaves nothing to report; sent again it changes nothing
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'core.db'}")
+    engine = create_engine(stores.new_url())
     await create_schema(engine)
     now = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     core = CoreService(engine, catalog(), now=lambda: now)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +21,8 @@ from adapters.bilge.reconcile import reconcile_app
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import create_engine, create_schema
 from hub.store.reconciliations import ReconciliationRun, recent_reconciliations, record_reconciliation
-from hub.store.tables import metadata
 from tests.bilge_reconcile.test_reconcile import BILLION_LAUGHS, C1, E1, EXPORT_RECORDS, HUB, T1, dusum, export
+from tests.store_fixture import StoreKind
 
 EXPECTED_COUNTS = {
     "OPEN_IN_HUB_DRAWN_DOWN_IN_BILGE": 2,
@@ -42,11 +41,9 @@ class Store:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    url = os.environ.get("HUB_STORE_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+async def store(stores: StoreKind) -> AsyncIterator[Store]:
+    url = stores.new_url()
     engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
     await create_schema(engine)
     async with engine.begin() as conn:
         repo = CarnetRepository(conn)

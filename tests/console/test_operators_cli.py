@@ -10,11 +10,12 @@ from pathlib import Path
 from hub.console.operators import OperatorAccounts, Role
 from hub.console.sessions import LoggedIn, Sessions
 from hub.store.engine import create_engine
+from tests.store_fixture import StoreKind
 
 
-def _hub(store: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _hub(store: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != "HUB_OPERATOR_PASSWORD"}
-    environment |= {"HUB_DATABASE_URL": f"sqlite+aiosqlite:///{store}", **(env or {})}
+    environment |= {"HUB_DATABASE_URL": store, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "hub.entrypoints.cli", "operators", *args],
         env=environment,
@@ -25,8 +26,8 @@ def _hub(store: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     )
 
 
-async def test_operators_are_added_listed_given_a_new_password_and_removed(tmp_path: Path) -> None:
-    store = tmp_path / "hub.db"
+async def test_operators_are_added_listed_given_a_new_password_and_removed(tmp_path: Path, stores: StoreKind) -> None:
+    store = stores.new_url()
     secret = tmp_path / "secret"
     secret.write_text("from a secret file 1\n", encoding="utf-8")
 
@@ -45,7 +46,7 @@ async def test_operators_are_added_listed_given_a_new_password_and_removed(tmp_p
     listed = _hub(store, "list")
     assert [line.split("\t")[:2] for line in listed.stdout.splitlines()] == [["ayse.demir", "act"], ["ci", "watch"]]
 
-    engine = create_engine(f"sqlite+aiosqlite:///{store}")
+    engine = create_engine(store)
     try:
         accounts = OperatorAccounts(engine)
         sessions = Sessions(engine, accounts.passwords)

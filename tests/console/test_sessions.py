@@ -17,6 +17,7 @@ from hub.console.sessions import IDLE_TIMEOUT, LOCK_DURATION, MAX_FAILED_LOGINS,
 from hub.console.tables import create_console_schema
 from hub.getapp.accounts.passwords import Passwords
 from hub.store.engine import create_engine
+from tests.store_fixture import StoreKind
 
 PASSWORD = "a long enough password"
 
@@ -40,8 +41,8 @@ class Store:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+async def store(stores: StoreKind) -> AsyncIterator[Store]:
+    engine = create_engine(stores.new_url("console"))
     await create_console_schema(engine)
     # Argon2id still, with cheap parameters: the test is about the sessions, not the hash's cost.
     passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -14,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.getapp.tracking import TrackingProjection, TrackingQueries, create_tracking_schema, tracking_router
 from hub.store.engine import create_engine
 from tests.getapp_tracking.builders import T0
+from tests.store_fixture import StoreKind
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'getapp.db'}")
+async def engine(stores: StoreKind) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(stores.new_url("getapp"))
     await create_tracking_schema(eng)
     yield eng
     await eng.dispose()

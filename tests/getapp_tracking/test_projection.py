@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -49,6 +48,7 @@ from tests.getapp_tracking.builders import (
     two_firms,
     wrap,
 )
+from tests.store_fixture import StoreKind
 
 
 async def apply_all(projection: TrackingProjection, events: list[Envelope[Any]]) -> list[bool]:
@@ -310,14 +310,14 @@ async def test_events_the_read_model_does_not_need_are_ignored(
 
 
 async def test_order_tolerant_any_order_gives_the_same_read_model(
-    projection: TrackingProjection, engine: AsyncEngine, tmp_path: Path
+    projection: TrackingProjection, engine: AsyncEngine, stores: StoreKind
 ) -> None:
     events = two_firms()
     await apply_all(projection, events)
 
     shuffled = list(events)
     random.Random(2017_12).shuffle(shuffled)
-    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shuffled.db'}")
+    other = create_engine(stores.new_url("shuffled"))
     try:
         await create_tracking_schema(other)
         await apply_all(TrackingProjection(other, now=lambda: T0), shuffled)

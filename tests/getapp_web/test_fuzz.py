@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Coroutine, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -38,6 +37,7 @@ from hub.messages.envelope import Envelope
 from hub.store.engine import create_engine
 from tests.getapp_accounts.helpers import APPLICANT, CatchingSender, authority_checked
 from tests.getapp_tracking.builders import FIRM_A, two_firms
+from tests.store_fixture import StoreKind
 
 T = TypeVar("T")
 MAX_EXAMPLES = 30  # per operation; with the derandomized seed, the same requests on every run
@@ -83,8 +83,8 @@ async def _seed(database: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    database = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'getapp.db'}"
+def seeded(stores: StoreKind) -> tuple[str, str]:
+    database = stores.new_url("fuzz")
     return database, _run(_seed(database))
 
 

@@ -54,6 +54,7 @@ from hub.http_server import BackgroundServer
 from hub.messages.envelope import Envelope, envelope, reply
 from hub.store.engine import create_engine
 from tests.browser import launch_chromium
+from tests.store_fixture import StoreKind
 
 TIMEOUT_MS = 15_000
 
@@ -339,12 +340,14 @@ async def _accept(dialog: Dialog) -> None:
 
 
 @pytest.mark.browser
-async def test_a1_a3_a6_a7_a8_c4_firm_follows_its_goods_in_chromium(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+async def test_a1_a3_a6_a7_a8_c4_firm_follows_its_goods_in_chromium(
+    stores: StoreKind, smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
     # rule: A1, A3, A4, A5, A6, A7, A8, C4
     started = time.monotonic()
     inbox, smtp_port = smtp
     # One database for accounts and the tracking read model, as the GET-APP process has it.
-    database = f"sqlite+aiosqlite:///{tmp_path / 'getapp.db'}"
+    database = stores.new_url("getapp")
     owner = await _approve_firm(database, smtp_port, inbox)
     await _feed_tracking(database)
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert
 
 from hub.relay import unsent_outbox
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox
+from tests.store_fixture import StoreKind
 
 T0 = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
 
-async def test_counts_only_unsent_rows_and_finds_the_oldest(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+async def test_counts_only_unsent_rows_and_finds_the_oldest(stores: StoreKind) -> None:
+    engine = create_engine(stores.new_url())
     try:
         await create_schema(engine)
         assert await unsent_outbox(engine) == (0, None)

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import tempfile
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +59,7 @@ from tests.properties.scenario import (
     plan,
 )
 from tests.properties.scenario import Kind as K
+from tests.store_fixture import StoreKind
 
 CARNET_EVENT_TYPES = frozenset(model.__name__ for model in CARNET_EVENTS)
 
@@ -356,55 +355,54 @@ class Store:
         return await self.carnets(), await self.count(outbox), await self.count(processed_messages)
 
 
-async def _service_day(day: list[tuple[Step, int | None]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'hub.db'}")
-        try:
-            await create_schema(engine)
-            store = Store(engine)
-            service = CoreService(engine, catalog(), now=lambda: NOW)
-            handled: list[Envelope[Any]] = []
-            last_id = 0
-            world = await store.carnets()
-            for seq, (step, again) in enumerate(day):
-                for planned in plan(world, step, seq):
-                    before = world[planned.carnet_number]
-                    message = envelope(planned.command, carnet_number=planned.carnet_number, occurred_at=NOW)
-                    await service.handle_command(message)
-                    handled.append(message)
-                    outcome = await store.outbox_since(last_id)
-                    last_id = outcome[-1][0]
-                    assert all(e.causation_id == message.message_id for _, e in outcome)
-                    refused = [e for _, e in outcome if e.type == "CommandRefused"]
-                    world = await store.carnets()
-                    after = world[planned.carnet_number]
-                    if planned.must_refuse:
-                        assert refused, (planned, [e.type for _, e in outcome])
-                    if refused:
-                        # refusals leave the stored carnet as it was, version included
-                        assert len(outcome) == 1 and after == before, (planned, refused)
-                    assert_ledger(after)  # rule: G7 properties 1-3 on the stored carnet too
-                if again is not None and handled:
-                    # property 4: a redelivered message is recognised, and changes nothing
-                    redelivered = handled[again % len(handled)]
-                    before_all = await store.snapshot()
-                    with pytest.raises(AlreadyProcessed):
-                        await service.handle_command(redelivered)
-                    assert await store.snapshot() == before_all
-            # property 5: the outbox's carnet events, replayed in order, rebuild each stored carnet
-            logged = [e for _, e in await store.outbox_since()]
-            stored = await store.carnets()
-            for number in CARNET_NUMBERS:
-                events = [e.payload for e in logged if e.carnet_number == number and e.type in CARNET_EVENT_TYPES]
-                rebuilt, kept = replay(events), stored[number]
-                if kept is None:
-                    assert rebuilt is None
-                    continue
-                assert rebuilt is not None
-                assert dataclasses.replace(rebuilt, version=kept.version) == kept, number
-                _note_closures(kept)
-        finally:
-            await engine.dispose()
+async def _service_day(day: list[tuple[Step, int | None]], stores: StoreKind) -> None:
+    engine = create_engine(stores.new_url())
+    try:
+        await create_schema(engine)
+        store = Store(engine)
+        service = CoreService(engine, catalog(), now=lambda: NOW)
+        handled: list[Envelope[Any]] = []
+        last_id = 0
+        world = await store.carnets()
+        for seq, (step, again) in enumerate(day):
+            for planned in plan(world, step, seq):
+                before = world[planned.carnet_number]
+                message = envelope(planned.command, carnet_number=planned.carnet_number, occurred_at=NOW)
+                await service.handle_command(message)
+                handled.append(message)
+                outcome = await store.outbox_since(last_id)
+                last_id = outcome[-1][0]
+                assert all(e.causation_id == message.message_id for _, e in outcome)
+                refused = [e for _, e in outcome if e.type == "CommandRefused"]
+                world = await store.carnets()
+                after = world[planned.carnet_number]
+                if planned.must_refuse:
+                    assert refused, (planned, [e.type for _, e in outcome])
+                if refused:
+                    # refusals leave the stored carnet as it was, version included
+                    assert len(outcome) == 1 and after == before, (planned, refused)
+                assert_ledger(after)  # rule: G7 properties 1-3 on the stored carnet too
+            if again is not None and handled:
+                # property 4: a redelivered message is recognised, and changes nothing
+                redelivered = handled[again % len(handled)]
+                before_all = await store.snapshot()
+                with pytest.raises(AlreadyProcessed):
+                    await service.handle_command(redelivered)
+                assert await store.snapshot() == before_all
+        # property 5: the outbox's carnet events, replayed in order, rebuild each stored carnet
+        logged = [e for _, e in await store.outbox_since()]
+        stored = await store.carnets()
+        for number in CARNET_NUMBERS:
+            events = [e.payload for e in logged if e.carnet_number == number and e.type in CARNET_EVENT_TYPES]
+            rebuilt, kept = replay(events), stored[number]
+            if kept is None:
+                assert rebuilt is None
+                continue
+            assert rebuilt is not None
+            assert dataclasses.replace(rebuilt, version=kept.version) == kept, number
+            _note_closures(kept)
+    finally:
+        await engine.dispose()
 
 
 _FOREIGN_SERVICE_DAY: list[tuple[Step, int | None]] = [
@@ -416,10 +414,10 @@ _FOREIGN_SERVICE_DAY: list[tuple[Step, int | None]] = [
 @example(day=_FOREIGN_SERVICE_DAY)
 @given(day=service_days)
 def test_service_redelivery_changes_nothing_and_the_outbox_rebuilds_the_stored_carnet(
-    day: list[tuple[Step, int | None]],
+    day: list[tuple[Step, int | None]], stores: StoreKind
 ) -> None:
-    # properties 4 and 5 on the real CoreService and SQLite store; also G7 properties 1-3 and refusals
-    asyncio.run(_service_day(day))
+    # properties 4 and 5 on the real CoreService and store (SQLite, PostgreSQL); also G7 properties 1-3 and refusals
+    asyncio.run(_service_day(day, stores))
 
 
 # --- known bugs: the same properties, on the steps that break them ---------------------------
@@ -435,10 +433,10 @@ def test_service_redelivery_changes_nothing_and_the_outbox_rebuilds_the_stored_c
 )
 @given(day=st.lists(st.tuples(steps(FOREIGN_KINDS, KNOWN_BUGS), st.none()), min_size=2, max_size=25))
 def test_g1_declaration_number_of_another_carnet_is_refused_by_the_service(
-    day: list[tuple[Step, int | None]],
+    day: list[tuple[Step, int | None]], stores: StoreKind
 ) -> None:
     # rule: G1 (a declaration number is registered once in e-ATA/TR; each command gets one outcome)
-    asyncio.run(_service_day(day))
+    asyncio.run(_service_day(day, stores))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

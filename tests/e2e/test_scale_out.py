@@ -1,44 +1,36 @@
 """Scale-out by partitions: several core processes in one consumer group on PostgreSQL.
 
-Real parts only: a Kafka broker and a PostgreSQL server of this module's own (so the session's core,
-on SQLite in group hub-core, is not in the group), and the cores as OS processes (`hub core`), so
-that a SIGKILL is a real one. Two cores start together on an empty database; a stream of commands
-runs while a third core joins and then one of the first two is killed. Every command must have
-exactly one outcome, in order per carnet, and be applied once in the store.
+Real parts only: a Kafka broker of this module's own (so the session's core, in group hub-core, is
+not in the group), a database of its own on the suite's PostgreSQL server, and the cores as OS
+processes (`hub core`), so that a SIGKILL is a real one. Two cores start together on an empty
+database; a stream of commands runs while a third core joins and then one of the first two is killed.
+Every command must have exactly one outcome, in order per carnet, and be applied once in the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.client import HubClient
-from hub.devtools.postgres import PostgresServer, PostgresStartError
+from hub.devtools.postgres import PostgresServer
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.kafka.admin import apply_topics
-from hub.kafka.launcher import find_project_root
 from hub.store.tables import declarations, processed_messages
 from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON
-from tests.e2e.helpers import eventually, foreign_5800
+from tests.e2e.helpers import foreign_5800
 from tests.kafka_fixture import started_broker
+from tests.os_processes import HubOs
 
 pytestmark = pytest.mark.kafka
 
-ROOT = find_project_root()
-_OPS = re.compile(r"operations endpoints at (http://[0-9.:]+)")
 
 
 @pytest.fixture(scope="module")
@@ -49,68 +41,26 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """Debian's PostgreSQL (`make test` installs it), started here; never skipped."""
-    try:
-        server = PostgresServer(ROOT / ".data" / "pg" / f"test-{os.getpid()}-scale").start()
-    except PostgresStartError as err:
-        pytest.fail(str(err), pytrace=False)
-    try:
-        yield server.create_database("hub")
-    finally:
-        server.stop()
+def postgres(postgres_server: PostgresServer) -> str:
+    """A database of its own on the suite's PostgreSQL server (several cores need one database)."""
+    return postgres_server.create_database("scale")
 
 
-class CoreOs:
-    """`hub core` as its own OS process, logging to a file of its own."""
-
-    def __init__(self, name: str, bootstrap: str, database_url: str, logs: Path) -> None:
-        self.name = name
-        self.log = logs / f"{name}.log"
-        env = {
-            **os.environ,
-            "HUB_KAFKA_BOOTSTRAP": bootstrap,
-            "HUB_DATABASE_URL": database_url,
-            "HUB_LOG_FORMAT": "text",
-            "HUB_DEADLINE_CHECK_S": "86400",
-            "HUB_RELAY_POLL_S": "0.2",
-        }
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.entrypoints.cli", "core", "--ops-port", "0"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    async def ready(self) -> None:
-        """Its /health/ready says ready: consuming, with its store answering."""
-
-        async def check() -> bool:
-            assert self.process.poll() is None, f"{self.name} died:\n{self.log.read_text()[-3000:]}"
-            found = _OPS.search(self.log.read_text(errors="replace"))
-            if found is None:
-                return False
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{found.group(1)}/health/ready")).status_code == 200
-
-        await eventually(check, wait_s=60, every_s=0.3)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def core_os(name: str, bootstrap: str, database_url: str, logs: Path) -> HubOs:
+    """`hub core` as its own OS process, on the module's broker and PostgreSQL."""
+    env = {
+        "HUB_KAFKA_BOOTSTRAP": bootstrap,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_DEADLINE_CHECK_S": "86400",
+        "HUB_RELAY_POLL_S": "0.2",
+    }
+    return HubOs(name, ["core", "--ops-port", "0"], env, logs)
 
 
 @pytest.fixture
-async def cores(broker: str, postgres: str, tmp_path: Path) -> AsyncIterator[list[CoreOs]]:
+async def cores(broker: str, postgres: str, tmp_path: Path) -> AsyncIterator[list[HubOs]]:
     await apply_topics(broker, catalog())
-    started: list[CoreOs] = []
+    started: list[HubOs] = []
     yield started
     for core in started:
         core.stop()
@@ -127,10 +77,10 @@ def _flow(carnet: int) -> list[tuple[str, Any]]:
 
 
 async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_twice_across_rebalances(
-    broker: str, postgres: str, cores: list[CoreOs], tmp_path: Path
+    broker: str, postgres: str, cores: list[HubOs], tmp_path: Path
 ) -> None:
     # Two cores started together on an empty database: both come up (the schema is created once).
-    first, second = CoreOs("core-a", broker, postgres, tmp_path), CoreOs("core-b", broker, postgres, tmp_path)
+    first, second = core_os("core-a", broker, postgres, tmp_path), core_os("core-b", broker, postgres, tmp_path)
     cores.extend([first, second])
     await asyncio.gather(first.ready(), second.ready())
 
@@ -141,7 +91,7 @@ async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_t
         for i, (key, command) in enumerate(steps):
             sent.append(await client.send(command, key))
             if i == len(steps) // 3:
-                third = CoreOs("core-c", broker, postgres, tmp_path)  # joins: a rebalance mid-stream
+                third = core_os("core-c", broker, postgres, tmp_path)  # joins: a rebalance mid-stream
                 cores.append(third)
                 # The rest of the stream once it is in the group: its start (four subscriptions, a
                 # rebalance each) takes longer than the stream, which it would otherwise miss.

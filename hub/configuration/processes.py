@@ -79,7 +79,7 @@ def processes() -> dict[str, Process]:
         Process("console", "hub console", (*kafka, Part(ConsoleSettings)), OPERATORS),
         Process(
             "run",
-            "hub run",
+            "hub run: its own broker and store, whatever HUB_KAFKA_BOOTSTRAP and HUB_DATABASE_URL say",
             (
                 *kafka,
                 Part(TobbSettings, "TOBB_BASE_URL"),
@@ -138,7 +138,7 @@ def effective(name: str, environ: Mapping[str, str] | None = None) -> list[Row]:
         model = part.model
         if not _used(part, env):
             prefix = str(model.model_config.get("env_prefix", ""))
-            rows.append(Row(f"{prefix}*", "(not used: a simulator stands in)", f"{part.only_if} unset"))
+            rows.append(Row(f"{prefix}*", "(not used: hub run starts a stand-in)", f"{part.only_if} unset"))
             continue
         settings = load(model, env)
         for field in model.model_fields:

@@ -70,10 +70,13 @@ def _password(password_file: Path | None) -> str:
 def _run(work: Callable[[OperatorAccounts], Awaitable[T]]) -> T:
     from hub.config import Settings
     from hub.console.tables import create_console_schema
+    from hub.entrypoints.cli_config import configured
     from hub.store.engine import create_engine
 
+    database_url = configured(Settings.from_env).database_url
+
     async def run() -> T:
-        engine = create_engine(Settings.from_env().database_url)
+        engine = create_engine(database_url)
         try:
             await create_console_schema(engine)
             return await work(OperatorAccounts(engine))

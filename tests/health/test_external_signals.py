@@ -152,7 +152,7 @@ async def test_a_knowingly_degraded_tobb_keeps_the_adapter_ready_and_says_so(tob
         assert (await anyone.put(url, json={"reason": "x", "by": "anyone"}, headers=wrong)).status_code == 401
         assert (await anyone.delete(url)).status_code == 401
     assert (await _tobb_check(process))["ok"] is False
-    console = {"Authorization": f"Bearer {process.settings.ops_token}"}
+    console = {"Authorization": f"Bearer {process.settings.ops_token.get_secret_value()}"}
     async with httpx.AsyncClient(headers=console) as http:
         assert (await http.put(url, json={"reason": " ", "by": "nöbetçi"})).status_code == 422
         declared = await http.put(url, json={"reason": "TOBB bakımda 02:00'ye kadar", "by": "nöbetçi memur"})

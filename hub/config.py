@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -86,7 +86,7 @@ class Settings(HubSettings):
     ops_token: SecretStr = Field(SecretStr(""), json_schema_extra={"default_shown": "the token file's"})
     """Who may change a process's health from outside (declare a system degraded): the console. Unset,
     it is read at start from `HUB_OPS_TOKEN_FILE`, else from .data/ops-token (made on first start)."""
-    ops_token_file: Path | None = Field(
+    ops_token_file: FilePath | None = Field(
         None, json_schema_extra={"default_shown": ".data/ops-token (made on first start)"}
     )
     """A file holding the operations token (a mounted secret), when `HUB_OPS_TOKEN` is unset."""

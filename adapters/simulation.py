@@ -4,7 +4,6 @@ to inject, the log of the calls it saw, and the `/_sim/...` endpoints that contr
 # No `from __future__ import annotations`: FastAPI reads the plan type of the routes below at runtime.
 
 import argparse
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +12,9 @@ from typing import Any, Final
 
 import uvicorn
 from fastapi import FastAPI, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from hub.configuration.base import HubSettings, variable
 from hub.xmlsafe import XsdSchema, serialize_validated
 
 REQUEST_LOG_SIZE = 200  # newest calls kept for tests and demos
@@ -109,16 +109,27 @@ def add_controls(app: FastAPI, state: SimulatorState, plan_type: type[FaultPlan]
     app.delete("/_sim/requests", status_code=204)(clear_requests)
 
 
+class SimulatorSettings(HubSettings):
+    """A simulator run alone (`hub <system>-simulator`); each system's names its prefix (TOBB_SIM_, ...)."""
+
+    api_key: SecretStr | None = Field(None, json_schema_extra={"default_shown": "the built-in demo key"})
+    """The API key it expects from the adapter."""
+
+
 @dataclass(frozen=True)
 class SimulatorProgram:
     """How a simulator runs on its own: `hub <system>-simulator` and `python -m adapters.<system>.simulator`."""
 
     module: str  # adapters.tobb.simulator
     description: str
-    key_variable: str  # the environment variable holding the API key it expects
+    settings: type[SimulatorSettings]  # what it reads from the environment (its API key, ...)
     default_api_key: str
     default_port: int
     build: Callable[[Path | None, str, str], FastAPI]  # (fixtures, api key, api key header) -> app
+
+    @property
+    def key_variable(self) -> str:
+        return variable(self.settings, "api_key")
 
     def serve(
         self,
@@ -131,7 +142,8 @@ class SimulatorProgram:
         log_level: str = "info",
     ) -> None:
         """In the foreground with uvicorn; the key is `api_key`, else $<key_variable>, else the built-in one."""
-        key = api_key or os.environ.get(self.key_variable) or self.default_api_key
+        configured = self.settings.from_env().api_key
+        key = api_key or (configured.get_secret_value() if configured else None) or self.default_api_key
         app = self.build(fixtures_path, key, api_key_header)
         uvicorn.run(app, host=host, port=port or self.default_port, log_level=log_level)
 

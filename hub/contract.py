@@ -45,11 +45,13 @@ def render_asyncapi() -> str:
 
 def rendered() -> dict[str, str]:
     from hub import catalogue, rule_table
+    from hub.configuration import document as configuration_document
 
     files = render_json_schemas()
     files[str(ASYNCAPI.relative_to(PROJECT_ROOT))] = render_asyncapi()
     files["docs/messages.md"] = catalogue.render(catalog())
     files["docs/rules.md"] = rule_table.render()
+    files["docs/configuration.md"] = configuration_document.render()
     return files
 
 

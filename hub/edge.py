@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from functools import partial
 from types import TracebackType
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Protocol, Self, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field, SecretStr, field_validator
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -23,69 +23,50 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from hub.configuration.base import HubSettings
 from hub.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
 from hub.health.external import ExternalSystemHealth
 from hub.health.metrics import ProcessMetrics
 from hub.xmlsafe import DEFAULT_MAX_BYTES
 
 
-@dataclass(frozen=True, slots=True)
-class ExternalSystemSettings:
+def http_url(value: str) -> str:
+    """An http:// or https:// URL with a host: what an external system is reached at."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is no http(s) URL")
+    return value
+
+
+class ExternalSystemSettings(HubSettings):
     """Where and how to reach an external system; everything needed to switch from its simulator to
-    the real system. Each adapter names its environment prefix (TOBB_, BILGE_, ...)."""
+    the real system. Each system's model names its environment prefix (TOBB_, BILGE_, YKTS_)."""
 
-    PREFIX: ClassVar[str] = ""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    timeout_s: float = 5.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 5.0
+    base_url: str = Field(json_schema_extra={"expected": "an http:// or https:// URL"})
+    """The system's web service (a path prefix is kept: https://host/ata/)."""
+    api_key: SecretStr
+    """The key the hub presents in every call."""
+    timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    """Seconds one attempt may take, answer included."""
+    max_attempts: Annotated[int, Field(ge=1)] = 5
+    """Attempts of one call (timeouts, transport errors, 429, 5xx are retried) before it is given up."""
+    backoff_initial_s: Annotated[float, Field(gt=0)] = 0.2
+    """First wait (seconds) between attempts, growing exponentially with jitter ..."""
+    backoff_max_s: Annotated[float, Field(gt=0)] = 5.0
+    """... up to this."""
     api_key_header: str = "X-Api-Key"
-    breaker_failures: int = 5  # consecutive failed calls that open the circuit
-    breaker_open_s: float = 30.0  # how long an open circuit holds calls back before a trial
-    probe_every_s: float = 15.0  # when nothing called the system for this long, the adapter asks it
+    """The HTTP header the key travels in."""
+    breaker_failures: Annotated[int, Field(ge=1)] = 5
+    """Consecutive failed calls that open the circuit."""
+    breaker_open_s: Annotated[float, Field(gt=0)] = 30.0
+    """How long (seconds) an open circuit holds calls back before a trial."""
+    probe_every_s: Annotated[float, Field(gt=0)] = 15.0
+    """When nothing called the system for this long (seconds), the adapter asks it something harmless."""
 
+    @field_validator("base_url")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
-        """Read ``<P>_BASE_URL`` and ``<P>_API_KEY`` (required), ``<P>_TIMEOUT_S``, ``<P>_MAX_ATTEMPTS``,
-        ``<P>_BACKOFF_INITIAL_S``, ``<P>_BACKOFF_MAX_S``, ``<P>_API_KEY_HEADER``, ``<P>_BREAKER_FAILURES``,
-        ``<P>_BREAKER_OPEN_S`` and ``<P>_PROBE_EVERY_S`` (optional).
-        Raises ``ValueError`` naming the bad variable."""
-        env = os.environ if environ is None else environ
-        p = cls.PREFIX
-
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise ValueError(f"{name} is not set")
-            return value
-
-        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
-            return value
-
-        return cls(
-            base_url=required(f"{p}_BASE_URL"),
-            api_key=required(f"{p}_API_KEY"),
-            timeout_s=number(f"{p}_TIMEOUT_S", 5.0, float),
-            max_attempts=number(f"{p}_MAX_ATTEMPTS", 5, int),
-            backoff_initial_s=number(f"{p}_BACKOFF_INITIAL_S", 0.2, float),
-            backoff_max_s=number(f"{p}_BACKOFF_MAX_S", 5.0, float),
-            api_key_header=env.get(f"{p}_API_KEY_HEADER", "").strip() or "X-Api-Key",
-            breaker_failures=number(f"{p}_BREAKER_FAILURES", 5, int),
-            breaker_open_s=number(f"{p}_BREAKER_OPEN_S", 30.0, float),
-            probe_every_s=number(f"{p}_PROBE_EVERY_S", 15.0, float),
-        )
+    def _url(cls, value: str) -> str:
+        return http_url(value)
 
 
 # --- calling an external system over HTTP: one attempt, and the retries around it ----------------
@@ -152,7 +133,7 @@ class ExternalSystemClient:
     def from_settings(cls, settings: ExternalSystemSettings, **kwargs: Any) -> Self:
         return cls(
             settings.base_url,
-            settings.api_key,
+            settings.api_key.get_secret_value(),
             timeout_s=settings.timeout_s,
             max_attempts=settings.max_attempts,
             backoff_initial_s=settings.backoff_initial_s,

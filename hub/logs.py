@@ -15,13 +15,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from hub.configuration.base import HubSettings
 
 # Fields, in the order they appear on a line, a message context may carry.
 CONTEXT_FIELDS = (
@@ -155,13 +159,22 @@ class TextFormatter(logging.Formatter):
         return f"{first} [{ids}]{newline}{rest}"
 
 
+class LogSettings(HubSettings):
+    """How a process logs."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_LOG_")
+
+    format: Format | None = Field(None, json_schema_extra={"default_shown": "json, or text on a terminal"})
+    """The format of the log file, or of stderr when there is no file."""
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
 def _format_from_env() -> Format | None:
-    value = os.environ.get("HUB_LOG_FORMAT", "").strip().lower()
-    if value == "json":
-        return "json"
-    if value == "text":
-        return "text"
-    return None
+    return LogSettings.from_env().format
 
 
 def configure(

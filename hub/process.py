@@ -21,7 +21,7 @@ class KafkaProcess:
     def __init__(self, settings: Settings, topics: TopicCatalog | None = None, ops_port: int = 0) -> None:
         self.settings = settings
         self.catalog = topics or catalog()
-        self.ops = Operations(self.NAME, token=settings.ops_token)
+        self.ops = Operations(self.NAME, token=settings.ops_token.get_secret_value())
         self.metrics = self.ops.metrics
         self.broker = kafka_broker(
             settings.kafka_bootstrap, self.NAME, self.metrics, max_request_size=self.max_request_bytes(self.catalog)

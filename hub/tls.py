@@ -6,13 +6,12 @@ other CA, or none, fails the handshake: no request reaches the app), and hands t
 certificate's subject as the ASGI TLS extension names it (`scope["extensions"]["tls"]
 ["client_cert_name"]`, RFC 4514), so every document can be logged with who sent it.
 
-Paths are PEM files, read from the environment by whoever configures the endpoint; the files
+Paths are PEM files, named by the settings of whoever configures the endpoint; the files
 themselves (keys above all) are never in the repository.
 """
 
 from __future__ import annotations
 
-import os
 import ssl
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 from cryptography import x509
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["ClientTls", "PeerCertH11Protocol", "ServerTls", "client_cert_name", "tls_from_env"]
+__all__ = ["ClientTls", "PeerCertH11Protocol", "ServerTls", "client_cert_name", "tls_of"]
 
 Scope = MutableMapping[str, Any]
 T = TypeVar("T", "ServerTls", "ClientTls")
@@ -66,16 +65,15 @@ class ClientTls:
         return ctx
 
 
-def tls_from_env(kind: type[T], names: tuple[str, str, str]) -> T | None:
-    """`kind` from three environment variables naming PEM files (certificate, key, CA); None when
-    none is set. One or two set is a mistake, said at start rather than served without TLS."""
-    values = [os.environ.get(name, "") for name in names]
-    if not any(values):
+def tls_of(kind: type[T], files: tuple[str | Path | None, ...], names: tuple[str, ...]) -> T | None:
+    """`kind` from the three PEM files (certificate, key, CA) settings hold, named by their variables;
+    None when none is set. One or two set is a mistake, said at start rather than served without TLS."""
+    if not any(files):
         return None
-    missing = [name for name, value in zip(names, values, strict=True) if not value]
+    missing = [name for name, value in zip(names, files, strict=True) if not value]
     if missing:
         raise ValueError(f"TLS configuration incomplete: set {', '.join(missing)} too")
-    return kind(*(Path(v) for v in values))
+    return kind(*(Path(str(v)) for v in files))
 
 
 def client_cert_name(scope: Scope) -> str | None:

@@ -9,7 +9,6 @@ session started (`on_session_day`), as `hub run` moves them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 from typing import TypeVar
@@ -74,16 +73,17 @@ async def bootstrap(kafka_broker: KafkaBroker) -> str:  # noqa: F811
 @pytest.fixture(scope="session")
 def settings(bootstrap: str, stores: StoreKind) -> Settings:  # noqa: F811
     """The session stack's settings: its store is one of each kind in turn (the stack runs twice)."""
-    return dataclasses.replace(
-        Settings.from_env(),
-        kafka_bootstrap=bootstrap,
-        database_url=stores.new_url(),
-        consumer_max_attempts=3,
-        relay_poll_s=0.2,
-        # Not the legal cut-over (2021-06-02, the product's default): a carnet is valid for a year at
-        # most, so no carnet valid today has a 5800 from before it. The BİLGE simulator's records are
-        # written around a cut-over of their own, and it moves with them (as `hub run` does).
-        bilge_cutover=bilge_sim.fixture_cutover(SESSION_DAY),
+    return Settings.from_env().model_copy(
+        update={
+            "kafka_bootstrap": bootstrap,
+            "database_url": stores.new_url(),
+            "consumer_max_attempts": 3,
+            "relay_poll_s": 0.2,
+            # Not the legal cut-over (2021-06-02, the product's default): a carnet is valid for a year at
+            # most, so no carnet valid today has a 5800 from before it. The BİLGE simulator's records are
+            # written around a cut-over of their own, and it moves with them (as `hub run` does).
+            "bilge_cutover": bilge_sim.fixture_cutover(SESSION_DAY),
+        }
     )
 
 

@@ -47,10 +47,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import ClassVar, Final, Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 from urllib.parse import quote
+
+from pydantic_settings import SettingsConfigDict
 
 from adapters.bilge.xml import (
     BILGE_NUMBER_PATTERN,
@@ -123,11 +124,10 @@ def normalise_bilge_number(number: str) -> str:
     return normalised
 
 
-@dataclass(frozen=True, slots=True)
 class BilgeSettings(ExternalSystemSettings):
     """Where and how to reach BİLGE: ``BILGE_BASE_URL``, ``BILGE_API_KEY`` and the ``BILGE_*`` tuning."""
 
-    PREFIX: ClassVar[str] = "BILGE"
+    model_config = SettingsConfigDict(env_prefix="BILGE_")
 
 
 class BilgeClient(ExternalSystemClient):

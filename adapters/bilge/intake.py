@@ -36,23 +36,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Self
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field, FilePath, model_validator
+from pydantic_settings import SettingsConfigDict
 from starlette.requests import ClientDisconnect
 
 from adapters.bilge.xml import MAX_TCGB_BYTES
+from hub.configuration.base import ConfigurationError, HubSettings
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.security import BILGE_INTAKE, client_options
 from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, SignatureRefused
-from hub.tls import ServerTls, client_cert_name, tls_from_env
+from hub.tls import ServerTls, client_cert_name, tls_of
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,35 @@ SENDER_HEADER = "bilge.sender"
 TLS_ENV = ("BILGE_INTAKE_TLS_CERT", "BILGE_INTAKE_TLS_KEY", "BILGE_INTAKE_CLIENT_CA")
 
 
+class BilgeIntakeSettings(HubSettings):
+    """The BİLGE intake: its mutual TLS (all three files, or none and `--dev-pki`) and its answers."""
+
+    model_config = SettingsConfigDict(env_prefix="BILGE_INTAKE_")
+
+    tls_cert: FilePath | None = None
+    """The intake's certificate (PEM, with its chain), issued for its host name."""
+    tls_key: FilePath | None = None
+    """Its private key (PEM, mode 0600)."""
+    client_ca: FilePath | None = None
+    """The CA that issues BİLGE's client certificates: only those may call."""
+    send_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds from the request to the broker's acknowledgement; none by then answers 503."""
+    retry_after_s: Annotated[int, Field(ge=1)] = 30
+    """What a 503 tells BİLGE to wait (Retry-After, seconds)."""
+
+    @model_validator(mode="after")
+    def _all_or_none(self) -> Self:
+        self.server_tls()
+        return self
+
+    def server_tls(self) -> ServerTls | None:
+        return tls_of(ServerTls, (self.tls_cert, self.tls_key, self.client_ca), TLS_ENV)
+
+
 @dataclass(frozen=True)
 class IntakeSettings:
+    """What the intake serves with: its TLS (configured, or the development PKI) and its answers."""
+
     tls: ServerTls
     send_timeout_s: float = 10.0  # from the request to the broker's acknowledgement, then 503
     retry_after_s: int = 30  # what a 503 tells BİLGE to wait
@@ -78,14 +107,13 @@ class IntakeSettings:
     def from_env(cls, fallback_tls: ServerTls | None = None) -> IntakeSettings:
         """From `BILGE_INTAKE_TLS_CERT`, `_KEY`, `BILGE_INTAKE_CLIENT_CA` (PEM files), or `fallback_tls`
         (the development PKI, when the command was asked for it); neither is an error, never plain HTTP."""
-        tls = tls_from_env(ServerTls, TLS_ENV) or fallback_tls
+        configured = BilgeIntakeSettings.from_env()
+        tls = configured.server_tls() or fallback_tls
         if tls is None:
-            raise ValueError(f"the BİLGE intake serves mutual TLS only: set {', '.join(TLS_ENV)} (or use --dev-pki)")
-        return cls(
-            tls=tls,
-            send_timeout_s=float(os.environ.get("BILGE_INTAKE_SEND_TIMEOUT_S", "10")),
-            retry_after_s=int(os.environ.get("BILGE_INTAKE_RETRY_AFTER_S", "30")),
-        )
+            raise ConfigurationError(
+                [f"the BİLGE intake serves mutual TLS only: set {', '.join(TLS_ENV)} (or use --dev-pki)"]
+            )
+        return cls(tls=tls, send_timeout_s=configured.send_timeout_s, retry_after_s=configured.retry_after_s)
 
 
 class _Producer:

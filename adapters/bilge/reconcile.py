@@ -1022,8 +1022,9 @@ def reconcile_bilge(
 ) -> None:
     """Read a BİLGE bulk export and report where BİLGE and the hub disagree (F1, F2, L1, L2)."""
     from hub.config import Settings
+    from hub.entrypoints.cli_config import configured
 
-    settings = Settings.from_env()
+    settings = configured(Settings.from_env)
     if fmt not in ("json", "csv"):
         raise typer.BadParameter("json or csv", param_hint="--format")
     try:

@@ -94,12 +94,14 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from adapters.simulation import (
     ERRORS_BY_STATUS,
     XML_MEDIA_TYPE,
     SimulatorProgram,
+    SimulatorSettings,
     SimulatorState,
     add_controls,
     error_response,
@@ -108,7 +110,7 @@ from adapters.simulation import (
 from adapters.simulation import FaultPlan as SharedFaultPlan
 from hub.config import signing_key as key_of  # create_app's `signing_key` is the key itself
 from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
-from hub.tls import ClientTls, tls_from_env
+from hub.tls import ClientTls, tls_of
 from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
 
 __all__ = [
@@ -793,17 +795,42 @@ def _tcgb_answer_from(root: Any) -> dict[str, Any]:
     }
 
 
+class BilgeSimulatorSettings(SimulatorSettings):
+    """The BİLGE simulator run alone: its key, and what it presents when it pushes to the intake."""
+
+    model_config = SettingsConfigDict(env_prefix="BILGE_SIM_")
+
+    tls_cert: FilePath | None = None
+    """The client certificate (PEM) it presents to an https:// intake, as BİLGE does."""
+    tls_key: FilePath | None = None
+    """Its private key."""
+    intake_ca: FilePath | None = None
+    """The CA it checks the intake's certificate against."""
+    signing_key: FilePath | None = Field(
+        None, json_schema_extra={"default_shown": "the development key in .data/signing"}
+    )
+    """BİLGE's signing key (PEM) for the documents it pushes."""
+
+    @model_validator(mode="after")
+    def _all_or_none(self) -> Self:
+        self.sender_tls()
+        return self
+
+    def sender_tls(self) -> ClientTls | None:
+        return tls_of(ClientTls, (self.tls_cert, self.tls_key, self.intake_ca), SENDER_TLS_ENV)
+
+
 PROGRAM: Final = SimulatorProgram(
     module="adapters.bilge.simulator",
     description="BİLGE simulator.",
-    key_variable="BILGE_SIM_API_KEY",
+    settings=BilgeSimulatorSettings,
     default_api_key=DEFAULT_API_KEY,
     default_port=DEFAULT_PORT,
     build=lambda fixtures, key, header: create_app(
         fixtures,
         api_key=key,
         api_key_header=header,
-        sender_tls=tls_from_env(ClientTls, SENDER_TLS_ENV),
+        sender_tls=BilgeSimulatorSettings.from_env().sender_tls(),
         today=date.today(),
         signing_key=key_of(SENDER, SIGNING_KEY_ENV),  # run alone: $BILGE_SIM_SIGNING_KEY, else the dev key
     ),

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 from urllib.parse import quote
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
@@ -93,11 +93,10 @@ def normalise_carnet_number(carnet_number: str) -> str:
     return number
 
 
-@dataclass(frozen=True, slots=True)
 class TobbSettings(ExternalSystemSettings):
     """Where and how to reach TOBB: ``TOBB_BASE_URL``, ``TOBB_API_KEY`` and the ``TOBB_*`` tuning."""
 
-    PREFIX: ClassVar[str] = "TOBB"
+    model_config = SettingsConfigDict(env_prefix="TOBB_")
 
 
 class TobbClient(ExternalSystemClient):

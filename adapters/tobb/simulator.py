@@ -49,10 +49,12 @@ from typing import Any, Final
 
 from fastapi import FastAPI, Request, Response
 from lxml import etree
+from pydantic_settings import SettingsConfigDict
 
 from adapters.simulation import (
     XML_MEDIA_TYPE,
     SimulatorProgram,
+    SimulatorSettings,
     SimulatorState,
     add_controls,
     error_response,
@@ -216,10 +218,16 @@ def create_app(
     return app
 
 
+class TobbSimulatorSettings(SimulatorSettings):
+    """The TOBB simulator run alone."""
+
+    model_config = SettingsConfigDict(env_prefix="TOBB_SIM_")
+
+
 PROGRAM: Final = SimulatorProgram(
     module="adapters.tobb.simulator",
     description="TOBB ATA carnet look-up simulator.",
-    key_variable="TOBB_SIM_API_KEY",
+    settings=TobbSimulatorSettings,
     default_api_key=DEFAULT_API_KEY,
     default_port=DEFAULT_PORT,
     build=lambda fixtures, key, header: create_app(fixtures, api_key=key, api_key_header=header, today=date.today()),

@@ -39,8 +39,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 from urllib.parse import quote
+
+from pydantic_settings import SettingsConfigDict
 
 from hub.domain.identity import tckn_is_valid
 from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
@@ -120,11 +122,10 @@ class AuthorityAnswer:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class YktsSettings(ExternalSystemSettings):
     """Where and how to reach YKTS: ``YKTS_BASE_URL``, ``YKTS_API_KEY`` and the ``YKTS_*`` tuning."""
 
-    PREFIX: ClassVar[str] = "YKTS"
+    model_config = SettingsConfigDict(env_prefix="YKTS_")
 
 
 def vkn_is_valid(value: str) -> bool:

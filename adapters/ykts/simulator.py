@@ -54,10 +54,12 @@ from typing import Any, Final
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from adapters.simulation import (
     XML_MEDIA_TYPE,
     SimulatorProgram,
+    SimulatorSettings,
     SimulatorState,
     add_controls,
     error_response,
@@ -298,10 +300,16 @@ def create_app(
     return app
 
 
+class YktsSimulatorSettings(SimulatorSettings):
+    """The YKTS simulator run alone."""
+
+    model_config = SettingsConfigDict(env_prefix="YKTS_SIM_")
+
+
 PROGRAM: Final = SimulatorProgram(
     module="adapters.ykts.simulator",
     description="YKTS authority look-up simulator.",
-    key_variable="YKTS_SIM_API_KEY",
+    settings=YktsSimulatorSettings,
     default_api_key=DEFAULT_API_KEY,
     default_port=DEFAULT_PORT,
     build=lambda fixtures, key, header: create_app(fixtures, api_key=key, api_key_header=header, today=date.today()),

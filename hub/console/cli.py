@@ -13,7 +13,6 @@ A password is never an argument (it would stay in the shell's history and in `ps
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,12 +20,25 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 
+from hub.configuration.base import HubSettings
 from hub.console.operators import OperatorAccounts, OperatorError, Role
 
 T = TypeVar("T")
 
 PASSWORD_ENV = "HUB_OPERATOR_PASSWORD"
+
+
+class OperatorToolSettings(HubSettings):
+    """`hub operators add` and `password` without a terminal (a script, a container's first start)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_")
+
+    operator_password: SecretStr | None = None
+    """The new operator's password, when no --password-file is given (never as an argument)."""
+
 
 operators_app = typer.Typer(
     help="Operator accounts of the console (roles: watch, act).", no_args_is_help=True, add_completion=False
@@ -46,8 +58,8 @@ def _password(password_file: Path | None) -> str:
     if password_file is not None:
         lines = password_file.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
+    if (given := OperatorToolSettings.from_env().operator_password) is not None:
+        return given.get_secret_value()
     if not sys.stdin.isatty():
         print(f"error: no terminal to ask the password on: give --password-file or ${PASSWORD_ENV}", file=sys.stderr)
         raise typer.Exit(2)
@@ -58,10 +70,13 @@ def _password(password_file: Path | None) -> str:
 def _run(work: Callable[[OperatorAccounts], Awaitable[T]]) -> T:
     from hub.config import Settings
     from hub.console.tables import create_console_schema
+    from hub.entrypoints.cli_config import configured
     from hub.store.engine import create_engine
 
+    database_url = configured(Settings.from_env).database_url
+
     async def run() -> T:
-        engine = create_engine(Settings.from_env().database_url)
+        engine = create_engine(database_url)
         try:
             await create_console_schema(engine)
             return await work(OperatorAccounts(engine))

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.config import Settings
+from hub.configuration.base import HubSettings
 from hub.console.aggregator import Aggregator
 from hub.console.app import create_console_app
 from hub.console.auth import DEFAULT_LOGIN_LIMIT
@@ -26,12 +28,27 @@ from hub.console.operators import OperatorAccounts
 from hub.console.sessions import Sessions
 from hub.console.tables import create_console_schema
 from hub.contract import ASYNCAPI
+from hub.getapp.web.settings import LIMIT, rate_limit
 from hub.http_server import LoopServer
 from hub.store.engine import create_engine, create_schema
 
 log = logging.getLogger(__name__)
 
 NAME = "console"
+
+
+class ConsoleSettings(HubSettings):
+    """The operator console's own settings (it also reads the hub's: store, Kafka, operations token)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_CONSOLE_")
+
+    login_limit: str = Field(DEFAULT_LOGIN_LIMIT, json_schema_extra=LIMIT)
+    """Console logins per client address (beyond: 429 with Retry-After)."""
+
+    @field_validator("login_limit")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        return rate_limit(value)
 
 
 class ConsoleProcess:
@@ -61,8 +78,8 @@ class ConsoleProcess:
             self.engine,
             self.sessions,
             asyncapi_yaml_path=asyncapi_yaml_path,
-            ops_token=settings.ops_token,
-            login_limit=login_limit or os.environ.get("HUB_CONSOLE_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
+            ops_token=settings.ops_token.get_secret_value(),
+            login_limit=login_limit or ConsoleSettings.from_env().login_limit,
         )
         self._host, self._port = host, port
         self._server: LoopServer | None = None

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.config import DATA_DIR
+from hub.devtools.settings import DevelopmentSettings
 from hub.tls import ClientTls, ServerTls
 
 DEV_PKI_DIR = DATA_DIR / "pki"
@@ -102,8 +103,7 @@ def _issue(directory: Path, common_name: str) -> None:
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         x509.IPAddress(ipaddress.ip_address("::1")),
     ]
-    extra = os.environ.get("HUB_DEV_PKI_SERVER_NAMES", "")
-    names += [x509.DNSName(n.strip()) for n in extra.split(",") if n.strip()]
+    names += [x509.DNSName(n) for n in DevelopmentSettings.from_env().dev_pki_server_names]
     server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "BİLGE intake (development)")])
     _write(directory, "server", *_leaf(ca, ca_key, server_name, ExtendedKeyUsageOID.SERVER_AUTH, names))
     client_name = x509.Name.from_rfc4514_string(SIMULATOR_SUBJECT)

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from hub.devtools.settings import DevelopmentSettings
 from hub.kafka.launcher import pid_alive
 
 __all__ = ["PostgresServer", "PostgresStartError", "find_bin_dir", "sweep_stale_homes"]
@@ -59,7 +60,7 @@ class PostgresStartError(RuntimeError):
 
 def find_bin_dir() -> Path:
     """`$HUB_PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin`, else `initdb` on PATH."""
-    override = os.environ.get("HUB_PG_BIN")
+    override = DevelopmentSettings.from_env().pg_bin
     if override:
         return Path(override)
     versions = sorted(

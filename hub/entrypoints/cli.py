@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import typer
 from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
 from hub.console.cli import operators_app
+from hub.entrypoints.cli_config import config, configured, require
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.entrypoints.cli_senders import senders_app
 from hub.kafka.admin import apply_topics
@@ -44,6 +44,7 @@ dlq_app = typer.Typer(help="Dead letters of hub.deadletter: list, show, replay, 
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(operators_app, name="operators")
 app.add_typer(senders_app, name="senders")
+app.command("config")(config)
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 # The BİLGE intake's mutual TLS without configured certificates: the development PKI of .data/pki.
@@ -57,8 +58,8 @@ def _ops_port(default: int) -> Any:
 
 
 def _settings(bootstrap: str | None) -> Settings:
-    settings = Settings.from_env()
-    return dataclasses.replace(settings, kafka_bootstrap=bootstrap) if bootstrap else settings
+    settings = configured(Settings.from_env)
+    return settings.model_copy(update={"kafka_bootstrap": bootstrap}) if bootstrap else settings
 
 
 def _say(text: str) -> None:
@@ -231,6 +232,7 @@ def run(
     """
     from hub.kafka.launcher import KafkaBroker, KafkaStartError, ensure_jars
 
+    require("run")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too, broker included
     t0 = time.monotonic()
     _say("[1/5] Kafka jars (Maven Central, cached in .kafka/lib)")
@@ -250,10 +252,11 @@ def run(
         raise typer.Exit(2) from None
     try:
         _say(f"      broker up at {broker.bootstrap_servers} (log: {broker.log_path.relative_to(PROJECT_ROOT)})")
-        settings = dataclasses.replace(
-            Settings.from_env(),
-            kafka_bootstrap=broker.bootstrap_servers,
-            database_url=f"sqlite+aiosqlite:///{store / 'hub.db'}",
+        settings = Settings.from_env().model_copy(
+            update={
+                "kafka_bootstrap": broker.bootstrap_servers,
+                "database_url": f"sqlite+aiosqlite:///{store / 'hub.db'}",
+            }
         )
         asyncio.run(_run_stack(settings, demo, t0))
     except KeyboardInterrupt:
@@ -317,6 +320,7 @@ def core(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8781)] 
     """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP."""
     from hub.entrypoints.core import CoreProcess
 
+    require("core")
     configure_logging(None, service="hub-core")
     asyncio.run(_serve(CoreProcess(_settings(bootstrap), ops_port=ops_port)))
 
@@ -327,6 +331,7 @@ def tobb_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port
     from adapters.tobb.app import TobbAdapterProcess
     from adapters.tobb.client import TobbSettings
 
+    require("tobb-adapter")
     configure_logging(None, service="adapter-tobb")
     asyncio.run(_serve(TobbAdapterProcess(_settings(bootstrap), TobbSettings.from_env(), ops_port=ops_port)))
 
@@ -339,6 +344,7 @@ def tobb_simulator(
     """Run the TOBB simulator alone (API key: $TOBB_SIM_API_KEY or the built-in demo key)."""
     from adapters.tobb.simulator import serve
 
+    require("tobb-simulator")
     serve(host, port)
 
 
@@ -357,6 +363,10 @@ def bilge_adapter(
     from adapters.bilge.intake import IntakeSettings
     from hub.devtools.pki import ensure_dev_pki
 
+    require("bilge-adapter")
+    intake = configured(
+        lambda: IntakeSettings.from_env(fallback_tls=ensure_dev_pki().intake_tls() if dev_pki else None)
+    )
     configure_logging(None, service="adapter-bilge")
     process = BilgeAdapterProcess(
         _settings(bootstrap),
@@ -364,7 +374,7 @@ def bilge_adapter(
         intake_port=intake_port,
         intake_host=intake_host,
         ops_port=ops_port,
-        intake=IntakeSettings.from_env(fallback_tls=ensure_dev_pki().intake_tls() if dev_pki else None),
+        intake=intake,
     )
     asyncio.run(_serve(process))
 
@@ -383,6 +393,7 @@ def bilge_simulator(
     from adapters.bilge.simulator import serve as serve_bilge
     from hub.devtools.pki import ensure_dev_pki
 
+    require("bilge-simulator")
     if dev_pki and not any(os.environ.get(name) for name in SENDER_TLS_ENV):
         sender = ensure_dev_pki().sender_tls()
         paths = (sender.cert_file, sender.key_file, sender.server_ca_file)
@@ -397,6 +408,7 @@ def ykts_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port
     from adapters.ykts.app import YktsAdapterProcess
     from adapters.ykts.client import YktsSettings
 
+    require("ykts-adapter")
     configure_logging(None, service="adapter-ykts")
     asyncio.run(_serve(YktsAdapterProcess(_settings(bootstrap), YktsSettings.from_env(), ops_port=ops_port)))
 
@@ -415,6 +427,7 @@ def console(
     the dead letters (with replay and discard), the outbox and the BİLGE reconciliations."""
     from hub.console.process import ConsoleProcess
 
+    require("console")
     targets: dict[str, str] = {}
     for each in target:
         name, sep, url = each.partition("=")
@@ -451,6 +464,7 @@ def ykts_simulator(
     """Run the YKTS simulator alone (API key: $YKTS_SIM_API_KEY or the built-in demo key)."""
     from adapters.ykts.simulator import serve as serve_ykts
 
+    require("ykts-simulator")
     serve_ykts(host, port)
 
 

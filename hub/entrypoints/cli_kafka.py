@@ -119,6 +119,7 @@ def acls(
     """Print the ACLs generated from topics.yaml (its producers, consumers and principals); with
     --apply, put them on the cluster and remove any other. The launcher does this on every start."""
     from hub.config import Settings
+    from hub.entrypoints.cli_config import configured
     from hub.kafka.authorization import hub_acls, sync_security
     from hub.kafka.security import KafkaSecurity
 
@@ -128,7 +129,7 @@ def acls(
             typer.echo(acl.describe())
         typer.echo(f"{len(generated)} ACLs; everything else is denied (super user: User:admin)")
         return
-    target = bootstrap or Settings.from_env().kafka_bootstrap
+    target = bootstrap or configured(Settings.from_env).kafka_bootstrap
     report = asyncio.run(sync_security(target, KafkaSecurity.from_env(), acls=generated))
     for line in report.lines():
         typer.echo(line)

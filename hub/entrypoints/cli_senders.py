@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -57,8 +56,9 @@ RegistryOption = Annotated[
 def registry_path(given: Path | None = None) -> Path:
     if given is not None:
         return given
-    named = os.environ.get(SENDERS_FILE_ENV, "").strip()
-    return Path(named) if named else DEV_SIGNING_DIR / REGISTRY_NAME
+    from hub.config import SigningSettings
+
+    return SigningSettings.from_env().senders_file or DEV_SIGNING_DIR / REGISTRY_NAME
 
 
 @senders_app.command("list")

@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from adapters.bilge import simulator as bilge_simulator
 from adapters.bilge.app import BilgeAdapterProcess
 from adapters.bilge.client import BilgeSettings
-from adapters.bilge.intake import TLS_ENV as INTAKE_TLS_ENV
-from adapters.bilge.intake import IntakeSettings
+from adapters.bilge.intake import BilgeIntakeSettings, IntakeSettings
 from adapters.tobb import simulator as tobb_simulator
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
@@ -33,7 +32,7 @@ from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
 from hub.getapp.process import GetAppProcess
 from hub.http_server import BackgroundServer
-from hub.tls import ClientTls, ServerTls, tls_from_env
+from hub.tls import ClientTls
 
 
 @dataclass
@@ -100,9 +99,9 @@ async def running_stack(
     around, moved alike, instead of `settings.bilge_cutover`: under the legal cut-over (2021-06-02)
     every record would be an anomaly, since a carnet valid today has no declaration from before it."""
     if intake is None:
-        configured = tls_from_env(ServerTls, INTAKE_TLS_ENV)
+        configured = BilgeIntakeSettings.from_env().server_tls()
         intake = IntakeSettings.from_env(fallback_tls=configured or ensure_dev_pki().intake_tls())
-    sender = tls_from_env(ClientTls, bilge_simulator.SENDER_TLS_ENV)
+    sender = bilge_simulator.BilgeSimulatorSettings.from_env().sender_tls()
     if sender is None:
         sender = ensure_dev_pki().sender_tls()
     simulators = []
@@ -118,7 +117,7 @@ async def running_stack(
         bilge = BilgeSettings.from_env()
     if bilge is None:
         # The demo's legacy records stay on their side of the cut-over whatever the day (see above).
-        settings = replace(settings, bilge_cutover=bilge_simulator.fixture_cutover(today))
+        settings = settings.model_copy(update={"bilge_cutover": bilge_simulator.fixture_cutover(today)})
         simulators.append(
             BackgroundServer(
                 bilge_simulator.create_app(

@@ -25,6 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import FilePath
+from pydantic_settings import SettingsConfigDict
+
+from hub.configuration.base import HubSettings
 from hub.kafka.security import ADMIN, MECHANISM, KafkaSecurity, password_variable
 from hub.secret_files import write_new_secret
 
@@ -35,6 +39,17 @@ KEYSTORE_FILE = "broker-keystore.pem"  # in the broker home: key and certificate
 SCRAM_STAMP = ".hub-scram"  # in the data dir: formatted with the admin's SCRAM credential
 
 
+class BrokerTlsSettings(HubSettings):
+    """The certificate `hub kafka start` gives its broker: both files, or none (no TLS)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_KAFKA_")
+
+    tls_cert: FilePath | None = None
+    """The broker's certificate (PEM, then any intermediates)."""
+    tls_key: FilePath | None = None
+    """Its private key: PKCS#8 PEM, unencrypted (Kafka's PEM keystore)."""
+
+
 @dataclass(frozen=True)
 class BrokerTls:
     certificate: Path  # PEM: the broker's certificate, then any intermediates
@@ -42,12 +57,13 @@ class BrokerTls:
 
     @classmethod
     def from_env(cls) -> BrokerTls | None:
-        cert, key = os.environ.get("HUB_KAFKA_TLS_CERT"), os.environ.get("HUB_KAFKA_TLS_KEY")
+        configured = BrokerTlsSettings.from_env()
+        cert, key = configured.tls_cert, configured.tls_key
         if not cert and not key:
             return None
         if not cert or not key:
             raise ValueError("HUB_KAFKA_TLS_CERT and HUB_KAFKA_TLS_KEY go together")
-        return cls(Path(cert), Path(key))
+        return cls(cert, key)
 
     def write_keystore(self, home: Path) -> Path:
         key = self.key.read_text(encoding="ascii")

@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from faststream.security import SASLScram512
+from pydantic import Field, FilePath
+from pydantic_settings import SettingsConfigDict
 
+from hub.configuration.base import HubSettings
 from hub.secret_files import write_new_secret
 from hub.topics import PROJECT_ROOT
 
@@ -47,6 +50,25 @@ def password_variable(principal: str) -> str:
     return "HUB_KAFKA_PASSWORD_" + principal.upper().replace("-", "_").replace(".", "_")
 
 
+class KafkaClientSettings(HubSettings):
+    """How every Kafka client of a process proves who it is (SASL/SCRAM-SHA-512) and checks the broker.
+    A principal's password: `HUB_KAFKA_PASSWORD_<PRINCIPAL>` (upper case, `-` as `_`), else the file
+    `<HUB_KAFKA_SECRETS_DIR>/<principal>`, looked up when the client connects."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_KAFKA_")
+
+    secrets_dir: Path | None = Field(
+        None,
+        json_schema_extra={
+            "expected": "a directory",
+            "default_shown": ".data/kafka-secrets (development passwords, generated)",
+        },
+    )
+    """The directory of one password file per principal (mounted secrets in Docker or Kubernetes)."""
+    ca_file: FilePath | None = None
+    """A PEM bundle: set, clients use SASL_SSL and check the broker's certificate and host name against it."""
+
+
 @dataclass(frozen=True)
 class KafkaSecurity:
     secrets_dir: Path = DEV_SECRETS_DIR
@@ -54,12 +76,8 @@ class KafkaSecurity:
 
     @classmethod
     def from_env(cls) -> KafkaSecurity:
-        secrets = os.environ.get("HUB_KAFKA_SECRETS_DIR")
-        ca_file = os.environ.get("HUB_KAFKA_CA_FILE")
-        return cls(
-            secrets_dir=Path(secrets) if secrets else DEV_SECRETS_DIR,
-            ca_file=Path(ca_file) if ca_file else None,
-        )
+        configured = KafkaClientSettings.from_env()
+        return cls(secrets_dir=configured.secrets_dir or DEV_SECRETS_DIR, ca_file=configured.ca_file)
 
     @property
     def protocol(self) -> str:

@@ -3,7 +3,6 @@ provoked against a real simulator over HTTP and read from the adapter's own endp
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -153,7 +152,7 @@ async def test_a_knowingly_degraded_tobb_keeps_the_adapter_ready_and_says_so(tob
         assert (await anyone.put(url, json={"reason": "x", "by": "anyone"}, headers=wrong)).status_code == 401
         assert (await anyone.delete(url)).status_code == 401
     assert (await _tobb_check(process))["ok"] is False
-    console = {"Authorization": f"Bearer {process.settings.ops_token}"}
+    console = {"Authorization": f"Bearer {process.settings.ops_token.get_secret_value()}"}
     async with httpx.AsyncClient(headers=console) as http:
         assert (await http.put(url, json={"reason": " ", "by": "nöbetçi"})).status_code == 422
         declared = await http.put(url, json={"reason": "TOBB bakımda 02:00'ye kadar", "by": "nöbetçi memur"})
@@ -172,7 +171,7 @@ async def test_not_ready_while_kafka_does_not_answer_and_the_body_says_so(settin
         dead = f"127.0.0.1:{nothing_there.getsockname()[1]}"
     with BackgroundServer(tobb_sim.create_app(api_key=tobb_sim.DEFAULT_API_KEY)) as tobb:
         process = TobbAdapterProcess(
-            dataclasses.replace(settings, kafka_bootstrap=dead),
+            settings.model_copy(update={"kafka_bootstrap": dead}),
             TobbSettings(base_url=tobb.base_url, api_key=tobb_sim.DEFAULT_API_KEY),
         )
         await process.ops.start()

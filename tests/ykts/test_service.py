@@ -6,7 +6,6 @@ that collects what would go to Kafka; one test runs the whole adapter process on
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -185,7 +184,7 @@ async def test_unusable_answer_yields_authority_check_failed(ykts: BackgroundSer
 @pytest.mark.kafka
 async def test_a4_a5_adapter_answers_over_kafka(bootstrap: str) -> None:
     # rule: A4, A5 - ykts.requests in (keyed by VKN), AuthorityChecked with the registered e-mail out
-    settings = dataclasses.replace(Settings.from_env(), kafka_bootstrap=bootstrap, consumer_max_attempts=3)
+    settings = Settings.from_env().model_copy(update={"kafka_bootstrap": bootstrap, "consumer_max_attempts": 3})
     # The adapter judges on the real clock: the simulator moves its fixture dates to today.
     async with BackgroundServer(create_app(api_key=API_KEY, today=date.today())) as simulator:
         ykts_settings = YktsSettings(

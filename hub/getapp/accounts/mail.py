@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
 import aiosmtplib
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.configuration.base import HubSettings
 from hub.getapp.accounts import rules
 from hub.getapp.accounts.passwords import Passwords, initial_password
 from hub.getapp.accounts.tables import mail_outbox, users
@@ -35,39 +36,53 @@ from hub.polling import keep_relaying
 log = logging.getLogger(__name__)
 
 
-def _flag(value: str | None) -> bool | None:
-    if value is None or value.strip() == "":
-        return None
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+_YES = frozenset({"1", "true", "yes", "on", "t", "y"})
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str  # the From address
-    use_tls: bool = False  # TLS from the first byte (port 465)
+class SmtpSettings(HubSettings):
+    """How GET-APP mails a firm its user code: the SMTP server (aiosmtplib) and the From address."""
+
+    model_config = SettingsConfigDict(env_prefix="GETAPP_SMTP_")
+
+    host: str = Field("127.0.0.1", json_schema_extra={"expected": "an IP address or host name"})
+    """The SMTP server (`hub run` and the tests catch mail on a local one of their own)."""
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        25, json_schema_extra={"default_shown": "25 (465 with GETAPP_SMTP_TLS)"}
+    )
+    """Its port."""
+    sender: str = Field("GET-APP <getapp-noreply@localhost>", validation_alias="GETAPP_MAIL_FROM")
+    """The From address."""
+    use_tls: bool = Field(False, validation_alias="GETAPP_SMTP_TLS")
+    """TLS from the first byte (port 465)."""
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    start_tls: bool | None = None  # None: upgrade when the server offers STARTTLS; True: require it
-    timeout_s: float = 30.0
+    """Login name at the server, if it wants one."""
+    password: SecretStr | None = None
+    """Its password."""
+    start_tls: bool | None = Field(
+        None, validation_alias="GETAPP_SMTP_STARTTLS", json_schema_extra={"default_shown": "upgrade when offered"}
+    )
+    """STARTTLS: unset, upgrade when the server offers it; yes, require it; no, never."""
+    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds a mail may take to send."""
 
+    @model_validator(mode="before")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        """GETAPP_SMTP_HOST, GETAPP_SMTP_PORT, GETAPP_MAIL_FROM, GETAPP_SMTP_TLS, GETAPP_SMTP_STARTTLS,
-        GETAPP_SMTP_USERNAME, GETAPP_SMTP_PASSWORD, GETAPP_SMTP_TIMEOUT_S."""
-        env = os.environ if environ is None else environ
-        use_tls = bool(_flag(env.get("GETAPP_SMTP_TLS")))
-        return cls(
-            host=env.get("GETAPP_SMTP_HOST", "127.0.0.1"),
-            port=int(env.get("GETAPP_SMTP_PORT", "465" if use_tls else "25")),
-            sender=env.get("GETAPP_MAIL_FROM", "GET-APP <getapp-noreply@localhost>"),
-            use_tls=use_tls,
-            username=env.get("GETAPP_SMTP_USERNAME") or None,
-            password=env.get("GETAPP_SMTP_PASSWORD") or None,
-            start_tls=_flag(env.get("GETAPP_SMTP_STARTTLS")),
-            timeout_s=float(env.get("GETAPP_SMTP_TIMEOUT_S", "30")),
-        )
+    def _port_follows_tls(cls, data: Any) -> Any:
+        """Without a port, TLS from the first byte means 465, plain or STARTTLS 25."""
+        if isinstance(data, dict) and data.get("port") in (None, ""):
+            tls = data.get("use_tls", data.get("GETAPP_SMTP_TLS"))
+            if tls is True or (isinstance(tls, str) and tls.strip().lower() in _YES):
+                data = {**data, "port": 465}
+        return data
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        from hub.config import is_host
+
+        if not is_host(value):
+            raise ValueError(f"{value!r} is no host")
+        return value
 
 
 class MailSender(Protocol):
@@ -95,7 +110,7 @@ class SmtpSender:
             hostname=s.host,
             port=s.port,
             username=s.username,
-            password=s.password,
+            password=s.password.get_secret_value() if s.password else None,
             use_tls=s.use_tls,
             start_tls=False if s.use_tls else s.start_tls,
             timeout=s.timeout_s,

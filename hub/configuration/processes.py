@@ -75,7 +75,7 @@ def processes() -> dict[str, Process]:
             BILGE_ADAPTER,
         ),
         Process("ykts-adapter", "hub ykts-adapter", (*kafka, Part(YktsSettings)), YKTS_ADAPTER),
-        Process("getapp", "GET-APP (in hub run)", (*kafka, Part(WebSettings), Part(SmtpSettings)), GETAPP),
+        Process("getapp", "hub getapp", (*kafka, Part(WebSettings), Part(SmtpSettings)), GETAPP),
         Process("console", "hub console", (*kafka, Part(ConsoleSettings)), OPERATORS),
         Process(
             "run",

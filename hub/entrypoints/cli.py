@@ -451,6 +451,7 @@ def getapp(
     from hub.getapp.accounts.mail import SmtpSettings
     from hub.getapp.process import GetAppProcess
 
+    require("getapp")
     configure_logging(None, service="getapp")
     process = GetAppProcess(_settings(bootstrap), SmtpSettings.from_env(), host=host, port=port, ops_port=ops_port)
     asyncio.run(_serve(process))

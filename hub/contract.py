@@ -44,12 +44,13 @@ def render_asyncapi() -> str:
 
 
 def rendered() -> dict[str, str]:
-    from hub import catalogue, rule_table
+    from hub import catalogue, office_table, rule_table
 
     files = render_json_schemas()
     files[str(ASYNCAPI.relative_to(PROJECT_ROOT))] = render_asyncapi()
     files["docs/messages.md"] = catalogue.render(catalog())
     files["docs/rules.md"] = rule_table.render()
+    files["docs/offices.md"] = office_table.render()
     return files
 
 

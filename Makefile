@@ -32,7 +32,7 @@ check: $(STAMP)
 	@$(VENV)/bin/mypy hub adapters tests bench
 	@$(VENV)/bin/hub schemas check
 
-## schemas: regenerate schemas/json and schemas/asyncapi.yaml after changing a message
+## schemas: regenerate schemas/ and docs/{messages,rules,offices}.md after changing a message or offices.csv
 schemas: $(STAMP)
 	@$(VENV)/bin/hub schemas write
 

@@ -1,8 +1,9 @@
 """The AsyncAPI document as one page a person reads: ``render_asyncapi_html(yaml.safe_load(...))``.
 
 Self-contained (inline CSS, no script, nothing fetched: customs sites have no Internet), every text
-of the document escaped. The document FastStream writes for the hub (``schemas/asyncapi.yaml``) has
-one channel per process and topic; the page shows one section per topic (the channels' address):
+of the document escaped; descriptions are Markdown, rendered with raw HTML off (hub/markdown_html.py).
+The document FastStream writes for the hub (``schemas/asyncapi.yaml``) has one channel per process
+and topic; the page shows one section per topic (the channels' address):
 its description, which processes publish and subscribe to it (the operations), and every message
 type it carries with its fields, ``$ref`` followed into ``components`` (a schema that contains
 itself is shown once, then named).
@@ -11,6 +12,9 @@ Publishers describe their payload (``anyOf`` the envelopes they send); a subscri
 raw bytes (``format: binary``) and names the types it accepts at the end of its description
 (``Carries: A, B.``, hub/kafka/consuming.py): those are shown from ``components/schemas`` when the
 document has them.
+
+About 500 lines, one job: the reading of the document by topic and the page written from it share
+private shapes (``_Topic``, ``_Message``) that would otherwise become a public interface.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import unquote
+
+from hub.markdown_html import markdown_html, markdown_inline_html
 
 __all__ = ["render_asyncapi_html"]
 
@@ -62,7 +68,7 @@ def render_asyncapi_html(document: Mapping[str, Any], *, yaml_href: str = "/asyn
         f' · <a href="{_e(yaml_href)}">the document as YAML</a></p>',
     ]
     if info.get("description"):
-        out.append(f"<p class=description>{_e(info['description'])}</p>")
+        out.append(_description(info["description"]))
     out.extend(_servers(_mapping(document.get("servers"))))
     out.append("</header>")
     out.extend(_contents(topics, doc.envelope is not None))
@@ -248,14 +254,28 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _description(text: Any) -> str:
+    """A description of the document: Markdown, rendered with raw HTML off (hub/markdown_html.py)."""
+    return f"<div class=description>{markdown_html(str(text))}</div>"
+
+
 def _servers(servers: Mapping[str, Any]) -> list[str]:
+    """Each server: where (protocol://host), what it is, and the variables its host names."""
     if not servers:
         return []
     items = []
     for name, server in servers.items():
         s = _mapping(server)
         where = f"{s.get('protocol', '?')}://{s.get('host', '?')}{s.get('pathname') or ''}"
-        items.append(f"<li><b>{_e(name)}</b>: <code>{_e(where)}</code></li>")
+        item = f"<li><b>{_e(name)}</b>: <code>{_e(where)}</code>"
+        if s.get("description"):
+            item += _description(s["description"])
+        for variable, spec in _mapping(s.get("variables")).items():
+            v = _mapping(spec)
+            default = f" (default <code>{_e(v['default'])}</code>)" if "default" in v else ""
+            described = markdown_inline_html(str(v.get("description", "")))
+            item += f"<div class=dim><code>{{{_e(variable)}}}</code>{default}: {described}</div>"
+        items.append(item + "</li>")
     return ["<p class=meta>Servers:</p><ul class=servers>", *items, "</ul>"]
 
 
@@ -275,7 +295,7 @@ def _contents(topics: Sequence[_Topic], envelope: bool) -> list[str]:
 
 def _topic_section(topic: _Topic, doc: _Document) -> list[str]:
     out = [f'<section class=topic id="{_e(topic.anchor)}">', f"<h2>Topic <code>{_e(topic.address)}</code></h2>"]
-    out.extend(f"<p class=description>{_e(d)}</p>" for d in topic.descriptions)
+    out.extend(_description(d) for d in topic.descriptions)
     out.append("<dl class=who>")
     out.append(f"<dt>Published by</dt><dd>{_names(topic.publishers)}</dd>")
     out.append(f"<dt>Consumed by</dt><dd>{_names(topic.subscribers)}</dd>")
@@ -313,7 +333,7 @@ def _message_article(message: _Message, doc: _Document) -> list[str]:
         )
     else:
         if schema.get("description"):
-            out.append(f"<p class=description>{_e(schema['description'])}</p>")
+            out.append(_description(schema["description"]))
         label = "Fields of the envelope's <code>payload</code>" if doc.envelope is not None else "Fields"
         out.append(f"<p class=dim>{label}:</p>")
         out.extend(_field_table(schema, doc, message.schema_name))
@@ -354,7 +374,7 @@ def _field_table(schema: Schema, doc: _Document, name: str | None, *, expand: bo
         out.append(
             f'<tr><td class="field" style="padding-left:{0.5 + 1.2 * row.depth:.1f}em"><code>{_e(row.path)}</code></td>'
             f"<td>{_e(row.type)}</td><td>{'yes' if row.required else ''}</td>"
-            f'<td class="text">{_e(row.description)}{notes}</td></tr>'
+            f'<td class="text">{markdown_html(row.description)}{notes}</td></tr>'
         )
     out.append("</tbody></table>")
     return out
@@ -468,7 +488,9 @@ body { margin: 0 auto; max-width: 72rem; padding: 1.5rem; font: 15px/1.5 system-
 h1 { margin: 0 0 .25rem; font-size: 1.6rem; } h1 .version { color: var(--dim); font-weight: normal; }
 h2 { font-size: 1.25rem; margin: 0 0 .5rem; } h3 { font-size: 1.05rem; margin: 1.25rem 0 .25rem; }
 a { color: var(--accent); } code { font: 0.92em ui-monospace, monospace; }
-.meta, .dim { color: var(--dim); } .description, .text { white-space: pre-line; }
+.meta, .dim { color: var(--dim); }
+.description > :first-child, .text > :first-child { margin-top: 0; }
+.description > :last-child, .text > :last-child { margin-bottom: 0; } .text p { margin: 0 0 .4em; }
 nav { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }
 nav ol { margin: 0; padding-left: 1.5rem; } nav li { margin: .2rem 0; }
 section.topic { border-top: 2px solid var(--line); padding-top: 1rem; margin-top: 2rem; }

@@ -6,7 +6,9 @@ Generated from the pydantic models and the FastStream wiring; a test fails when 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,15 +38,20 @@ def render_json_schemas() -> dict[str, str]:
 
 
 def render_asyncapi() -> str:
+    """The checked-in document: FastStream's, naming no deployment's brokers (hub/asyncapi_servers.py)."""
+    from hub import asyncapi_servers
     from hub.entrypoints.asyncapi import specification
 
+    return asyncapi_yaml(asyncapi_servers.documented(specification.to_specification().to_jsonable()))
+
+
+def asyncapi_yaml(document: Mapping[str, Any]) -> str:
     # FastStream's channel order follows set iteration (varies per process): sort keys for stable files.
-    document = specification.to_specification().to_jsonable()
-    return str(yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=100))
+    return str(yaml.safe_dump(dict(document), sort_keys=True, allow_unicode=True, width=100))
 
 
 def rendered() -> dict[str, str]:
-    from hub import catalogue, rule_table
+    from hub import catalogue, office_table, rule_table
     from hub.configuration import document as configuration_document
 
     files = render_json_schemas()
@@ -52,6 +59,7 @@ def rendered() -> dict[str, str]:
     files["docs/messages.md"] = catalogue.render(catalog())
     files["docs/rules.md"] = rule_table.render()
     files["docs/configuration.md"] = configuration_document.render()
+    files["docs/offices.md"] = office_table.render()
     return files
 
 

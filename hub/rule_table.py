@@ -19,14 +19,19 @@ RULE = re.compile(r"^[A-Z]\d$")
 _RULE_LINE = re.compile(r"^- \*\*([A-Z]\d)\*\* (.*)$")
 
 
-def domain_rules(path: Path = DOMAIN_MD) -> dict[str, str]:
-    """Rule id -> its first sentence, in the order of DOMAIN.md."""
+def domain_rule_texts(path: Path = DOMAIN_MD) -> dict[str, str]:
+    """Rule id -> its whole text, in the order of DOMAIN.md."""
     rules = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         match = _RULE_LINE.match(line.strip())
         if match:
-            rules[match.group(1)] = match.group(2).split(". ")[0].rstrip(".")
+            rules[match.group(1)] = match.group(2)
     return rules
+
+
+def domain_rules(path: Path = DOMAIN_MD) -> dict[str, str]:
+    """Rule id -> its first sentence, in the order of DOMAIN.md."""
+    return {rid: text.split(". ")[0].rstrip(".") for rid, text in domain_rule_texts(path).items()}
 
 
 def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:

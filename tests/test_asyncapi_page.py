@@ -214,3 +214,33 @@ def test_a_schema_that_contains_itself_is_shown_once_then_named() -> None:
     fields = [row[0] for row in page.rows["trees--Node"][1:]]
     assert fields == ["name", "parent", "parent…", "children", "children[]…"]
     assert "contains itself" in section
+
+
+def test_descriptions_are_markdown_shown_as_html_with_raw_html_escaped(document: dict[str, Any]) -> None:
+    written = copy.deepcopy(document)
+    first = next(iter(written["channels"].values()))
+    first["description"] = (
+        "Holds **bold** words:\n\n- a `code span`\n- another line\n\n<script>alert(1)</script> "
+        "[a link](javascript:alert(1)) ![a picture](https://example.org/x.png)"
+    )
+    fields = written["components"]["schemas"]["LodgeDeclaration"]["properties"]
+    fields["declaration_number"]["description"] = "The `beyan numarası`, **unique**."
+    html = render_asyncapi_html(written)
+    section = html[html.index(f'id="topic-{first["address"]}"') :]
+    assert "<strong>bold</strong>" in section
+    assert "<ul>\n<li>a <code>code span</code></li>\n<li>another line</li>\n</ul>" in section
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    assert "javascript:" not in html.replace("[a link](javascript:alert(1))", "")  # left as text, not a link
+    page = Page(html)
+    assert not page.tags & {"script", "img"}
+    assert '<a href="https://example.org/x.png">a picture</a>' in section  # a picture is a link, never fetched
+    assert "The <code>beyan numarası</code>, <strong>unique</strong>." in html  # a field's description too
+    rows = {row[0]: row for row in page.rows["ata.declaration.commands--LodgeDeclaration"][1:]}
+    assert rows["declaration_number"][3].startswith("The beyan numarası")  # the cell reads as text
+
+
+def test_the_hubs_own_descriptions_read_as_lists_and_code(page: Page, document: dict[str, Any]) -> None:
+    html = render_asyncapi_html(document)
+    lodge = html[html.index('id="ata.declaration.commands--LodgeDeclaration"') :]
+    assert "<li>2600: a Turkish carnet; leave <code>carnet</code> empty" in lodge
+    assert "`" not in page.text("ata.declaration.commands--LodgeDeclaration").split("Fields")[0]

@@ -11,7 +11,8 @@
 - ``PUT`` / ``DELETE /api/processes/{process}/degraded/{system}``: forwarded to that process's
   ``/health/degraded/{system}``; ``GET /api/processes/{process}/metrics``: its Prometheus text.
 - ``GET /api/reconciliations``: the latest runs of ``hub reconcile bilge``.
-- ``GET /asyncapi.yaml`` and ``GET /asyncapi`` (the document as a page); ``/``: the page (static/).
+- ``GET /asyncapi.yaml`` and ``GET /asyncapi`` (the document as a page), naming the brokers of ``bootstrap``
+  (hub/console/asyncapi.py); ``/``: the page (static/).
 
 Every decision (replay, discard, declare degraded) is recorded under the logged-in operator's name; a
 ``by`` in a request's body, which older pages sent, is ignored.
@@ -26,18 +27,19 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
-import yaml
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, HTTPException, Query, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.console.aggregator import Aggregator
+from hub.console.asyncapi import AsyncApiDocument
 from hub.console.auth import DEFAULT_LOGIN_LIMIT, CurrentOperator, install_login
 from hub.console.sessions import Sessions
 from hub.dlq import DeadLetterError, dead_letters, discard, replay
+from hub.kafka.security import KafkaSecurity
 from hub.topics import UndeclaredTopic
 from hub.web import serve_page
 
@@ -134,7 +136,8 @@ def create_console_app(
     # Before serve_page: its headers cover the guard's refusals too.
     install_login(app, sessions, login_limit=login_limit)
     letters = _DeadLetters(bootstrap, engine)
-    asyncapi = _AsyncApiPage(asyncapi_yaml_path)
+    # The brokers this console's own Kafka clients use (dead letters): the ones its document names.
+    asyncapi = AsyncApiDocument(asyncapi_yaml_path, bootstrap, tls=KafkaSecurity.from_env().ca_file is not None)
 
     @app.get("/api/overview")
     async def overview() -> dict[str, Any]:
@@ -239,9 +242,9 @@ def create_console_app(
         return {"runs": [run.as_json() for run in runs]}
 
     @app.get("/asyncapi.yaml")
-    async def asyncapi_yaml() -> FileResponse:
-        asyncapi.check()
-        return FileResponse(asyncapi.path, media_type="text/yaml; charset=utf-8")
+    async def asyncapi_yaml() -> PlainTextResponse:
+        text = await asyncio.to_thread(asyncapi.yaml)
+        return PlainTextResponse(text, media_type="text/yaml; charset=utf-8")
 
     @app.get("/asyncapi", response_class=HTMLResponse)
     async def asyncapi_page() -> HTMLResponse:
@@ -257,28 +260,3 @@ def _passed_on(answer: httpx.Response) -> Response:
         return JSONResponse(answer.json(), status_code=answer.status_code)
     except ValueError:
         return PlainTextResponse(answer.text, status_code=answer.status_code)
-
-
-class _AsyncApiPage:
-    """schemas/asyncapi.yaml, and its page rendered again only when the file changed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._rendered: tuple[tuple[float, int], str] | None = None
-
-    def check(self) -> None:
-        if not self.path.is_file():
-            raise HTTPException(404, f"no AsyncAPI document at {self.path} (hub schemas write)")
-
-    def html(self) -> str:
-        self.check()
-        stat = self.path.stat()
-        stamp = (stat.st_mtime, stat.st_size)
-        if self._rendered is None or self._rendered[0] != stamp:
-            from hub.asyncapi_page import render_asyncapi_html
-
-            document = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-            if not isinstance(document, dict):
-                raise HTTPException(500, f"{self.path} is not an AsyncAPI document")
-            self._rendered = (stamp, render_asyncapi_html(document))
-        return self._rendered[1]

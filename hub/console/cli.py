@@ -41,9 +41,12 @@ class OperatorToolSettings(HubSettings):
 
 
 operators_app = typer.Typer(
-    help="Operator accounts of the console (roles: watch, act).", no_args_is_help=True, add_completion=False
+    help="Operator accounts of the console (roles: watch, act), kept in the core's store ($HUB_DATABASE_URL).",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
+Operator = Annotated[str, typer.Argument(help="The operator's login name (hub operators list).")]
 PasswordFile = Annotated[
     Path | None,
     typer.Option(
@@ -103,7 +106,7 @@ def add(
 
 
 @operators_app.command("password")
-def password(name: str, password_file: PasswordFile = None) -> None:
+def password(name: Operator, password_file: PasswordFile = None) -> None:
     """Give an operator a new password; this unlocks them and ends their sessions."""
     new = _password(password_file)
     _run(lambda accounts: accounts.set_password(name, new))
@@ -111,7 +114,7 @@ def password(name: str, password_file: PasswordFile = None) -> None:
 
 
 @operators_app.command("remove")
-def remove(name: str) -> None:
+def remove(name: Operator) -> None:
     """Remove an operator; their sessions end, what they decided stays recorded under their name."""
     _run(lambda accounts: accounts.remove(name))
     print(f"operator {name.strip().lower()} removed")

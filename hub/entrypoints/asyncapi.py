@@ -1,6 +1,10 @@
-"""The AsyncAPI document of every process: `faststream docs gen hub.entrypoints.asyncapi:app --yaml`.
+"""The AsyncAPI document of every process, as FastStream makes it from the processes' wiring.
 
 Built from the same wiring the processes run with, so it cannot describe other topics than they use.
+`hub schemas write` writes it to schemas/asyncapi.yaml with a neutral server (`{bootstrap}`), and the
+operator console serves it naming the brokers it is configured with (hub/asyncapi_servers.py); FastStream's
+own `faststream docs gen hub.entrypoints.asyncapi:app --yaml` names whatever `$HUB_KAFKA_BOOTSTRAP` says,
+as one server.
 """
 
 from __future__ import annotations

@@ -36,11 +36,17 @@ T = TypeVar("T")
 app = typer.Typer(help="e-ATA/TR integration hub.", no_args_is_help=True, add_completion=False)
 topics_app = typer.Typer(help="Kafka topics of topics.yaml.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
-schemas_app = typer.Typer(help="JSON Schemas and AsyncAPI document in schemas/.", no_args_is_help=True)
+schemas_app = typer.Typer(
+    help="Files generated from the code: schemas/ (JSON Schemas, AsyncAPI), docs/messages.md, rules.md, offices.md.",
+    no_args_is_help=True,
+)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(reconcile_app, name="reconcile")
-dlq_app = typer.Typer(help="Dead letters of hub.deadletter: list, show, replay, discard.", no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="Dead letters of hub.deadletter: list, show, replay, discard (decisions kept in $HUB_DATABASE_URL).",
+    no_args_is_help=True,
+)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(operators_app, name="operators")
 app.add_typer(senders_app, name="senders")
@@ -51,6 +57,10 @@ Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (de
 _DEV_PKI = typer.Option(
     "--dev-pki", help="Use (and on first use make) the development PKI in .data/pki: never in production."
 )
+
+
+_SIM_HOST = typer.Option(help="Address the simulator listens on.")
+_SIM_PORT = typer.Option(help="Port the simulator listens on.")
 
 
 def _ops_port(default: int) -> Any:
@@ -78,7 +88,8 @@ def topics_apply(bootstrap: Bootstrap = None) -> None:
 
 @schemas_app.command("write")
 def schemas_write() -> None:
-    """Regenerate schemas/json/*.json and schemas/asyncapi.yaml from the code."""
+    """Write schemas/json/*.json, schemas/asyncapi.yaml and docs/messages.md, rules.md, offices.md again from
+    the code, topics.yaml and hub/domain/offices.csv."""
     from hub import contract
 
     for path in contract.write():
@@ -87,7 +98,7 @@ def schemas_write() -> None:
 
 @schemas_app.command("check")
 def schemas_check() -> None:
-    """Fail when the checked-in schemas differ from what the code generates."""
+    """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write."""
     from hub import contract
 
     problems = contract.drift() + contract.catalog_problems(catalog())
@@ -99,6 +110,8 @@ def schemas_check() -> None:
 
 
 By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]
+_ID_HELP = "<partition>:<offset> in hub.deadletter (hub dlq list)."
+DeadLetterId = Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP)]
 
 
 async def _with_dlq_store(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
@@ -165,7 +178,7 @@ def dlq_list(
 
 
 @dlq_app.command("show")
-def dlq_show(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")], bootstrap: Bootstrap = None) -> None:
+def dlq_show(dead_letter_id: DeadLetterId, bootstrap: Bootstrap = None) -> None:
     """Everything about one dead letter: reason, origin, decision, headers and first bytes."""
     from hub.dlq import find
 
@@ -175,7 +188,7 @@ def dlq_show(dead_letter_id: Annotated[str, typer.Argument(metavar="ID")], boots
 
 @dlq_app.command("replay")
 def dlq_replay(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="Dead letters to replay.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help=f"To replay: {_ID_HELP}")] = None,
     all_waiting: Annotated[bool, typer.Option("--all-waiting", help="Every waiting dead letter.")] = False,
     again: Annotated[bool, typer.Option("--again", help="Replay even if already replayed or discarded.")] = False,
     by: By = None,
@@ -208,7 +221,7 @@ def dlq_replay(
 
 @dlq_app.command("discard")
 def dlq_discard(
-    dead_letter_id: Annotated[str, typer.Argument(metavar="ID")],
+    dead_letter_id: DeadLetterId,
     reason: Annotated[str, typer.Option("--reason", help="Why it is set aside for good (recorded).")],
     by: By = None,
     bootstrap: Bootstrap = None,
@@ -228,7 +241,8 @@ def run(
     """Everything on the embedded defaults: a local Kafka, SQLite, the TOBB, BİLGE and YKTS simulators,
     the core and their adapters, GET-APP and the operator console.
 
-    Starts from a clean demo broker and store each time, plays the demo, then runs until Ctrl-C.
+    Starts from a clean demo broker and store each time, plays the demo (unless --no-demo), then runs
+    until Ctrl-C.
     """
     from hub.kafka.launcher import KafkaBroker, KafkaStartError, ensure_jars
 
@@ -317,7 +331,8 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
 
 @app.command()
 def core(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8781)] = 8781) -> None:
-    """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP."""
+    """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP; the
+    commands' signatures checked against $HUB_SENDERS_FILE."""
     from hub.entrypoints.core import CoreProcess
 
     require("core")
@@ -338,8 +353,8 @@ def tobb_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port
 
 @app.command("tobb-simulator")
 def tobb_simulator(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8701,
+    host: Annotated[str, _SIM_HOST] = "127.0.0.1",
+    port: Annotated[int, _SIM_PORT] = 8701,
 ) -> None:
     """Run the TOBB simulator alone (API key: $TOBB_SIM_API_KEY or the built-in demo key)."""
     from adapters.tobb.simulator import serve
@@ -357,7 +372,9 @@ def bilge_adapter(
     dev_pki: Annotated[bool, _DEV_PKI] = False,
 ) -> None:
     """Run the BİLGE adapter alone: $BILGE_BASE_URL, $BILGE_API_KEY and the BILGE_* tuning variables;
-    the intake's mutual TLS from $BILGE_INTAKE_TLS_CERT, $BILGE_INTAKE_TLS_KEY, $BILGE_INTAKE_CLIENT_CA."""
+    the intake's mutual TLS from $BILGE_INTAKE_TLS_CERT, $BILGE_INTAKE_TLS_KEY, $BILGE_INTAKE_CLIENT_CA.
+    BİLGE's documents are checked against $HUB_SENDERS_FILE; its DrawDownByTcgb commands are signed
+    with $HUB_SIGNING_KEY_FILE."""
     from adapters.bilge.app import BilgeAdapterProcess
     from adapters.bilge.client import BilgeSettings
     from adapters.bilge.intake import IntakeSettings
@@ -381,8 +398,8 @@ def bilge_adapter(
 
 @app.command("bilge-simulator")
 def bilge_simulator(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8702,
+    host: Annotated[str, _SIM_HOST] = "127.0.0.1",
+    port: Annotated[int, _SIM_PORT] = 8702,
     dev_pki: Annotated[bool, _DEV_PKI] = False,
 ) -> None:
     """Run the BİLGE simulator alone (API key: $BILGE_SIM_API_KEY or the built-in demo key). Pushing
@@ -424,7 +441,9 @@ def console(
     port: Annotated[int, typer.Option(help="Port of the console page.")] = 8780,
 ) -> None:
     """Run the operator console alone: health, lag, throughput and circuits of the given processes,
-    the dead letters (with replay and discard), the outbox and the BİLGE reconciliations."""
+    the dead letters (with replay and discard), the outbox, the BİLGE reconciliations and the AsyncAPI
+    document naming its Kafka brokers. Operators, sessions and decisions in $HUB_DATABASE_URL
+    (`hub operators add` first)."""
     from hub.console.process import ConsoleProcess
 
     require("console")
@@ -459,8 +478,8 @@ def getapp(
 
 @app.command("ykts-simulator")
 def ykts_simulator(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8704,
+    host: Annotated[str, _SIM_HOST] = "127.0.0.1",
+    port: Annotated[int, _SIM_PORT] = 8704,
 ) -> None:
     """Run the YKTS simulator alone (API key: $YKTS_SIM_API_KEY or the built-in demo key)."""
     from adapters.ykts.simulator import serve as serve_ykts

@@ -13,10 +13,12 @@ import httpx
 import pytest
 import yaml
 
+from hub import asyncapi_servers
 from hub.console.operators import Role
 from hub.console.process import ConsoleProcess
 from hub.contract import ASYNCAPI
 from hub.entrypoints.stack import Stack
+from hub.kafka.security import KafkaSecurity
 from hub.store.reconciliations import record_reconciliation
 from tests.console.logins import ensure_operator, logged_in
 from tests.e2e.helpers import eventually, produce_raw
@@ -141,7 +143,14 @@ async def test_metrics_of_a_process_and_the_message_contract(stack: Stack, http:
 
     document = await http.get("/asyncapi.yaml")
     assert document.status_code == 200
-    assert yaml.safe_load(document.text) == yaml.safe_load(ASYNCAPI.read_text(encoding="utf-8"))
+    served = yaml.safe_load(document.text)
+    # The checked-in contract, naming the broker this hub runs on (tests/console/test_asyncapi_served.py).
+    assert [s["host"] for s in served["servers"].values()] == [stack.settings.kafka_bootstrap]
+    assert served == asyncapi_servers.configured(
+        yaml.safe_load(ASYNCAPI.read_text(encoding="utf-8")),
+        stack.settings.kafka_bootstrap,
+        tls=KafkaSecurity.from_env().ca_file is not None,
+    )
 
     page = await http.get("/asyncapi")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

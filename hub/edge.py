@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 import httpx
 from tenacity import (
@@ -23,10 +23,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from hub import tracing
 from hub.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
 from hub.health.external import ExternalSystemHealth
 from hub.health.metrics import ProcessMetrics
 from hub.xmlsafe import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,7 @@ class ExternalSystemClient:
         breaker_open_s: float = 30.0,
         probe_every_s: float = 15.0,
         metrics: ProcessMetrics | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -147,6 +152,8 @@ class ExternalSystemClient:
             follow_redirects=False,
             transport=transport,
         )
+        # Traced, each HTTP attempt is a client span (under the record's span) and carries `traceparent`.
+        tracing.instrument_http_client(self._http, tracer_provider)
 
     @classmethod
     def from_settings(cls, settings: ExternalSystemSettings, **kwargs: Any) -> Self:
@@ -240,7 +247,8 @@ class ExternalSystemClient:
             if status == 429 or status >= 500:
                 raise Retryable(f"HTTP {status}", kind="http_429" if status == 429 else "http_5xx")
 
-        await self._guarded(ask)
+        with tracing.untraced_http():  # a health probe belongs to no command's trace
+            await self._guarded(ask)
 
     async def keep_probing(self) -> None:
         """Until cancelled: probe when nothing answered for `probe_every_s`, and give an open circuit

@@ -4,6 +4,8 @@ While a message is handled (`message_context`), every line logged in that task, 
 logs it (an adapter's service, httpx, the store), carries the message id, correlation id, carnet
 number, message type and topic, so `grep '"carnet_number": "TR/2026/000123"'` follows one carnet
 through every process. The context lives in a ContextVar: concurrent tasks each keep their own.
+When tracing is on (hub/tracing.py), a line logged inside a span also carries its `trace_id` and
+`span_id`, so a trace back end and the log lead to each other.
 
 `configure` writes everything to a file as JSON with warnings and worse on the terminal as plain
 text; without a file (a process on its own, as docker-compose runs them) everything goes to stderr,
@@ -23,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from hub import tracing
+
 # Fields, in the order they appear on a line, a message context may carry.
 CONTEXT_FIELDS = (
     "message_id",
@@ -34,6 +38,8 @@ CONTEXT_FIELDS = (
     "partition",
     "offset",
     "key",
+    "trace_id",
+    "span_id",
 )
 RECORD_ATTRIBUTE = "hub_message"  # where MessageContextFilter puts the context on a LogRecord
 
@@ -102,7 +108,10 @@ class MessageContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, RECORD_ATTRIBUTE):
-            setattr(record, RECORD_ATTRIBUTE, current_context())
+            fields = current_context()
+            if tracing.enabled():
+                fields.update(tracing.current_ids())
+            setattr(record, RECORD_ATTRIBUTE, fields)
         return True
 
 

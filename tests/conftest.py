@@ -38,6 +38,7 @@ from hub.kafka.launcher import KafkaBroker
 from hub.store.engine import create_engine, create_schema
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
+from tests.tracing_fixture import spans  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
 

@@ -115,8 +115,9 @@ def _configure() -> None:
 
 
 def enabled() -> bool:
-    """Whether this OS process traces; read once."""
-    _configure()
+    """Whether this OS process traces; read once (asked per outgoing message and log line: kept short)."""
+    if not _configured:
+        _configure()
     return _processors is not None
 
 

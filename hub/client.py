@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from opentelemetry import propagate
 from pydantic import BaseModel
 
 from hub.config import signing_key
@@ -134,7 +135,11 @@ class HubClient:
     async def send_envelope(self, message: Envelope[Any]) -> None:
         spec = self._catalog.check_carries(COMMANDS_TOPIC, message.type)
         body = message.encode()
-        headers = [(k, v.encode()) for k, v in record_headers(spec, message, body, self._key).items()]
+        named = record_headers(spec, message, body, self._key)
+        # A sender that traces (its own OpenTelemetry set up) has its trace continued by the hub; the
+        # signature is over the body alone, so the added `traceparent` does not touch it.
+        propagate.inject(named)
+        headers = [(k, v.encode()) for k, v in named.items()]
         await self._producer.send_and_wait(COMMANDS_TOPIC, body, key=message.key, headers=headers)
 
     async def outcome(self, command: Envelope[Any] | UUID, wait_s: float = 30.0) -> list[Envelope[Any]]:

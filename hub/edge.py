@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from types import TracebackType
-from typing import Annotated, Any, ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,11 +23,15 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from hub import tracing
 from hub.configuration.base import HubSettings
 from hub.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
 from hub.health.external import ExternalSystemHealth
 from hub.health.metrics import ProcessMetrics
 from hub.xmlsafe import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 def http_url(value: str) -> str:
@@ -101,6 +105,7 @@ class ExternalSystemClient:
         breaker_open_s: float = 30.0,
         probe_every_s: float = 15.0,
         metrics: ProcessMetrics | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -128,6 +133,8 @@ class ExternalSystemClient:
             follow_redirects=False,
             transport=transport,
         )
+        # Traced, each HTTP attempt is a client span (under the record's span) and carries `traceparent`.
+        tracing.instrument_http_client(self._http, tracer_provider)
 
     @classmethod
     def from_settings(cls, settings: ExternalSystemSettings, **kwargs: Any) -> Self:
@@ -221,7 +228,8 @@ class ExternalSystemClient:
             if status == 429 or status >= 500:
                 raise Retryable(f"HTTP {status}", kind="http_429" if status == 429 else "http_5xx")
 
-        await self._guarded(ask)
+        with tracing.untraced_http():  # a health probe belongs to no command's trace
+            await self._guarded(ask)
 
     async def keep_probing(self) -> None:
         """Until cancelled: probe when nothing answered for `probe_every_s`, and give an open circuit

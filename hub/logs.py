@@ -4,6 +4,8 @@ While a message is handled (`message_context`), every line logged in that task, 
 logs it (an adapter's service, httpx, the store), carries the message id, correlation id, carnet
 number, message type and topic, so `grep '"carnet_number": "TR/2026/000123"'` follows one carnet
 through every process. The context lives in a ContextVar: concurrent tasks each keep their own.
+When tracing is on (hub/tracing.py), a line logged inside a span also carries its `trace_id` and
+`span_id`, so a trace back end and the log lead to each other.
 
 `configure` writes everything to a file as JSON with warnings and worse on the terminal as plain
 text; without a file (a process on its own, as docker-compose runs them) everything goes to stderr,
@@ -25,6 +27,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from hub import tracing
 from hub.configuration.base import HubSettings
 
 # Fields, in the order they appear on a line, a message context may carry.
@@ -38,6 +41,8 @@ CONTEXT_FIELDS = (
     "partition",
     "offset",
     "key",
+    "trace_id",
+    "span_id",
 )
 RECORD_ATTRIBUTE = "hub_message"  # where MessageContextFilter puts the context on a LogRecord
 
@@ -106,7 +111,10 @@ class MessageContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, RECORD_ATTRIBUTE):
-            setattr(record, RECORD_ATTRIBUTE, current_context())
+            fields = current_context()
+            if tracing.enabled():
+                fields.update(tracing.current_ids())
+            setattr(record, RECORD_ATTRIBUTE, fields)
         return True
 
 

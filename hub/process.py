@@ -1,11 +1,13 @@
 """What every process of the hub (the core, each adapter, GET-APP) is made of: a Kafka broker whose
-subscriptions are reliable (hub/kafka/consuming.py), and its operations endpoints (metrics, health)."""
+subscriptions are reliable (hub/kafka/consuming.py), its operations endpoints (metrics, health), and
+its tracer (hub/tracing.py: None unless OTEL_* configures tracing), named after the process."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+from hub import tracing
 from hub.config import Settings, signing_key
 from hub.health.ops import Operations
 from hub.kafka.brokers import DEFAULT_MAX_REQUEST_BYTES, kafka_broker
@@ -23,6 +25,8 @@ class KafkaProcess:
         self.catalog = topics or catalog()
         self.ops = Operations(self.NAME, token=settings.ops_token.get_secret_value())
         self.metrics = self.ops.metrics
+        self.tracer_provider = tracing.provider(self.NAME)
+        self.tracer = tracing.tracer(self.NAME)
         self.broker = kafka_broker(
             settings.kafka_bootstrap, self.NAME, self.metrics, max_request_size=self.max_request_bytes(self.catalog)
         )
@@ -44,12 +48,13 @@ class KafkaProcess:
         subscribe_reliably(
             self.broker, self.catalog, topic, self.NAME, handle,
             max_attempts=self.settings.consumer_max_attempts, decoder=decoder, metrics=self.metrics, senders=senders,
+            tracer=self.tracer,
         )  # fmt: skip
 
     def publisher(self) -> Publisher:
         """A process that is one of topics.yaml's `senders` signs what it sends with its key."""
         key = signing_key(self.NAME) if self.NAME in self.catalog.senders else None
-        return Publisher(self.broker, self.catalog, self.metrics, signing_key=key)
+        return Publisher(self.broker, self.catalog, self.metrics, signing_key=key, tracer=self.tracer)
 
     def document_publications(self) -> None:
         document_publications(self.broker, self.catalog, self.NAME)

@@ -37,6 +37,7 @@ from hub.store.engine import create_engine, create_schema
 from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
 from tests.store_fixture import StoreKind, postgres_server, stores  # noqa: F401
+from tests.tracing_fixture import fresh_spans, spans  # noqa: F401
 
 S = TypeVar("S", bound=ExternalSystemSettings)
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from hub import tracing
 from hub.kafka.consuming import subscribe_reliably
 from hub.logs import JsonFormatter, MessageContextFilter, TextFormatter, configure, message_context
 from hub.messages.envelope import Envelope
@@ -255,3 +257,20 @@ def test_http_request_lines_are_not_logged_at_info_but_their_warnings_are(
         assert "HTTP Request" not in lines and "could not reuse" in lines and "lodged" in lines
     finally:
         logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+
+def test_a_line_logged_inside_a_span_carries_its_trace_and_span_ids(
+    tmp_path: Path, root_logging: logging.Logger
+) -> None:
+    log_file = tmp_path / "hub.log"
+    configure(log_file, service="hub-core")
+    with tracing.exporting_to(InMemorySpanExporter()):
+        tracer = tracing.tracer("hub-core")
+        assert tracer is not None
+        with tracer.start_as_current_span("decide LodgeDeclaration") as span:
+            logging.getLogger("hub.test").info("inside")
+        logging.getLogger("hub.test").info("outside")
+    inside, outside = (json.loads(line) for line in log_file.read_text().splitlines()[-2:])
+    ids = span.get_span_context()
+    assert inside["trace_id"] == format(ids.trace_id, "032x") and inside["span_id"] == format(ids.span_id, "016x")
+    assert "trace_id" not in outside

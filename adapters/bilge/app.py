@@ -51,7 +51,7 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
         return topics.topic(DEAD_LETTER_TOPIC).record_limit
 
     def connect(self, system: BilgeSettings) -> BilgeClient:
-        return BilgeClient.from_settings(system, metrics=self.metrics)
+        return BilgeClient.from_settings(system, metrics=self.metrics, tracer_provider=self.tracer_provider)
 
     def answering(self, publisher: Publisher) -> BilgeService:
         return BilgeService(

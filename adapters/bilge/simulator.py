@@ -108,6 +108,7 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub import tracing
 from hub.config import signing_key as key_of  # create_app's `signing_key` is the key itself
 from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
 from hub.tls import ClientTls, tls_of
@@ -753,6 +754,7 @@ def create_app(
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=502)
         return JSONResponse({"status": reply.status_code, "body": reply.text})
 
+    tracing.instrument_app(app, tracing.provider("bilge-simulator"))  # a server span per request, when tracing
     return app
 
 

@@ -16,7 +16,8 @@ class TobbAdapterProcess(SystemAdapterProcess[TobbClient, TobbSettings]):
     PORT = TOBB
 
     def connect(self, system: TobbSettings) -> TobbClient:
-        return TobbClient.from_settings(system, metrics=self.metrics)  # all of it, the API key header included
+        # All of its settings, the API key header included.
+        return TobbClient.from_settings(system, metrics=self.metrics, tracer_provider=self.tracer_provider)
 
     def answering(self, publisher: Publisher) -> TobbLookupService:
         return TobbLookupService(self.client, publisher, failures=(TobbError,))

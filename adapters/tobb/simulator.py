@@ -61,6 +61,7 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub import tracing
 from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
 __all__ = [
@@ -215,6 +216,7 @@ def create_app(
 
     add_controls(app, state, FaultPlan)
 
+    tracing.instrument_app(app, tracing.provider("tobb-simulator"))  # a server span per request, when tracing
     return app
 
 

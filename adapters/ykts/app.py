@@ -16,7 +16,7 @@ class YktsAdapterProcess(SystemAdapterProcess[YktsClient, YktsSettings]):
     PORT = YKTS
 
     def connect(self, system: YktsSettings) -> YktsClient:
-        return YktsClient.from_settings(system, metrics=self.metrics)
+        return YktsClient.from_settings(system, metrics=self.metrics, tracer_provider=self.tracer_provider)
 
     def answering(self, publisher: Publisher) -> YktsService:
         return YktsService(self.client, publisher, failures=(YktsError,))

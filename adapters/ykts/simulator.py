@@ -66,6 +66,7 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
+from hub import tracing
 from hub.domain.identity import tckn_is_valid
 from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
@@ -297,6 +298,7 @@ def create_app(
 
     add_controls(app, state, FaultPlan)
 
+    tracing.instrument_app(app, tracing.provider("ykts-simulator"))  # a server span per request, when tracing
     return app
 
 

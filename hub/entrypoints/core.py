@@ -48,7 +48,7 @@ class CoreProcess(KafkaProcess):
         for topic in (COMMANDS_TOPIC, *(port.results_topic for port in PORTS)):
             subscribe_in_batches(
                 self.broker, self.catalog, topic, self.NAME, self._on_batch,
-                limits=limits, metrics=self.metrics, senders=senders,
+                limits=limits, metrics=self.metrics, senders=senders, tracer=self.tracer,
             )  # fmt: skip
         self.document_publications()
 
@@ -64,8 +64,9 @@ class CoreProcess(KafkaProcess):
         self.engine = engine = create_engine(self.settings.database_url)
         await create_schema(engine)
         self._relay = OutboxRelay(
-            engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s, metrics=self.metrics
-        )
+            engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s,
+            metrics=self.metrics, tracer=self.tracer,
+        )  # fmt: skip
         self._service = CoreService(
             self.engine, self.catalog, on_commit=self._relay.wake, cutover=self.settings.bilge_cutover,
             clock_skew=timedelta(seconds=self.settings.clock_skew_s),

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub import tracing
 from hub.config import Settings
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
 from hub.getapp.accounts.passwords import Passwords
@@ -54,13 +55,14 @@ class GetAppProcess(KafkaProcess):
             mail_queued=self.mail.wake,
         )
         self.projection = TrackingProjection(self.engine)
-        subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics)
+        subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics, tracer=self.tracer)
         self.subscribe("ykts.results", self._on_ykts_answer)
         self.document_publications()
         self.web_settings = web or WebSettings.from_env()
         if not self.web_settings.secure_cookie:
             log.warning("GET-APP: the session cookie is sent without Secure ($HUB_GETAPP_INSECURE_COOKIE)")
         self._app = create_getapp_app(self.accounts, self.engine, web=self.web_settings)
+        tracing.instrument_app(self._app, self.tracer_provider)  # each request a server span, when tracing
         self._host, self._port = host, port
         self.web: LoopServer | None = None
 

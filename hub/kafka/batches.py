@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from opentelemetry import trace
+from opentelemetry.trace import Span, Tracer
 
+from hub import tracing
 from hub.health.metrics import ProcessMetrics
 from hub.kafka.consuming import DeadLetters, decoded
 from hub.kafka.receipt import Receipt
@@ -67,11 +70,13 @@ def subscribe_in_batches(
     limits: BatchLimits = BatchLimits(),
     metrics: ProcessMetrics | None = None,
     senders: RegistryFile | None = None,
+    tracer: Tracer | None = None,
 ) -> None:
     """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
 
     Each message reaches `handle` stamped with its receipt (hub/kafka/receipt.py): a topic signed in
-    topics.yaml needs `senders`, the registry its signatures are checked against.
+    topics.yaml needs `senders`, the registry its signatures are checked against. With a `tracer`,
+    each record is a span of its own (see _Traced).
     """
     spec = catalog.topic(topic)
     expected = set(spec.messages)
@@ -102,6 +107,7 @@ def subscribe_in_batches(
     )
     async def on_batch(bodies: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        traced = _Traced(tracer, records, group_id) if tracer is not None else None
         try:
             messages = []
             # Signatures first, before a byte of any record is parsed.
@@ -109,11 +115,16 @@ def subscribe_in_batches(
                 try:
                     if isinstance(sender, UndecodableMessage):
                         raise sender
-                    messages.append((record, receipt.stamp(decoded(decode_body, record.value), at, sender)))
+                    message = receipt.stamp(decoded(decode_body, record.value), at, sender)
+                    messages.append((record, message))
+                    if traced is not None:
+                        traced.bind(record, message)
                 except UndecodableMessage as exc:
+                    if traced is not None:
+                        traced.dead_lettered(record, str(exc))
                     with message_context(topic=record.topic, partition=record.partition, offset=record.offset):
                         await settler.dead_letters.send(record, str(exc), attempts=1)
-            await settler.settle(messages)
+            await settler.settle(messages, traced or _LOG_SCOPE)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -122,6 +133,9 @@ def subscribe_in_batches(
             await asyncio.sleep(limits.retry_backoff_s)
             await msg.nack()
             return
+        finally:
+            if traced is not None:
+                traced.end()
         await offsets.commit(msg.consumer, records)
 
 
@@ -170,7 +184,7 @@ class _Settler:
         self._limits = limits
         self._metrics = metrics
 
-    async def settle(self, batch: Sequence[tuple[Any, Envelope[Any]]]) -> None:
+    async def settle(self, batch: Sequence[tuple[Any, Envelope[Any]]], scope: _LogScope) -> None:
         """Returns when every message is applied, a redelivery, or dead-lettered."""
         record_of = {id(message): record for record, message in batch}
         queue = [message for _, message in batch]
@@ -178,15 +192,15 @@ class _Settler:
         while queue:
             started = time.monotonic()
             try:
-                result = await self._handle(queue, _scope)
+                result = await self._handle(queue, scope)
             except Exception as exc:
                 if len(queue) > 1:
                     log.warning("a batch of %d failed as a whole (%s): one at a time", len(queue), exc)
                     for message in queue:
-                        await self.settle([(record_of[id(message)], message)])
+                        await self.settle([(record_of[id(message)], message)], scope)
                     return
                 result = BatchResult(unsettled=[Unsettled(queue[0], exc)])
-            self._count(result, time.monotonic() - started, record_of)
+            self._count(result, time.monotonic() - started, record_of, scope)
             queue = []
             failed = False
             for unsettled in result.unsettled:
@@ -195,9 +209,10 @@ class _Settler:
                     failed = True
                     tried = attempts[id(message)] = attempts.get(id(message), 0) + 1
                     record = record_of[id(message)]
-                    with _about(message, record):
+                    with scope.about(message, record):
                         self._metrics.handling_errors.labels(**_labels(message, record, self._group)).inc()
                         if tried >= self._limits.max_attempts:
+                            scope.dead_lettered(record, f"{type(error).__name__}: {error}")
                             await self.dead_letters.send(
                                 record, f"{type(error).__name__}: {error}", attempts=tried, kind=message.type
                             )
@@ -211,14 +226,14 @@ class _Settler:
                 worst = max(attempts.values(), default=1)
                 await asyncio.sleep(self._limits.retry_backoff_s * 2 ** (worst - 1))
 
-    def _count(self, result: BatchResult, seconds: float, record_of: dict[int, Any]) -> None:
+    def _count(self, result: BatchResult, seconds: float, record_of: dict[int, Any], scope: _LogScope) -> None:
         """One log line and one count per message, as the single-record consumer does."""
         share = seconds / max(len(result.applied) + len(result.skipped), 1)
         for again, messages in ((False, result.applied), (True, result.skipped)):
             for message in messages:
                 record = record_of[id(message)]
                 labels = _labels(message, record, self._group)
-                with _about(message, record):
+                with scope.about(message, record):
                     if again:
                         log.info("%s delivered again: already applied", message.message_id)
                     else:
@@ -239,14 +254,77 @@ def _labels(message: Envelope[Any], record: Any, group: str) -> dict[str, str]:
     return {"topic": record.topic, "type": message.type, "group": group}
 
 
-@contextmanager
-def _scope(message: Envelope[Any]) -> Iterator[None]:
-    """While the service handles a message, every line logged carries its ids."""
-    with message_context(message):
-        yield
+class _LogScope(MessageScope):
+    """While the service handles a message, and while the consumer speaks of it, every line logged
+    carries its ids."""
+
+    def __call__(self, message: Envelope[Any]) -> AbstractContextManager[object]:
+        return message_context(message)
+
+    @contextmanager
+    def about(self, message: Envelope[Any], record: Any) -> Iterator[None]:
+        with message_context(message, topic=record.topic, partition=record.partition, offset=record.offset):
+            yield
+
+    def dead_lettered(self, record: Any, reason: str) -> None:
+        pass
 
 
-@contextmanager
-def _about(message: Envelope[Any], record: Any) -> Iterator[None]:
-    with message_context(message, topic=record.topic, partition=record.partition, offset=record.offset):
-        yield
+_LOG_SCOPE = _LogScope()
+
+
+class _Traced(_LogScope):
+    """A poll's spans: one `process` span per record, a child of the context in its headers (the
+    command's sender, or the relay or adapter that sent an answer), so that each command's trace
+    runs unbroken through the core; under it, `decide` while the service handles the message (the
+    outbox rows it writes take that context), and `commit` for the batch's transaction, which the
+    message shares with the rest of the poll (`ata.batch.messages` says how many). Per record, not
+    per poll with links: a trace back end then shows one command from its sending to its outcome's
+    relay as one tree. The record spans end once the poll is settled."""
+
+    def __init__(self, tracer: Tracer, records: Sequence[Any], group: str) -> None:
+        self._tracer = tracer
+        self._spans = {id(record): tracing.start_consume(tracer, record, group) for record in records}
+        self._of_message: dict[int, Span] = {}
+
+    def bind(self, record: Any, message: Envelope[Any]) -> None:
+        span = self._spans[id(record)]
+        self._of_message[id(message)] = span
+        tracing.describe(span, message)
+
+    def dead_lettered(self, record: Any, reason: str) -> None:
+        tracing.failed(self._spans[id(record)], f"dead-lettered: {reason}")
+
+    @contextmanager
+    def __call__(self, message: Envelope[Any]) -> Iterator[None]:
+        parent = trace.set_span_in_context(self._of_message[id(message)])
+        with (
+            message_context(message),
+            self._tracer.start_as_current_span(f"decide {message.type}", context=parent) as span,
+        ):
+            tracing.describe(span, message)
+            yield
+
+    @contextmanager
+    def about(self, message: Envelope[Any], record: Any) -> Iterator[None]:
+        with super().about(message, record), trace.use_span(self._spans[id(record)]):
+            yield
+
+    @contextmanager
+    def committing(self, applied: Sequence[Envelope[Any]]) -> Iterator[None]:
+        shared = {tracing.BATCH_MESSAGES: len(applied)}
+        parents = [trace.set_span_in_context(self._of_message[id(m)]) for m in applied if id(m) in self._of_message]
+        spans = [self._tracer.start_span("commit", context=parent, attributes=shared) for parent in parents]
+        try:
+            yield
+        except BaseException as exc:
+            for span in spans:
+                tracing.failed(span, repr(exc))
+            raise
+        finally:
+            for span in spans:
+                span.end()
+
+    def end(self) -> None:
+        for span in self._spans.values():
+            span.end()

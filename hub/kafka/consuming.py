@@ -23,7 +23,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from opentelemetry.trace import Tracer
 
+from hub import tracing
 from hub.health.metrics import UNDECODED, ProcessMetrics
 from hub.kafka.receipt import Receipt
 from hub.logs import MessageContext, message_context
@@ -185,12 +187,14 @@ def subscribe_reliably(
     outage_backoff_s: float = 5.0,
     metrics: ProcessMetrics | None = None,
     senders: RegistryFile | None = None,
+    tracer: Tracer | None = None,
 ) -> None:
     """Subscribe `handle` to a topic declared in topics.yaml (anything else raises UndeclaredTopic).
 
     `decoder` turns the bytes into what `handle` takes, raising UndecodableMessage for what must be
     dead-lettered; by default an envelope of a type the topic carries. On a topic signed in
-    topics.yaml, a record's signature is checked against `senders` before it is decoded.
+    topics.yaml, a record's signature is checked against `senders` before it is decoded. With a
+    `tracer`, each record is handled in a `process` span, a child of the context in its headers.
     """
     spec = catalog.topic(topic)
     receipt = Receipt(spec, catalog, senders)
@@ -215,6 +219,13 @@ def subscribe_reliably(
         description=f"{spec.description} Carries: {', '.join(sorted(expected))}.",
     )
     async def on_message(body: bytes, msg: KafkaMessage) -> None:
+        if tracer is None:
+            await _settle(body, msg)
+        else:
+            with tracing.consuming(tracer, msg.raw_message, group_id):
+                await _settle(body, msg)
+
+    async def _settle(body: bytes, msg: KafkaMessage) -> None:
         record: Any = msg.raw_message
         where = (record.partition, record.offset)
         # Every line logged about this record, by us or by the handler's code, carries where it is
@@ -243,9 +254,13 @@ def subscribe_reliably(
             receipt.check_signed(record)  # before a byte of it is parsed
             message = decoded(decode_body, body)
         except UndecodableMessage as exc:
+            if tracer is not None:
+                tracing.failed_current(f"dead-lettered: {exc}")
             await dead_letters.send(record, str(exc), attempts=1)
             return
         context.bind(message)
+        if tracer is not None and hasattr(message, "message_id"):
+            tracing.describe_current(message)
         labels = {"topic": topic, "type": getattr(message, "type", type(message).__name__), "group": group_id}
         started = time.monotonic()
         try:
@@ -267,5 +282,7 @@ def subscribe_reliably(
                 log.warning("handling %s/%s@%s failed (%d of %d): %s", topic, *where, failed, max_attempts, exc)
                 await asyncio.sleep(retry_backoff_s * 2 ** (failed - 1))
                 raise _ReadAgain from exc
+            if tracer is not None:
+                tracing.failed_current(f"dead-lettered: {failure(exc)}")
             await dead_letters.send(record, failure(exc), attempts=failed, kind=labels["type"])
         attempts.pop(where, None)

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import Tracer
 from pydantic import BaseModel
 
+from hub import tracing
 from hub.health.metrics import ProcessMetrics
 from hub.messages.envelope import Envelope
 from hub.messages.types import all_types
@@ -38,18 +40,25 @@ class Publisher:
         catalog: TopicCatalog,
         metrics: ProcessMetrics | None = None,
         signing_key: SigningKey | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self._broker = broker
         self._catalog = catalog
         self._metrics = metrics or ProcessMetrics("publisher")
         self._key = signing_key  # what this process signs commands with, if it sends any
+        self._tracer = tracer
 
     async def publish(self, topic: str, message: Envelope[Any]) -> None:
         """Returns once the broker has acknowledged (acks=all): only then may the input be committed."""
         spec = self._catalog.check_carries(topic, message.type)
         body = message.encode()
         headers = record_headers(spec, message, body, self._key)
-        await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
+        if self._tracer is None:
+            await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
+        else:
+            # The signature is over the value alone: the trace context added to the headers keeps it.
+            with tracing.sending(self._tracer, topic, message, headers):
+                await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
         self._metrics.produced.labels(topic=topic, type=message.type).inc()
 
 

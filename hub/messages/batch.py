@@ -3,19 +3,27 @@ consumer that settles it with Kafka (hub/kafka/batches.py), so neither imports t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.messages.envelope import Envelope
 
-# Entered around the handling of each message of a batch (the consumer's log context).
-MessageScope = Callable[[Envelope[Any]], AbstractContextManager[object]]
+
+class MessageScope:
+    """What the consumer puts around the service's work on a batch: the handling of each message
+    (its log context and, when tracing, its decision's span) and the commit of the batch's
+    transaction (when tracing, a span in each applied message's trace). By itself: nothing."""
+
+    def __call__(self, message: Envelope[Any]) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def committing(self, applied: Sequence[Envelope[Any]]) -> AbstractContextManager[object]:
+        return nullcontext()
 
 
-def no_scope(_message: Envelope[Any]) -> AbstractContextManager[object]:
-    return nullcontext()
+no_scope = MessageScope()
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ class CoreService:
                         result.unsettled.append(Unsettled(message, exc))
                     else:
                         result.applied.append(message)
-            await uow.commit(now)
+            with context.committing(result.applied):
+                await uow.commit(now)
         self._on_commit()
         return result
 

@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub import tracing
 from hub.messages.envelope import Envelope
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import writing
@@ -113,7 +114,12 @@ class UnitOfWork:
     def publish(self, topic: str, message: Envelope[Any], headers: dict[str, str] | None = None) -> None:
         """Queue a message for the outbox; refuses topics and types topics.yaml does not declare."""
         self._catalog.check_carries(topic, message.type)
-        self.outgoing.append((topic, message, {**message.headers(), **(headers or {})}))
+        headers = {**message.headers(), **(headers or {})}
+        if tracing.enabled():
+            # The context of the decision that produced the row: the relay, later and in another
+            # task, sends the row as a child of it (hub/relay.py).
+            tracing.stamp_outgoing(message, headers)
+        self.outgoing.append((topic, message, headers))
 
     def park_lookup(self, request_id: UUID, command: Envelope[Any], answers: dict[str, Any] | None = None) -> None:
         """Keep a command waiting for an external answer, with the answers it already has."""

@@ -32,7 +32,6 @@ from tests.os_processes import HubOs
 pytestmark = pytest.mark.kafka
 
 
-
 @pytest.fixture(scope="module")
 def broker() -> Iterator[str]:
     """A broker of this module's own: the cores below form a group of their own on it."""

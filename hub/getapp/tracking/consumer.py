@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import Tracer
 
 from hub.getapp.tracking.projection import CONSUMER_GROUP, TOPIC, TrackingProjection
 from hub.health.metrics import ProcessMetrics
@@ -16,6 +17,7 @@ def subscribe_tracking(
     projection: TrackingProjection,
     group_id: str = CONSUMER_GROUP,
     metrics: ProcessMetrics | None = None,
+    tracer: Tracer | None = None,
 ) -> None:
     """Feed the GET-APP read model from `ata.declaration.events` (undecodable events are dead-lettered)."""
-    subscribe_reliably(broker, catalog, TOPIC, group_id, projection.handle, metrics=metrics)
+    subscribe_reliably(broker, catalog, TOPIC, group_id, projection.handle, metrics=metrics, tracer=tracer)

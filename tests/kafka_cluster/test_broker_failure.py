@@ -26,10 +26,12 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from typer.testing import CliRunner
 
 from adapters.tobb.simulator import DEFAULT_API_KEY
 from hub.client import HubClient
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
+from hub.entrypoints.cli_kafka import kafka_app
 from hub.http_server import BackgroundServer
 from hub.kafka.admin import apply_topics
 from hub.kafka.cluster import KafkaCluster
@@ -170,6 +172,15 @@ def _stream() -> list[tuple[str, Any]]:
             turkish = turkish_2600()  # one piece of line 1 (40 pieces) each time
             steps.append((turkish.carnet_number, turkish))
     return steps
+
+
+def test_hub_kafka_status_shows_every_node_of_the_cluster_and_bootstrap_txt_lists_them(cluster: KafkaCluster) -> None:
+    shown = CliRunner().invoke(kafka_app, ["status", "--home", str(cluster.home)])
+    assert shown.exit_code == 0, shown.output
+    assert "Kafka cluster of 3 nodes: running" in shown.output
+    for node in cluster.nodes:
+        assert f"running (pid {node.pid}) at {node.bootstrap_servers}" in shown.output
+    assert (cluster.home / "bootstrap.txt").read_text().split() == [cluster.bootstrap_servers]
 
 
 async def test_a_broker_killed_mid_stream_and_restarted_loses_no_command_and_no_consumer(

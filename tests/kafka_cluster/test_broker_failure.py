@@ -34,7 +34,7 @@ from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.http_server import BackgroundServer
 from hub.kafka.admin import apply_topics
-from hub.kafka.cluster import KafkaCluster
+from hub.kafka.cluster import KafkaCluster, start_detached
 from hub.kafka.launcher import find_project_root
 from hub.kafka.security import ADMIN, client_options
 from hub.topics import catalog
@@ -181,6 +181,8 @@ def test_hub_kafka_status_shows_every_node_of_the_cluster_and_bootstrap_txt_list
     for node in cluster.nodes:
         assert f"running (pid {node.pid}) at {node.bootstrap_servers}" in shown.output
     assert (cluster.home / "bootstrap.txt").read_text().split() == [cluster.bootstrap_servers]
+    again = start_detached(cluster.home)  # `hub kafka start` on it: nothing to start, no second cluster
+    assert again.reused and again.clustered and again.bootstrap_servers == cluster.bootstrap_servers
 
 
 async def test_a_broker_killed_mid_stream_and_restarted_loses_no_command_and_no_consumer(

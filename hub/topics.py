@@ -38,6 +38,7 @@ class TopicSpec:
     max_message_bytes: int | None = None  # the topic's max.message.bytes; None: the broker's default
     message_timestamp_type: str | None = None  # "LogAppendTime": the broker's clock stamps each record
     signed: bool = False  # every record carries its sender's signature (`senders:` in topics.yaml)
+    min_insync_replicas: int | None = None  # replicas holding a record before it is acknowledged (acks=all)
 
     @property
     def configs(self) -> dict[str, str]:
@@ -91,6 +92,7 @@ class TopicCatalog:
     @classmethod
     def load(cls, path: Path = TOPICS_FILE) -> TopicCatalog:
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        defaults: dict[str, Any] = raw.get("defaults") or {}
         topics = [
             TopicSpec(
                 name=t["name"],
@@ -107,6 +109,7 @@ class TopicCatalog:
                 max_message_bytes=int(t["max_message_bytes"]) if "max_message_bytes" in t else None,
                 message_timestamp_type=t.get("message_timestamp_type"),
                 signed=bool(t.get("signed", False)),
+                min_insync_replicas=_optional_int(t.get("min_insync_replicas", defaults.get("min_insync_replicas"))),
             )
             for t in raw["topics"]
         ]
@@ -115,6 +118,10 @@ class TopicCatalog:
             for s in raw.get("senders", [])
         ]
         return cls(topics, senders)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @cache

@@ -2,7 +2,7 @@
 
 The broker lives in <project>/.kafka/run/test-<pid> and is removed after the session. Homes of
 earlier sessions that died without cleaning up (killed pytest) are swept first, including their
-orphaned JVMs, so they never pile up nor hold ports.
+orphaned JVMs (a cluster's nodes too), so they never pile up nor hold ports.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, pid_alive, stop_detached
+from hub.kafka.cluster import KafkaCluster, stop_detached
+from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, pid_alive
 
 _TEST_HOME = re.compile(r"^test-(\d+)(?:-.*)?$")
 
@@ -38,7 +39,7 @@ def sweep_stale_test_homes(project_root: Path) -> None:
         owner = int(match.group(1))
         if owner == os.getpid() or pid_alive(owner):
             continue  # ours, or another live session (e.g. a parallel pytest run)
-        stop_detached(home, timeout=10)  # kills the orphaned JVM, if any, by its pid file
+        stop_detached(home, timeout=10)  # kills the orphaned JVMs, if any, by their pid files
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -58,6 +59,24 @@ def started_broker(suffix: str = "") -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started_cluster(suffix: str, size: int = 3) -> Iterator[KafkaCluster]:
+    """A cluster of `size` nodes of the test's own in `.kafka/run/test-<pid>-suffix`, stopped and removed after."""
+    root = find_project_root()
+    home = kafka_test_home(root, suffix)
+    shutil.rmtree(home, ignore_errors=True)
+    cluster = KafkaCluster(home, size, project_root=root)
+    try:
+        cluster.start()
+    except KafkaStartError as err:
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
         shutil.rmtree(home, ignore_errors=True)
 
 

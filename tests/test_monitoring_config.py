@@ -85,6 +85,16 @@ def option(command: list[str], name: str) -> list[str]:
     return [command[i + 1] for i, word in enumerate(command[:-1]) if word == name]
 
 
+def kafka_nodes(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The Kafka services of docker-compose.yml: the nodes of its cluster."""
+    return {name: s for name, s in services.items() if str(s.get("image", "")).startswith("apache/kafka:")}
+
+
+def kafka_bootstrap(services: dict[str, dict[str, Any]]) -> str:
+    """Every node's clients' listener, as the hub's processes must be given them."""
+    return ",".join(f"{node['environment']['HUB_KAFKA_HOST']}:9092" for node in kafka_nodes(services).values())
+
+
 def hub_processes(services: dict[str, dict[str, Any]]) -> dict[str, tuple[str, int]]:
     """Prometheus job -> (compose service, ops port) of every hub process in docker-compose.yml."""
     out = {}
@@ -240,7 +250,7 @@ def test_every_hub_process_serves_its_ops_endpoints_where_prometheus_scrapes(
     for service, _port in processes.values():
         environment = services[service]["environment"]
         assert environment["HUB_OPS_HOST"] == "0.0.0.0", f"{service}: reachable from the other containers"
-        assert environment["HUB_KAFKA_BOOTSTRAP"] == "kafka:9092", service
+        assert environment["HUB_KAFKA_BOOTSTRAP"] == kafka_bootstrap(services), service
     expected = {job: [f"{service}:{port}"] for job, (service, port) in processes.items()}
     assert scrape_targets(prometheus) == expected  # no process unscraped, no job scraping nothing
     for job in prometheus["scrape_configs"]:
@@ -276,7 +286,7 @@ def test_the_console_watches_the_processes_prometheus_scrapes(
     assert watched == scraped
     [port] = option(command, "--port")
     assert f"{port}:{port}" in console["ports"]
-    assert console["environment"]["HUB_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert console["environment"]["HUB_KAFKA_BOOTSTRAP"] == kafka_bootstrap(services)
     core = services["core"]  # the console reads the core's store: the same URL on the same volume
     assert console["environment"]["HUB_DATABASE_URL"] == core["environment"]["HUB_DATABASE_URL"]
     store = next(v for v in core["volumes"] if v.endswith(":/hub/.data"))  # the core's .data, its store in it
@@ -314,7 +324,29 @@ def test_compose_gives_every_principal_a_password_and_each_process_its_own(servi
         env = services[name]["environment"]
         assert {password_variable(p) for p in principals} <= set(env), name
         assert env["HUB_KAFKA_SECRETS_DIR"] != ".data/kafka-secrets", name  # no development password
-    assert services["kafka"]["environment"]["HUB_KAFKA_PASSWORD_ADMIN"].startswith("${HUB_KAFKA_PASSWORD_ADMIN:?")
+    for node in kafka_nodes(services).values():
+        assert node["environment"]["HUB_KAFKA_PASSWORD_ADMIN"].startswith("${HUB_KAFKA_PASSWORD_ADMIN:?")
+
+
+def test_compose_runs_a_kafka_cluster_of_three_nodes_in_one_quorum(services: dict[str, dict[str, Any]]) -> None:
+    """Three combined broker+controller nodes, as `hub kafka start --brokers 3` runs them: each in the
+    quorum at its own name, all formatted with one cluster id, of the Kafka version the launcher resolves;
+    the ACLs set only once every node is up."""
+    nodes = kafka_nodes(services)
+    assert len(nodes) == 3
+    envs = [node["environment"] for node in nodes.values()]
+    assert sorted(int(env["HUB_KAFKA_NODE_ID"]) for env in envs) == [1, 2, 3]
+    voters = {f"{env['HUB_KAFKA_NODE_ID']}@{env['HUB_KAFKA_HOST']}:9093" for env in envs}
+    for name, env in zip(nodes, envs, strict=True):
+        assert env["HUB_KAFKA_HOST"] == name  # the name the other containers reach it by
+        assert set(env["HUB_KAFKA_VOTERS"].split(",")) == voters, name
+        assert env["HUB_KAFKA_CLUSTER_ID"] == envs[0]["HUB_KAFKA_CLUSTER_ID"], name
+        assert mounted_file(nodes[name], "/hub-kafka/start.sh") == PROJECT_ROOT / "deploy" / "kafka" / "start.sh"
+    pom = (PROJECT_ROOT / "kafka" / "pom.xml").read_text(encoding="utf-8")
+    [version] = re.findall(r"<kafka.version>([^<]+)</kafka.version>", pom)
+    assert {str(node["image"]) for node in nodes.values()} == {f"apache/kafka:{version}"}
+    waits = services["kafka-security"]["depends_on"]
+    assert all(waits.get(name) == {"condition": "service_healthy"} for name in nodes), waits
 
 
 def test_the_console_command_in_compose_is_one_the_hub_accepts(services: dict[str, dict[str, Any]]) -> None:

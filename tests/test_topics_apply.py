@@ -17,7 +17,11 @@ async def test_apply_creates_missing_topics_then_is_idempotent_then_reports_drif
     spec = dataclasses.replace(base, name="test.apply.events", partitions=2, retention_ms=86400000)
     first = await apply_topics(bootstrap, TopicCatalog([spec]))
     assert first.created == ["test.apply.events"] and not first.drift
-    assert any("replication factor 3 wanted" in note for note in first.notes)  # one broker here
+    # One broker here: said once, naming the cluster's size, and not drift afterwards.
+    assert first.notes == [
+        "the cluster has 1 broker(s): replication factor and min.insync.replicas capped at 1 "
+        "for 1 of 1 topics (topics.yaml wants replication factor 3)"
+    ]
 
     second = await apply_topics(bootstrap, TopicCatalog([spec]))
     assert second.created == [] and second.unchanged == ["test.apply.events"] and not second.drift
@@ -33,3 +37,4 @@ async def test_every_topic_of_topics_yaml_exists_as_declared(bootstrap: str) -> 
     report = await apply_topics(bootstrap, catalog())
     assert report.created == [] and not report.drift
     assert sorted(report.unchanged) == sorted(catalog().names)
+    assert len(report.notes) == 1 and "the cluster has 1 broker(s)" in report.notes[0]  # once, not per topic

@@ -1,7 +1,9 @@
-"""`hub kafka ...`: a local single-node Apache Kafka broker (KRaft, no Docker) for development.
+"""`hub kafka ...`: a local Apache Kafka broker (KRaft, no Docker) for development, or a cluster of
+several (`--brokers 3`, hub/kafka/cluster.py) on this machine.
 
 The broker keeps running after `hub kafka start` returns; its files (config, data, broker.log,
-broker.pid, bootstrap.txt) live in <project>/.kafka/run/dev unless --home says otherwise.
+broker.pid, bootstrap.txt) live in <project>/.kafka/run/dev unless --home says otherwise; a cluster's
+nodes each in a node-<id> folder of it, with bootstrap.txt listing them all.
 """
 
 from __future__ import annotations
@@ -13,18 +15,11 @@ from typing import Annotated
 
 import typer
 
-from hub.kafka.launcher import (
-    KafkaStartError,
-    default_dev_home,
-    ensure_jars,
-    find_project_root,
-    start_detached,
-    status,
-    stop_detached,
-)
+from hub.kafka.cluster import start_detached, status, stop_detached
+from hub.kafka.launcher import KafkaStartError, default_dev_home, ensure_jars, find_project_root
 
 kafka_app = typer.Typer(
-    help="Local single-node Apache Kafka broker (KRaft, no Docker) for development.",
+    help="Local Apache Kafka (KRaft, no Docker) for development: one broker, or a cluster of several.",
     no_args_is_help=True,
 )
 
@@ -49,14 +44,22 @@ def start(
         int | None,
         typer.Option(help="Clients' (SASL) port on 127.0.0.1. Default: the previous run's port, else a free one."),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker to be ready.")] = 90,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Nodes (broker+controller each): 3 for a cluster with replicated topics. "
+            "Default: what --home already holds, else 1.",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker(s) to be ready.")] = 180,
 ) -> None:
-    """Start the broker in the background (or report the one already running)."""
+    """Start the broker, or every node of the cluster, in the background (or report those already running)."""
     target = _home(home)
     typer.echo(f"starting Kafka in {target} ...", err=True)
     began = time.monotonic()
     try:
-        current = start_detached(target, port=port, timeout=timeout, project_root=find_project_root())
+        current = start_detached(target, brokers, port=port, timeout=timeout, project_root=find_project_root())
     except KafkaStartError as err:
         typer.echo(f"Kafka did not start: {err}", err=True)
         raise typer.Exit(1) from err
@@ -73,7 +76,7 @@ def stop(
     home: HomeOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds of clean shutdown before the broker is killed.")] = 30,
 ) -> None:
-    """Stop the background broker (clean shutdown, killed after --timeout)."""
+    """Stop the background broker or every node of the cluster (clean shutdown, killed after --timeout)."""
     target = _home(home)
     if stop_detached(target, timeout=timeout):
         typer.echo(f"Kafka stopped ({target}).")
@@ -83,7 +86,7 @@ def stop(
 
 @kafka_app.command("status")
 def status_command(home: HomeOption = None) -> None:
-    """Show whether the broker runs, its pid, bootstrap address and log; exit code 1 if not running."""
+    """Show whether the broker (each node) runs, its pid, bootstrap address and log; exit code 1 unless all run."""
     current = status(_home(home))
     typer.echo(current.describe())
     if not current.running:

@@ -3,6 +3,10 @@
 Missing topics are created. Existing ones are compared, not altered: changing partitions or
 retention of a live topic is an operator's decision, so drift is reported for them to act on.
 aiokafka's admin client answers with per-topic error codes instead of raising: each is checked.
+
+A cluster smaller than topics.yaml wants (a development broker of one node) gets what it can give:
+the replication factor and min.insync.replicas capped at its size, said in one note per apply, and
+what is created so is what later applies expect, not drift.
 """
 
 from __future__ import annotations
@@ -45,6 +49,26 @@ def _effective_rf(spec: TopicSpec, brokers: int) -> int:
     return min(spec.replication_factor, brokers)
 
 
+def _wanted_configs(spec: TopicSpec, brokers: int) -> dict[str, str]:
+    """The topic's configs as created on, and expected from, a cluster of `brokers` brokers: a min ISR
+    above the replicas there are would refuse every acks=all write."""
+    configs = dict(spec.configs)
+    if spec.min_insync_replicas is not None:
+        configs["min.insync.replicas"] = str(min(spec.min_insync_replicas, _effective_rf(spec, brokers)))
+    return configs
+
+
+def _capped_note(catalog: TopicCatalog, brokers: int) -> str | None:
+    capped = [spec for spec in catalog if spec.replication_factor > brokers]
+    if not capped:
+        return None
+    wanted = "/".join(str(rf) for rf in sorted({spec.replication_factor for spec in capped}))
+    return (
+        f"the cluster has {brokers} broker(s): replication factor and min.insync.replicas capped at {brokers} "
+        f"for {len(capped)} of {len(list(catalog))} topics (topics.yaml wants replication factor {wanted})"
+    )
+
+
 async def apply_topics(bootstrap: str, catalog: TopicCatalog, timeout_ms: int = 30000) -> ApplyReport:
     report = ApplyReport()
     # Creating topics is the admin's: no process principal has CREATE (topics.yaml is the one list).
@@ -55,12 +79,9 @@ async def apply_topics(bootstrap: str, catalog: TopicCatalog, timeout_ms: int = 
         brokers = len(cluster["brokers"])
         existing = set(await admin.list_topics())
         missing = [spec for spec in catalog if spec.name not in existing]
-        for spec in catalog:
-            if spec.replication_factor > brokers:
-                report.notes.append(
-                    f"{spec.name}: replication factor {spec.replication_factor} wanted, "
-                    f"the cluster has {brokers} broker(s): using {brokers}"
-                )
+        note = _capped_note(catalog, brokers)
+        if note is not None:
+            report.notes.append(note)
         if missing:
             response = await admin.create_topics(
                 [
@@ -68,7 +89,7 @@ async def apply_topics(bootstrap: str, catalog: TopicCatalog, timeout_ms: int = 
                         name=spec.name,
                         num_partitions=spec.partitions,
                         replication_factor=_effective_rf(spec, brokers),
-                        topic_configs=spec.configs,
+                        topic_configs=_wanted_configs(spec, brokers),
                     )
                     for spec in missing
                 ],
@@ -136,7 +157,7 @@ async def _compare(admin: AIOKafkaAdminClient, specs: list[TopicSpec], brokers: 
         replicas = min(len(p["replicas"]) for p in topic["partitions"]) if topic["partitions"] else 0
         if replicas != _effective_rf(spec, brokers):
             differences.append(f"replication factor {replicas}, expected {_effective_rf(spec, brokers)}")
-        for name, wanted in spec.configs.items():
+        for name, wanted in _wanted_configs(spec, brokers).items():
             actual = configs.get(spec.name, {}).get(name)
             if actual != wanted:
                 differences.append(f"{name}={actual}, topics.yaml says {wanted}")

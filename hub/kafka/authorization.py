@@ -5,8 +5,8 @@ ACLs are synchronised, not only added: an ACL the generated list lacks (a princi
 topics.yaml, a grant made by hand) is deleted, because anything not generated must stay denied.
 Users are only upserted; removing a principal's SCRAM user is left to an operator. The broker
 answers CreateAcls once the controller has committed them, but its own authorizer applies the
-metadata a moment later: `sync_security` waits until the broker describes every ACL, so a client
-started right after is not refused by a broker that is still catching up.
+metadata a moment later: `sync_security` waits until every broker of the cluster describes every ACL,
+so a client started right after is not refused by a broker that is still catching up.
 """
 
 from __future__ import annotations
@@ -85,9 +85,11 @@ async def sync_security(
             _check(await client.send(node, DeleteAcl(acl)), "filter_responses", f"deleting {acl.describe()}")
         report.created, report.deleted, report.kept = missing, extra, len(present & wanted)
         async with asyncio.timeout(timeout_s):
-            # The broker's authorizer catches up with the controller's metadata: nothing to await but it.
-            while await _described(client, node) != wanted:  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
+            # Each broker's authorizer catches up with the controller's metadata: nothing to await but
+            # them, every one of them (a client may be sent to any broker of a cluster).
+            for broker in sorted(b.nodeId for b in client.cluster.brokers()):
+                while await _described(client, broker) != wanted:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
     finally:
         await client.close()
     return report

@@ -28,7 +28,9 @@ def kafka_broker(
     whole (the BİLGE adapter, whose TCGBs go up to 5 MiB)."""
     middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
     return KafkaBroker(
-        bootstrap,
+        # A cluster's "host:port,host:port,...": aiokafka splits such a string, FastStream would hand it
+        # over as one host.
+        [server.strip() for server in bootstrap.split(",") if server.strip()],
         acks="all",
         enable_idempotence=True,
         client_id=client_id,

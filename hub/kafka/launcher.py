@@ -9,6 +9,10 @@ Two ways to use it:
 * in-process (tests): ``KafkaBroker(home).start()`` ... ``.stop()``;
 * detached (developers): ``start_detached(home)`` returns while the broker keeps running, and
   ``stop_detached(home)`` / ``status(home)`` find it again through ``broker.pid`` in the home.
+
+A cluster of several such nodes (``hub kafka start --brokers 3``) is hub/kafka/cluster.py: each node
+is a ``KafkaBroker`` with its seat in the quorum (hub/kafka/quorum.py). This module is long because
+it is the one place that knows how to resolve, configure, start, probe and stop a broker JVM.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from hub.kafka import broker_security
 from hub.kafka.broker_security import BrokerTls
+from hub.kafka.quorum import Membership
 from hub.kafka.security import ADMIN, KafkaSecurity
 
 __all__ = [
@@ -473,12 +478,13 @@ def _quiet_aiokafka() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-async def _probe(bootstrap: str, budget: float, security: KafkaSecurity) -> str | None:
+async def _probe(bootstrap: str, budget: float, security: KafkaSecurity, replicas: int = 1) -> str | None:
     """None when the broker serves requests *and* its controller can handle a topic creation.
 
     A validate-only CreateTopics goes broker -> controller and fails with
     INVALID_REPLICATION_FACTOR until the broker is registered and unfenced, so it proves more
-    than an open port or a metadata answer, without creating anything.
+    than an open port or a metadata answer, without creating anything. With `replicas` = the
+    cluster's size it also proves that every node is (a node of a cluster is ready once all are).
     """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap,
@@ -490,7 +496,7 @@ async def _probe(bootstrap: str, budget: float, security: KafkaSecurity) -> str 
         async with asyncio.timeout(budget):
             await admin.start()
             response = await admin.create_topics(
-                [NewTopic(_PROBE_TOPIC, num_partitions=1, replication_factor=1)], validate_only=True
+                [NewTopic(_PROBE_TOPIC, num_partitions=1, replication_factor=replicas)], validate_only=True
             )
         for topic_error in response.topic_errors:
             code = int(topic_error[1])
@@ -522,6 +528,7 @@ class KafkaBroker:
         out: TextIO | None = None,
         security: KafkaSecurity | None = None,
         tls: BrokerTls | None = None,
+        membership: Membership | None = None,
     ) -> None:
         self.home = Path(home).resolve()
         # Whose passwords the broker's SCRAM users get, and the CA its clients (the readiness probe
@@ -547,6 +554,9 @@ class KafkaBroker:
             controller_port = controller_port if controller_port is not None else next(fresh)
         self.port: int = port
         self.controller_port: int = controller_port
+        # Alone, a cluster of one; in a cluster (hub/kafka/cluster.py), its seat in the quorum.
+        self.membership = membership or Membership(1, ((1, HOST, controller_port),), _random_cluster_id())
+        self._launched_at = 0.0
 
     # ---- public properties -------------------------------------------------------------
 
@@ -575,7 +585,13 @@ class KafkaBroker:
         """Start the JVM and block until the broker can create topics; KafkaStartError otherwise."""
         if self.is_running():
             return
-        began = time.monotonic()
+        self.launch()
+        self.wait_ready(self._launched_at + timeout)
+
+    def launch(self) -> None:
+        """Format the storage if needed and start the JVM, without waiting: the nodes of a cluster
+        are all launched before any is waited for, since none is ready before a quorum is."""
+        self._launched_at = time.monotonic()
         self.home.mkdir(parents=True, exist_ok=True)
         other = _read_pid(self.home)
         if other is not None and _is_broker_of(other, self.home):
@@ -618,14 +634,18 @@ class KafkaBroker:
         # Written before readiness so an interrupted start can still be cleaned up by stop_detached().
         (self.home / PID_FILE).write_text(f"{self._proc.pid}\n")
 
+    def wait_ready(self, deadline: float, *, secure: bool = True) -> None:
+        """Block until the launched broker serves (and, with `secure`, has its SCRAM users and ACLs);
+        stop it and raise KafkaStartError if it does not by `deadline` (time.monotonic())."""
         try:
-            self._wait_ready(began + timeout, timeout)
-            self._secure(began + timeout)
+            self._wait_ready(deadline, deadline - self._launched_at)
+            if secure:
+                self._secure(deadline)
         except BaseException:
             self.stop(timeout=10)
             raise
         (self.home / BOOTSTRAP_FILE).write_text(self.bootstrap_servers + "\n")
-        self.startup_seconds = time.monotonic() - began
+        self.startup_seconds = time.monotonic() - self._launched_at
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM the broker's process group, wait for its clean shutdown, SIGKILL after ``timeout``."""
@@ -681,23 +701,9 @@ class KafkaBroker:
         )
         server = f"""\
 # Written by hub/kafka/launcher.py on every start; edits are overwritten.
-process.roles=broker,controller
-node.id=1
-# Static single-voter quorum: unlike `format --standalone` it does not record the controller
-# address in the metadata log, so the controller port may change between runs of one home.
-controller.quorum.voters=1@{HOST}:{self.controller_port}
-controller.listener.names=CONTROLLER
+{self.membership.properties()}controller.listener.names=CONTROLLER
 log.dirs={data}
 {security}
-
-# One node: every internal topic has a single replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
 # Few internal partitions: creating 50 of them delays the first consumer group by seconds.
 offsets.topic.num.partitions=1
 transaction.state.log.num.partitions=1
@@ -752,7 +758,7 @@ logger.requestchannel.level = WARN
             STORAGE_TOOL_MAIN_CLASS,
             "format",
             "--cluster-id",
-            _random_cluster_id(),
+            self.membership.cluster_id,
             "--config",
             str(self.home / SERVER_PROPERTIES),
             *broker_security.format_arguments(self.security.password(ADMIN)),
@@ -796,7 +802,9 @@ logger.requestchannel.level = WARN
             # port belongs to someone else the JVM dies and we must not wait for the probe.
             if await _port_accepts(self.port):
                 budget = min(10.0, max(1.0, remaining))
-                probe = asyncio.create_task(_probe(self.bootstrap_servers, budget, self.security))
+                probe = asyncio.create_task(
+                    _probe(self.bootstrap_servers, budget, self.security, replicas=self.membership.size)
+                )
                 exited = asyncio.create_task(_wait_exit(proc))
                 await asyncio.wait({probe, exited}, return_when=asyncio.FIRST_COMPLETED)
                 for task in (probe, exited):

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -41,11 +37,11 @@ from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, turkish_2600
 from tests.kafka_fixture import started_cluster
+from tests.os_processes import HubOs
 
 pytestmark = pytest.mark.kafka
 
 ROOT = find_project_root()
-_OPS = re.compile(r"operations endpoints at (http://[0-9.:]+)")
 # The topics the stream goes through, and the group coordinator's (one partition: hub/kafka/launcher.py).
 STREAM_TOPICS = ["ata.declaration.commands", "ata.declaration.events", "tobb.carnet.requests", "tobb.carnet.results"]
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -57,40 +53,6 @@ def cluster() -> Iterator[KafkaCluster]:
         yield cluster
 
 
-class HubOs:
-    """`hub <command>` as its own OS process, logging to a file of its own."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
-        self.name = name
-        self.log = logs / f"{name}.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.entrypoints.cli", *args, "--ops-port", "0"],
-                cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    async def ready(self) -> bool:
-        """Alive, and its /health/ready says ready: consuming, with what it depends on answering."""
-        assert self.process.poll() is None, f"{self.name} died:\n{self.tail()}"
-        found = _OPS.search(self.log.read_text(errors="replace"))
-        if found is None:
-            return False
-        async with httpx.AsyncClient() as http:
-            return (await http.get(f"{found.group(1)}/health/ready")).status_code == 200
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
 @pytest.fixture
 async def processes(
     cluster: KafkaCluster, tobb_simulator: BackgroundServer, tmp_path: Path
@@ -98,17 +60,19 @@ async def processes(
     env = {
         "HUB_KAFKA_BOOTSTRAP": cluster.bootstrap_servers,
         "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
-        "HUB_LOG_FORMAT": "text",
         "HUB_DEADLINE_CHECK_S": "86400",
         "HUB_RELAY_POLL_S": "0.2",
         "TOBB_BASE_URL": tobb_simulator.base_url,
         "TOBB_API_KEY": DEFAULT_API_KEY,
     }
     await apply_topics(cluster.bootstrap_servers, catalog())
-    started = [HubOs("core", ["core"], env, tmp_path), HubOs("tobb-adapter", ["tobb-adapter"], env, tmp_path)]
+    started = [
+        HubOs("core", ["core", "--ops-port", "0"], env, tmp_path),
+        HubOs("tobb-adapter", ["tobb-adapter", "--ops-port", "0"], env, tmp_path),
+    ]
     try:
         for process in started:
-            await eventually(process.ready, wait_s=90, every_s=0.3)
+            await process.ready(wait_s=90)
         yield started
     finally:
         for process in started:
@@ -240,4 +204,4 @@ async def test_a_broker_killed_mid_stream_and_restarted_loses_no_command_and_no_
 
     await eventually(rejoined, wait_s=180, every_s=1)
     for process in processes:  # rode through: alive all along, and ready
-        assert await process.ready(), f"{process.name} is not ready:\n{process.tail()}"
+        await process.ready(wait_s=30)

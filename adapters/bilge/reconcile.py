@@ -1054,11 +1054,17 @@ def reconcile_bilge(
 
 async def _reconcile_cli(source: str, *, cutover: date, database_url: str, api_key: str | None) -> Report | None:
     from hub.store.engine import create_engine
+    from hub.store.schema import SchemaNotCurrent, require_current
     from hub.xmlsafe import XmlRejected
 
     engine = create_engine(database_url)
     show = print_progress()
     try:
+        try:
+            await require_current(engine)  # before reading a byte of the export
+        except SchemaNotCurrent as exc:
+            print(f"reconcile: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
         if source.startswith(("http://", "https://")):
             headers = {"X-Api-Key": api_key} if api_key else None
             return await reconcile_url(source, engine, cutover=cutover, progress=show, headers=headers)
@@ -1077,14 +1083,15 @@ async def _record_cli(report: Report, source: str, written: list[Path], *, datab
     written already: a store that refuses the write is said on stderr, and the command still succeeds."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hub.store.engine import create_engine, create_schema
+    from hub.store.engine import create_engine
     from hub.store.reconciliations import record_reconciliation
+    from hub.store.schema import SchemaNotCurrent, require_current
 
     engine = create_engine(database_url)
     try:
-        await create_schema(engine)  # creates reconciliation_runs where the core has not yet
+        await require_current(engine)
         await record_reconciliation(engine, report, source, written, datetime.now(UTC))
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, SchemaNotCurrent) as exc:
         print(f"reconcile: the run was not recorded in the store: {exc}", file=sys.stderr)
     finally:
         await engine.dispose()

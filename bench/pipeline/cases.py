@@ -28,6 +28,7 @@ from hub.client import COMMANDS_TOPIC, EVENTS_TOPIC
 from hub.devtools.postgres import PostgresServer
 from hub.entrypoints.core import CoreProcess
 from hub.kafka.security import ADMIN, client_options  # the harness is the admin
+from hub.store.schema import upgrade_store
 
 Figures = dict[str, float]
 
@@ -196,6 +197,7 @@ class Hub:
         bench = self.bench
         tag = bench.tag(self.name)
         env = {"HUB_KAFKA_BOOTSTRAP": bench.bootstrap, "HUB_DATABASE_URL": _database(bench, tag, self.postgres)}
+        await upgrade_store(env["HUB_DATABASE_URL"])  # as `hub db upgrade` before a deployment: cores only check
         await skip_to_end(bench.bootstrap, CoreProcess.NAME, COMMANDS_TOPIC, bench.partitions)
         self._children = children = Children(bench.run_dir)
         self._load = load = await Load(bench.bootstrap, COMMANDS_TOPIC, EVENTS_TOPIC).__aenter__()
@@ -204,7 +206,7 @@ class Hub:
         await warm(load, f"{tag}w", bench.partitions, children)
         if self.cores > 1:
             _, per_core = await group_members(bench.bootstrap, CoreProcess.NAME)
-            # One after the other: cores creating the schema of an empty database together may collide.
+            # One after the other, each ready before the next joins the group.
             for n in range(2, self.cores + 1):
                 await children.start(f"core-{tag}-{n}", "bench.pipeline.core_runner", [], env).ready()
             await wait_members(bench.bootstrap, CoreProcess.NAME, per_core * self.cores)

@@ -72,23 +72,23 @@ def _password(password_file: Path | None) -> str:
 
 def _run(work: Callable[[OperatorAccounts], Awaitable[T]]) -> T:
     from hub.config import Settings
-    from hub.console.tables import create_console_schema
     from hub.entrypoints.cli_config import configured
     from hub.store.engine import create_engine
+    from hub.store.schema import SchemaNotCurrent, require_current
 
     database_url = configured(Settings.from_env).database_url
 
     async def run() -> T:
         engine = create_engine(database_url)
         try:
-            await create_console_schema(engine)
+            await require_current(engine)
             return await work(OperatorAccounts(engine))
         finally:
             await engine.dispose()
 
     try:
         return asyncio.run(run())
-    except OperatorError as exc:
+    except (OperatorError, SchemaNotCurrent) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
 

@@ -26,11 +26,11 @@ from hub.console.app import create_console_app
 from hub.console.auth import DEFAULT_LOGIN_LIMIT
 from hub.console.operators import OperatorAccounts
 from hub.console.sessions import Sessions
-from hub.console.tables import create_console_schema
 from hub.contract import ASYNCAPI
 from hub.getapp.web.settings import LIMIT, rate_limit
 from hub.http_server import LoopServer
-from hub.store.engine import create_engine, create_schema
+from hub.store.engine import create_engine
+from hub.store.schema import require_current
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,7 @@ class ConsoleProcess:
         return self._server.base_url
 
     async def start(self) -> None:
-        await create_schema(self.engine)  # dead_letter_decisions, reconciliation_runs, where the core has not yet
-        await create_console_schema(self.engine)
+        await require_current(self.engine)  # only `hub db upgrade` changes the schema
         if await self.operators.count() == 0:
             log.warning("no console operator: nobody can log in (add one: hub operators add NAME --role act)")
         self._sampler = asyncio.create_task(self.aggregator.run(), name="console-sampler")

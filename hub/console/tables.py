@@ -39,6 +39,8 @@ sessions = Table(
 
 
 async def create_console_schema(engine: AsyncEngine) -> None:
-    """Create the missing operator tables. (No migrations yet: see hub/store/engine.py.)"""
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    """Every table of the hub's store, this module's among them, at the head revision of its migrations
+    (one history for the whole store: hub/store/migrations). For tests and tools: processes only check."""
+    from hub.store.schema import create_head_schema
+
+    await create_head_schema(engine)

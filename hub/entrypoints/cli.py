@@ -20,6 +20,7 @@ from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
 from hub.console.cli import operators_app
 from hub.entrypoints.cli_config import config, configured, require
+from hub.entrypoints.cli_db import db_app
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.entrypoints.cli_senders import senders_app
 from hub.kafka.admin import apply_topics
@@ -51,6 +52,7 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(operators_app, name="operators")
 app.add_typer(senders_app, name="senders")
 app.command("config")(config)
+app.add_typer(db_app, name="db")
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers (default: $HUB_KAFKA_BOOTSTRAP)")]
 # The BİLGE intake's mutual TLS without configured certificates: the development PKI of .data/pki.
@@ -116,12 +118,13 @@ DeadLetterId = Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP)]
 
 async def _with_dlq_store(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
     """Run `work` on the Kafka bootstrap and the store of the settings ($HUB_DATABASE_URL)."""
-    from hub.store.engine import create_engine, create_schema
+    from hub.store.engine import create_engine
+    from hub.store.schema import require_current
 
     settings = _settings(bootstrap)
     engine = create_engine(settings.database_url)
     try:
-        await create_schema(engine)  # creates dead_letter_decisions where the core has not yet
+        await require_current(engine)
         return await work(settings.kafka_bootstrap, engine)
     finally:
         await engine.dispose()
@@ -131,11 +134,12 @@ def _dlq_run(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable
     from aiokafka.errors import KafkaError
 
     from hub.dlq import DeadLetterError
+    from hub.store.schema import SchemaNotCurrent
     from hub.topics import UndeclaredTopic
 
     try:
         return asyncio.run(_with_dlq_store(bootstrap, work))
-    except (DeadLetterError, UndeclaredTopic) as exc:
+    except (DeadLetterError, UndeclaredTopic, SchemaNotCurrent) as exc:
         _say(f"error: {exc}")
         raise typer.Exit(1) from None
     except KafkaError as exc:
@@ -495,11 +499,17 @@ class _Process(Protocol):
 
 async def _serve(process: _Process) -> None:
     """Start, run until SIGINT or SIGTERM, stop cleanly (offsets of finished work are committed)."""
+    from hub.store.schema import SchemaNotCurrent
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await process.start()
+    try:
+        await process.start()
+    except SchemaNotCurrent as exc:  # the store is not at this code's schema: say what to run, no traceback
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
     try:
         await stop.wait()
     finally:

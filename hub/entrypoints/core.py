@@ -20,7 +20,8 @@ from hub.process import KafkaProcess
 from hub.relay import OutboxRelay, unsent_outbox
 from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
 from hub.signing import RegistryFile
-from hub.store.engine import create_engine, create_schema
+from hub.store.engine import create_engine
+from hub.store.schema import require_current
 from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class CoreProcess(KafkaProcess):
 
     async def start(self) -> None:
         self.engine = engine = create_engine(self.settings.database_url)
-        await create_schema(engine)
+        await require_current(engine)  # only `hub db upgrade` changes the schema
         self._relay = OutboxRelay(
             engine, self.settings.kafka_bootstrap, self.catalog, poll_s=self.settings.relay_poll_s,
             metrics=self.metrics, tracer=self.tracer,

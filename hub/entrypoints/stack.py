@@ -32,6 +32,7 @@ from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
 from hub.getapp.process import GetAppProcess
 from hub.http_server import BackgroundServer
+from hub.store.schema import upgrade_store
 from hub.tls import ClientTls
 
 
@@ -97,7 +98,11 @@ async def running_stack(
     The simulators run on the real calendar (their fixture dates moved to today). With the BİLGE
     simulator, the core and the BİLGE adapter judge L2 at the cut-over its records are written
     around, moved alike, instead of `settings.bilge_cutover`: under the legal cut-over (2021-06-02)
-    every record would be an anomaly, since a carnet valid today has no declaration from before it."""
+    every record would be an anomaly, since a carnet valid today has no declaration from before it.
+
+    The store is first upgraded to the code's schema, as `hub db upgrade` would: a development tool
+    may migrate by itself, a deployed process only checks (docs/decisions.md)."""
+    await upgrade_store(settings.database_url)
     if intake is None:
         configured = BilgeIntakeSettings.from_env().server_tls()
         intake = IntakeSettings.from_env(fallback_tls=configured or ensure_dev_pki().intake_tls())

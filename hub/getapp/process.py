@@ -13,15 +13,14 @@ from hub.config import Settings
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
 from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.service import AccountService, ykts_request_publisher
-from hub.getapp.accounts.tables import create_schema as create_accounts_schema
 from hub.getapp.tracking.consumer import subscribe_tracking
 from hub.getapp.tracking.projection import TrackingProjection
-from hub.getapp.tracking.tables import create_tracking_schema
 from hub.getapp.web.app import create_getapp_app
 from hub.getapp.web.settings import WebSettings
 from hub.http_server import LoopServer
 from hub.process import KafkaProcess
 from hub.store.engine import create_engine
+from hub.store.schema import require_current
 from hub.topics import TopicCatalog
 
 NAME = "getapp"
@@ -70,8 +69,7 @@ class GetAppProcess(KafkaProcess):
         await self.accounts.handle_ykts_answer(message)
 
     async def start(self) -> None:
-        await create_accounts_schema(self.engine)
-        await create_tracking_schema(self.engine)
+        await require_current(self.engine)  # only `hub db upgrade` changes the schema
         await self.start_serving()
         await self.mail.start()
         # uvicorn's own proxy handling is off: it would believe X-Forwarded-For from 127.0.0.1, so any

@@ -8,11 +8,9 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from hub.store.tables import metadata
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -38,10 +36,6 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-# Any fixed number: the key of the advisory lock that processes starting together take on PostgreSQL.
-_SCHEMA_LOCK = 0x6174_6168  # "atah"
-
-
 _WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -60,12 +54,11 @@ def writing(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[objec
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables. (Migrations come with the first change to a released schema.)
+    """Every table of the hub, at the head revision of its migrations: for tests, benchmarks and tools.
 
-    On PostgreSQL, processes started together (several cores in one group) create the tables one
-    after the other under a transaction-scoped advisory lock; the others then find them there.
+    Processes never create tables: they refuse a store whose schema is not their code's
+    (hub.store.schema.require_current) and `hub db upgrade` migrates it (docs/decisions.md).
     """
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        await conn.run_sync(metadata.create_all)
+    from hub.store.schema import create_head_schema
+
+    await create_head_schema(engine)

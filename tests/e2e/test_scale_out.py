@@ -2,8 +2,9 @@
 
 Real parts only: a Kafka broker of this module's own (so the session's core, in group hub-core, is
 not in the group), a database of its own on the suite's PostgreSQL server, and the cores as OS
-processes (`hub core`), so that a SIGKILL is a real one. Two cores start together on an empty
-database; a stream of commands runs while a third core joins and then one of the first two is killed.
+processes (`hub core`), so that a SIGKILL is a real one. `hub db upgrade` makes the schema first, as
+before a deployment (upgrades started together: tests/store/test_migrations.py); two cores start
+together; a stream of commands runs while a third core joins and then one of the first two is killed.
 Every command must have exactly one outcome, in order per carnet, and be applied once in the store.
 """
 
@@ -27,7 +28,7 @@ from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import foreign_5800
 from tests.kafka_fixture import started_broker
-from tests.os_processes import HubOs
+from tests.os_processes import HubOs, hub_command
 
 pytestmark = pytest.mark.kafka
 
@@ -41,8 +42,12 @@ def broker() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def postgres(postgres_server: PostgresServer) -> str:
-    """A database of its own on the suite's PostgreSQL server (several cores need one database)."""
-    return postgres_server.create_database("scale")
+    """A database of its own on the suite's PostgreSQL server (several cores need one database),
+    upgraded to the code's schema by `hub db upgrade`, as README's "By hand" does."""
+    url = postgres_server.create_database("scale")
+    upgraded = hub_command("db", "upgrade", env={"HUB_DATABASE_URL": url})
+    assert upgraded.returncode == 0, upgraded.stderr
+    return url
 
 
 def core_os(name: str, bootstrap: str, database_url: str, logs: Path) -> HubOs:
@@ -78,7 +83,7 @@ def _flow(carnet: int) -> list[tuple[str, Any]]:
 async def test_cores_in_one_group_on_postgresql_lose_nothing_and_apply_nothing_twice_across_rebalances(
     broker: str, postgres: str, cores: list[HubOs], tmp_path: Path
 ) -> None:
-    # Two cores started together on an empty database: both come up (the schema is created once).
+    # Two cores started together on the upgraded database: both come up.
     first, second = core_os("core-a", broker, postgres, tmp_path), core_os("core-b", broker, postgres, tmp_path)
     cores.extend([first, second])
     await asyncio.gather(first.ready(), second.ready())

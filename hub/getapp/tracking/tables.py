@@ -94,6 +94,8 @@ getapp_processed = Table(
 
 
 async def create_tracking_schema(engine: AsyncEngine) -> None:
-    """Create the read model's missing tables."""
-    async with engine.begin() as conn:
-        await conn.run_sync(tracking_metadata.create_all)
+    """Every table of the hub's store, this module's among them, at the head revision of its migrations
+    (one history for the whole store: hub/store/migrations). For tests and tools: processes only check."""
+    from hub.store.schema import create_head_schema
+
+    await create_head_schema(engine)

@@ -29,10 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from hub.config import Settings
+from hub.console.process import ConsoleProcess
 from hub.console.tables import operators
 from hub.devtools.postgres import PostgresServer, PostgresStartError
 from hub.entrypoints.cli import app
 from hub.entrypoints.core import CoreProcess
+from hub.getapp.accounts.mail import SmtpSettings
+from hub.getapp.process import GetAppProcess
 from hub.getapp.tracking.tables import getapp_stages
 from hub.kafka.launcher import find_project_root
 from hub.store.engine import create_engine, create_schema
@@ -259,6 +262,22 @@ async def test_the_core_refuses_a_store_older_than_its_code(store: AsyncEngine, 
     assert str(refused.value) == (
         f"the store at {where} is at revision 0001, this code needs {head()}: run `hub db upgrade`"
     )
+
+
+@pytest.mark.parametrize("name", ["getapp", "console"])
+async def test_getapp_and_the_console_refuse_an_empty_store(name: str, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    process: GetAppProcess | ConsoleProcess
+    if name == "getapp":
+        process = GetAppProcess(settings, SmtpSettings(host="127.0.0.1", port=25, sender="getapp@example.org"))
+    else:
+        process = ConsoleProcess(settings, dict)
+    try:
+        with pytest.raises(SchemaNotCurrent, match=r"is empty: this code needs revision \d+: run `hub db upgrade`"):
+            await process.start()
+    finally:
+        await process.engine.dispose()
 
 
 def _hub(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

@@ -98,7 +98,7 @@ def processes() -> dict[str, Process]:
         Process("kafka", "hub kafka start", (Part(KafkaClientSettings), Part(BrokerTlsSettings))),
         Process(
             "tools",
-            "hub dlq, operators, senders, topics, reconcile",
+            "hub dlq, operators, senders, topics, reconcile, db",
             (Part(Settings), Part(KafkaClientSettings), Part(SigningSettings), Part(OperatorToolSettings)),
             OPERATORS,
         ),

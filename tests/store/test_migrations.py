@@ -9,12 +9,10 @@ at head; a second upgrade does nothing; unknown and newer stores are refused.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import itertools
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,6 @@ from typer.testing import CliRunner
 from hub.config import Settings
 from hub.console.process import ConsoleProcess
 from hub.console.tables import operators
-from hub.devtools.postgres import PostgresServer, PostgresStartError
 from hub.entrypoints.cli import app
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
@@ -44,39 +41,18 @@ from hub.store.migrations.releases import RELEASES, Release
 from hub.store.schema import SchemaNotCurrent, alembic_config, head, require_current, schema_state, upgrade
 from hub.store.tables import carnets, declarations
 from tests.store.release_ddl import ddl, statements
+from tests.store_fixture import StoreKind
 
 ROOT = find_project_root()
 FIXTURES = Path(__file__).parent / "fixtures"
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 DIALECTS = ("sqlite", "postgresql")
-_names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    """Debian's PostgreSQL (`make test` installs it), started here; never skipped."""
-    try:
-        server = PostgresServer(ROOT / ".data" / "pg" / f"test-{os.getpid()}-migrations").start()
-    except PostgresStartError as err:
-        pytest.fail(str(err), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _empty_store(dialect: str, postgres: PostgresServer | None, tmp_path: Path) -> str:
-    if dialect == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / f'store-{next(_names)}.db'}"
-    assert postgres is not None
-    return postgres.create_database(f"store_{os.getpid()}_{next(_names)}")
-
-
-@pytest.fixture(params=DIALECTS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty store, on SQLite or on the module's PostgreSQL server."""
-    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    return _empty_store(request.param, server, tmp_path)
+@pytest.fixture
+def store_url(stores: StoreKind) -> str:
+    """The URL of an empty store, on SQLite or on the suite's PostgreSQL server."""
+    return stores.new_url("migrations")
 
 
 @pytest.fixture
@@ -253,7 +229,7 @@ async def test_the_core_refuses_a_store_older_than_its_code(store: AsyncEngine, 
     await _made_by(store, RELEASES[0])
     async with store.begin() as conn:
         await conn.run_sync(lambda c: command.stamp(alembic_config(c), "0001"))
-    core = CoreProcess(dataclasses.replace(Settings.from_env(), database_url=store_url))
+    core = CoreProcess(Settings.from_env().model_copy(update={"database_url": store_url}))
 
     with pytest.raises(SchemaNotCurrent) as refused:
         await core.start()
@@ -267,7 +243,7 @@ async def test_the_core_refuses_a_store_older_than_its_code(store: AsyncEngine, 
 @pytest.mark.parametrize("name", ["getapp", "console"])
 async def test_getapp_and_the_console_refuse_an_empty_store(name: str, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    settings = Settings.from_env().model_copy(update={"database_url": url})
     process: GetAppProcess | ConsoleProcess
     if name == "getapp":
         process = GetAppProcess(settings, SmtpSettings(host="127.0.0.1", port=25, sender="getapp@example.org"))
@@ -298,12 +274,8 @@ def test_hub_core_on_an_empty_store_says_to_run_hub_db_upgrade_without_a_traceba
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-async def test_four_hub_db_upgrade_at_once_on_an_empty_store_leave_one_schema_at_head(
-    dialect: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    server = request.getfixturevalue("postgres") if dialect == "postgresql" else None
-    url = _empty_store(dialect, server, tmp_path)
+async def test_four_hub_db_upgrade_at_once_on_an_empty_store_leave_one_schema_at_head(store_url: str) -> None:
+    url = store_url
 
     done = await asyncio.gather(*(asyncio.to_thread(_hub, "db", "upgrade", database_url=url) for _ in range(4)))
 

@@ -17,6 +17,7 @@ from hub.config import Settings
 from hub.console.operators import Role
 from hub.console.process import ConsoleProcess
 from hub.contract import ASYNCAPI
+from hub.store.schema import upgrade_store
 from tests.console.logins import LoggedIn, ensure_operator, logged_in
 
 CLUSTER = "10.0.0.5:9093,10.0.0.6:9093"
@@ -32,6 +33,7 @@ async def console_reader(tmp_path: Path) -> AsyncIterator[LoggedIn]:
         consumer_max_attempts=3,
         relay_poll_s=0.5,
     )
+    await upgrade_store(settings.database_url)  # as `hub db upgrade` does before a console starts
     console = ConsoleProcess(settings, lambda: {})
     await console.start()
     try:

@@ -37,7 +37,7 @@ from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, turkish_2600
 from tests.kafka_fixture import started_cluster
-from tests.os_processes import HubOs
+from tests.os_processes import HubOs, hub_command
 
 pytestmark = pytest.mark.kafka
 
@@ -66,6 +66,8 @@ async def processes(
         "TOBB_API_KEY": DEFAULT_API_KEY,
     }
     await apply_topics(cluster.bootstrap_servers, catalog())
+    upgraded = hub_command("db", "upgrade", env=env)  # the store's schema first, as before a deployment
+    assert upgraded.returncode == 0, upgraded.stderr
     started = [
         HubOs("core", ["core", "--ops-port", "0"], env, tmp_path),
         HubOs("tobb-adapter", ["tobb-adapter", "--ops-port", "0"], env, tmp_path),

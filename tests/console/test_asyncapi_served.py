@@ -17,6 +17,7 @@ from hub.config import Settings
 from hub.console.operators import Role
 from hub.console.process import ConsoleProcess
 from hub.contract import ASYNCAPI
+from hub.devtools.pki import ensure_dev_pki
 from hub.store.schema import upgrade_store
 from tests.console.logins import LoggedIn, ensure_operator, logged_in
 
@@ -81,7 +82,9 @@ async def test_the_served_document_names_every_configured_broker_and_no_other(re
 async def test_a_console_whose_kafka_clients_use_tls_names_kafka_secure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HUB_KAFKA_CA_FILE", str(tmp_path / "cluster-ca.pem"))  # read when a client connects
+    ca_file = tmp_path / "cluster-ca.pem"  # a CA the broker's certificate is checked against
+    ca_file.write_text(ensure_dev_pki().ca_cert.read_text())
+    monkeypatch.setenv("HUB_KAFKA_CA_FILE", str(ca_file))
     async with console_reader(tmp_path) as reader:
         served = yaml.safe_load((await reader.http.get("/asyncapi.yaml")).text)
     assert [(s["host"], s["protocol"]) for s in served["servers"].values()] == [

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, FilePath, SecretStr, field_validator
+from pydantic import AfterValidator, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -39,6 +39,18 @@ def is_host(value: str) -> bool:
         return True
     except ValueError:
         return bool(_HOST_NAME.match(value))
+
+
+def _checked_host(value: str) -> str:
+    if not is_host(value):
+        raise ValueError(f"{value!r} is no host")
+    return value
+
+
+HostName = Annotated[
+    str, AfterValidator(_checked_host), Field(json_schema_extra={"expected": "an IP address or host name"})
+]
+"""An address a process listens on or connects to, checked at start."""
 
 
 def _bootstrap(value: str) -> str:
@@ -77,7 +89,7 @@ class Settings(HubSettings):
     """V2: how often (seconds) the deadline monitor runs."""
     bilge_cutover: date = date(2021, 6, 2)
     """L2: the day from which BİLGE takes no ATA regime codes."""
-    ops_host: str = Field("127.0.0.1", json_schema_extra={"expected": "an IP address or host name"})
+    ops_host: HostName = "127.0.0.1"
     """Where each process serves /metrics and /health/* (and the console its page, unless told)."""
     batch_records: Annotated[int, Field(ge=1)] = 500
     """The core handles at most this many records of a poll in one transaction ..."""
@@ -107,13 +119,6 @@ class Settings(HubSettings):
             raise ValueError(str(exc)) from None
         if driver not in DATABASE_DRIVERS:
             raise ValueError(f"driver {driver!r}: the hub runs on {' or '.join(DATABASE_DRIVERS)}")
-        return value
-
-    @field_validator("ops_host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        if not is_host(value):
-            raise ValueError(f"{value!r} is no host")
         return value
 
     @classmethod

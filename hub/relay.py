@@ -149,15 +149,8 @@ class OutboxRelay:
                         row.topic, value=row.body.encode(), key=row.message_key.encode(), headers=headers
                     )
                 )
-            try:
+            with tracing.ending(spans):
                 await asyncio.gather(*deliveries)  # every broker acknowledgement, before marking anything
-            except BaseException as exc:
-                for span in spans:
-                    tracing.failed(span, repr(exc))
-                raise
-            finally:
-                for span in spans:
-                    span.end()
             if in_order:
                 await conn.rollback()
                 self._sent_upto = rows[-1].id

@@ -235,6 +235,20 @@ def failed_current(reason: str) -> None:
     failed(trace.get_current_span(), reason)
 
 
+@contextlib.contextmanager
+def ending(spans: Sequence[Span]) -> Iterator[None]:
+    """End each of `spans` when the block ends, marked failed if it raised (a batch's commit, a relay round)."""
+    try:
+        yield
+    except BaseException as exc:
+        for span in spans:
+            failed(span, repr(exc))
+        raise
+    finally:
+        for span in spans:
+            span.end()
+
+
 def stamp_outgoing(message: Envelope[Any], headers: dict[str, str]) -> None:
     """A message produced while handling another (an outbox row): the current context goes in its
     headers, so whoever sends it later continues this trace; a refusal's rule goes on the span."""

@@ -315,15 +315,8 @@ class _Traced(_LogScope):
         shared = {tracing.BATCH_MESSAGES: len(applied)}
         parents = [trace.set_span_in_context(self._of_message[id(m)]) for m in applied if id(m) in self._of_message]
         spans = [self._tracer.start_span("commit", context=parent, attributes=shared) for parent in parents]
-        try:
+        with tracing.ending(spans):
             yield
-        except BaseException as exc:
-            for span in spans:
-                tracing.failed(span, repr(exc))
-            raise
-        finally:
-            for span in spans:
-                span.end()
 
     def end(self) -> None:
         for span in self._spans.values():

@@ -22,11 +22,12 @@ from email.utils import formatdate, make_msgid
 from typing import Annotated, Any, Protocol
 
 import aiosmtplib
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.config import HostName
 from hub.configuration.base import HubSettings
 from hub.getapp.accounts import rules
 from hub.getapp.accounts.passwords import Passwords, initial_password
@@ -44,7 +45,7 @@ class SmtpSettings(HubSettings):
 
     model_config = SettingsConfigDict(env_prefix="GETAPP_SMTP_")
 
-    host: str = Field("127.0.0.1", json_schema_extra={"expected": "an IP address or host name"})
+    host: HostName = "127.0.0.1"
     """The SMTP server (`hub run` and the tests catch mail on a local one of their own)."""
     port: Annotated[int, Field(ge=1, le=65535)] = Field(
         25, json_schema_extra={"default_shown": "25 (465 with GETAPP_SMTP_TLS)"}
@@ -74,15 +75,6 @@ class SmtpSettings(HubSettings):
             if tls is True or (isinstance(tls, str) and tls.strip().lower() in _YES):
                 data = {**data, "port": 465}
         return data
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        from hub.config import is_host
-
-        if not is_host(value):
-            raise ValueError(f"{value!r} is no host")
-        return value
 
 
 class MailSender(Protocol):

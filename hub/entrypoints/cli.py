@@ -1,4 +1,9 @@
-"""`hub`: the command line of the integration hub."""
+"""`hub`: the command line of the integration hub.
+
+Longer than 400 lines on purpose: each deployable process (`hub core`, `hub getapp`, the adapters, the
+simulators, the console) is a few lines of wiring here, side by side, so that one file reads as the list
+of what an operator can start; groups of tool commands live in modules of their own (cli_*.py).
+"""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from hub import tracing
+from hub.kafka.brokers import kafka_broker
 from hub.kafka.consuming import subscribe_reliably
 from hub.logs import JsonFormatter, MessageContextFilter, TextFormatter, configure, message_context
 from hub.messages.envelope import Envelope
@@ -274,3 +275,15 @@ def test_a_line_logged_inside_a_span_carries_its_trace_and_span_ids(
     ids = span.get_span_context()
     assert inside["trace_id"] == format(ids.trace_id, "032x") and inside["span_id"] == format(ids.span_id, "016x")
     assert "trace_id" not in outside
+
+
+def test_a_process_does_not_warn_at_each_subscription_that_it_creates_no_topics(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Topics come from topics.yaml: FastStream's warning, ten times at every start, told an operator nothing.
+    kafka_broker("127.0.0.1:1", "hub-core")
+    caplog.set_level(logging.WARNING)
+    faststream_logger = logging.getLogger("hub.kafka.hub-core")  # what FastStream logs through
+    faststream_logger.warning("Auto create topics is disabled. Make sure the topics exist.")
+    faststream_logger.warning("Consumer group rebalanced")
+    assert [r.getMessage() for r in caplog.records] == ["Consumer group rebalanced"]

@@ -11,6 +11,19 @@ from hub.health.metrics import ProcessMetrics
 from hub.kafka.security import faststream_security
 
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's own default
+_NO_AUTO_CREATE = "Auto create topics is disabled. Make sure the topics exist."
+
+
+class _TopicsFromTopicsYaml(logging.Filter):
+    """FastStream warns at each subscription that it creates no topic: by design here (topics come
+    from topics.yaml, `hub topics apply` reports any missing), so the warning, ten times at every start
+    of `hub run`, said nothing an operator could act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _NO_AUTO_CREATE
+
+
+_QUIET = _TopicsFromTopicsYaml()
 
 
 def kafka_broker(
@@ -27,6 +40,8 @@ def kafka_broker(
     `max_request_size`: raised only by a process that must dead-letter records larger than 1 MiB
     whole (the BİLGE adapter, whose TCGBs go up to 5 MiB)."""
     middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
+    logger = logging.getLogger(f"hub.kafka.{client_id}")
+    logger.addFilter(_QUIET)  # once per logger: a filter already there is not added again
     return KafkaBroker(
         # A cluster's "host:port,host:port,...": aiokafka splits such a string, FastStream would hand it
         # over as one host.
@@ -34,7 +49,7 @@ def kafka_broker(
         acks="all",
         enable_idempotence=True,
         client_id=client_id,
-        logger=logging.getLogger(f"hub.kafka.{client_id}"),
+        logger=logger,
         middlewares=middlewares,
         security=faststream_security(principal or client_id),
         max_request_size=max_request_size,

@@ -6,9 +6,10 @@ BİLGE speaks XML (schemas/bilge/); the BİLGE adapter translates it to and from
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.domain.carnet import CarnetData
 
@@ -62,6 +63,71 @@ class TcgbAnswered(_Model):
     accepted: bool
     rule: str | None = Field(default=None, description="The rule of a refusal (F2, G7...).")
     items: tuple[TcgbItemAnswer, ...]
+
+
+# --- the life of every import and export TCGB, for GET-APP (A1, A2) ---------------------------
+
+
+class TcgbDirection(StrEnum):
+    """Which way the goods go: an import TCGB (ithalat) or an export TCGB (ihracat)."""
+
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+class TcgbStage(StrEnum):
+    """The stages of a TCGB's life in BİLGE, as GET-APP shows them (A1, A2; docs/decisions.md).
+
+    In order: tescil, kanal, muayene, ödeme, serbest bırakma (onay / çekme), and for an export the
+    goods' exit at the border office (fiili ihracat / çıkış). A green-channel TCGB has no examination;
+    an import has no exit.
+    """
+
+    REGISTERED = "registered"  # tescil edildi
+    CHANNEL_ASSIGNED = "channel_assigned"  # kanal belirlendi (yeşil, sarı, kırmızı, mavi)
+    EXAMINED = "examined"  # muayene / belge kontrolü tamamlandı
+    PAID = "paid"  # vergiler ödendi (or secured)
+    RELEASED = "released"  # serbest bırakıldı: the goods may leave customs
+    EXITED = "exited"  # çıkış yapıldı: an export's goods left Türkiye
+
+
+class TcgbChannel(StrEnum):
+    """The control channel BİLGE's risk analysis assigned (kontrol kanalı)."""
+
+    GREEN = "green"  # yeşil: no document check, no examination
+    YELLOW = "yellow"  # sarı: document check
+    RED = "red"  # kırmızı: document check and physical examination
+    BLUE = "blue"  # mavi: released now, checked afterwards (authorised economic operators)
+
+
+class TcgbStageReached(_Model):
+    """A TCGB lodged in BİLGE reached a stage of its life (A2): what GET-APP shows its consignee and consignor.
+
+    Published by the BİLGE adapter on `bilge.tcgb.events`, keyed by the TCGB number, so one TCGB's
+    stages are ordered on one partition. Each carries the TCGB's header, so any one of them is enough
+    to show the TCGB to its firms whatever order they arrive in.
+    """
+
+    tcgb_number: str = Field(min_length=1, max_length=40, description="BİLGE's declaration number of the TCGB.")
+    direction: TcgbDirection
+    regime: str = Field(
+        pattern=r"^[0-9]{4}$", description="The TCGB's regime code, e.g. 4000 final import, 1000 export."
+    )
+    customs_office: str = Field(min_length=1, max_length=16, description="Where the TCGB was registered.")
+    consignee_vkn: str | None = Field(
+        default=None, pattern=r"^[0-9]{10}$", description="Alıcı: the consignee's VKN, when a firm in Türkiye (A3)."
+    )
+    consignor_vkn: str | None = Field(
+        default=None, pattern=r"^[0-9]{10}$", description="Gönderici: the consignor's VKN, when a firm in Türkiye (A3)."
+    )
+    stage: TcgbStage
+    reached_at: AwareDatetime = Field(description="When BİLGE recorded the stage (BİLGE's clock).")
+    office: str | None = Field(
+        default=None,
+        max_length=16,
+        description="Where the stage happened, when not its own office (an exit).",
+    )
+    channel: TcgbChannel | None = Field(default=None, description="The control channel; set on channel_assigned.")
 
 
 # --- summary declarations (S1–S4) -------------------------------------------------------------

@@ -30,6 +30,9 @@ BILGE_RESULTS: tuple[type[BaseModel], ...] = (
     bilge.SummaryClosureConfirmed,
 )
 
+# The life of every import and export TCGB in BİLGE, for GET-APP (A2).
+TCGB_EVENTS: tuple[type[BaseModel], ...] = (bilge.TcgbStageReached,)
+
 YKTS_MESSAGES: tuple[type[BaseModel], ...] = (
     ykts.AuthorityCheckRequested,
     ykts.AuthorityChecked,
@@ -39,7 +42,7 @@ YKTS_MESSAGES: tuple[type[BaseModel], ...] = (
 # type name -> (payload model, schema version). Bump a version when a payload changes incompatibly.
 _TYPES: dict[str, tuple[type[BaseModel], int]] = {
     model.__name__: (model, 1)
-    for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS, *YKTS_MESSAGES)
+    for model in (*COMMANDS, *OUTCOMES, *TOBB_MESSAGES, *BILGE_REQUESTS, *BILGE_RESULTS, *TCGB_EVENTS, *YKTS_MESSAGES)
 }
 
 

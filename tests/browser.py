@@ -20,6 +20,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+# What Chromium gets for the page's icon: its status, type and whether it decodes as a picture.
+ICON = """async (path) => {
+  const answer = await fetch(path);
+  const drawn = await new Promise((done) => {
+    const image = new Image();
+    image.onload = () => done(image.naturalWidth > 0);
+    image.onerror = () => done(false);
+    image.src = path;
+  });
+  return [answer.status, answer.headers.get("content-type"), drawn];
+}"""
+
+
 async def launch_chromium(playwright: Any) -> Browser:
     try:
         browser: Browser = await playwright.chromium.launch(

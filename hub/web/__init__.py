@@ -1,5 +1,5 @@
-"""What the hub's web pages share (GET-APP, the operator console): their security headers, and the
-files served by each at ``/shared``."""
+"""What the hub's web pages share (GET-APP, the operator console): their security headers, the
+files served by each at ``/shared``, and their icon (``/shared/favicon.svg``, also at ``/favicon.ico``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 SHARED_STATIC_DIR: Final = Path(__file__).parent / "static"
+# The pages name it with <link rel="icon" href="/shared/favicon.svg">; /favicon.ico answers the same
+# picture for what asks there by habit (browsers without the link, bookmarks, crawlers): never a 404.
+FAVICON: Final = SHARED_STATIC_DIR / "favicon.svg"
 
 # A page loads nothing but its own files and talks to nothing but its own origin (the network is
 # closed, and a page of customs traffic has no business with third parties).
@@ -27,8 +31,9 @@ SECURITY_HEADERS: Final = {
 
 
 def serve_page(app: FastAPI, static_dir: Path, name: str) -> None:
-    """Serve the page in `static_dir` at ``/`` (with the shared files at ``/shared``), every answer
-    with the security headers (a route may set its own policy), and ``/api/`` answers never cached.
+    """Serve the page in `static_dir` at ``/`` (with the shared files at ``/shared`` and the icon at
+    ``/favicon.ico``), every answer with the security headers (a route may set its own policy), and
+    ``/api/`` answers never cached.
 
     Call last: the mount at ``/`` answers every path the app's routes did not take.
     """
@@ -42,6 +47,11 @@ def serve_page(app: FastAPI, static_dir: Path, name: str) -> None:
             # What a page shows of its API (a firm's declarations, dead letters): never kept by a cache.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        # An SVG under the .ico name: browsers go by the Content-Type, not the file name.
+        return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/shared", StaticFiles(directory=SHARED_STATIC_DIR), name="shared")
     app.mount("/", StaticFiles(directory=static_dir, html=True), name=name)

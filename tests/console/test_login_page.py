@@ -26,6 +26,7 @@ from hub.console.process import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.tables import dead_letter_decisions
+from tests.browser import ICON
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import produce_raw
 
@@ -113,6 +114,23 @@ async def test_a_logged_out_browser_sees_only_the_login_form(tab: Tab, console: 
         assert answer is not None and answer.status == 401, path
         await expect(page.locator("body")).to_contain_text("log in first")
     assert not tab.errors, tab.errors
+
+
+async def test_the_console_page_has_an_icon_and_favicon_ico_answers(browser: Browser, console: ConsoleProcess) -> None:
+    """Issue 14 part 4: favicon.ico was 404; the page names its icon and /favicon.ico answers it too."""
+    context = await browser.new_context(locale="en-GB")
+    try:
+        page = await context.new_page()
+        failed: list[str] = []
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        await page.goto(console.base_url + "/")
+        await expect(page.get_by_test_id("login-form")).to_be_visible()
+        await expect(page.locator('link[rel="icon"]')).to_have_attribute("href", "/shared/favicon.svg")
+        for path in ("/shared/favicon.svg", "/favicon.ico"):
+            assert await page.evaluate(ICON, path) == [200, "image/svg+xml", True], path
+        assert [f for f in failed if "/api/session" not in f] == []  # only "not logged in yet"
+    finally:
+        await context.close()
 
 
 async def test_a_watcher_sees_the_dead_letters_but_cannot_replay(

@@ -4,7 +4,7 @@ and that an event applied twice, or events in another order, change nothing."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -117,6 +117,21 @@ async def test_a1_the_current_stage_shows_how_long_it_has_lasted_so_far(
     lodged_stage, accepted_stage = detail.timeline
     assert (lodged_stage.duration_s, lodged_stage.elapsed_s) == (3600.0, None)
     assert (accepted_stage.duration_s, accepted_stage.elapsed_s) == (None, 1800.0)
+    assert (lodged_stage.running, accepted_stage.running) == (False, True)  # acceptance done; inspection under way
+
+
+async def test_a1_inspection_completed_is_the_current_stage_since_a_time_not_a_step_running(
+    projection: TrackingProjection, queries: TrackingQueries
+) -> None:
+    # rule: A1 — issue 14 part 4: a completed inspection read "50 sn (sürüyor)". It is the current stage of
+    # an open declaration (the goods' re-export is awaited), so it has an elapsed time, but no customs step runs.
+    await apply_all(projection, [recorded(CARNET_A, T0), *through(A1, CARNET_A, "2600", KAPIKULE, T0, (HOUR, HOUR))])
+    detail = await queries.declaration_of_firm(FIRM_A, A1, now=T0 + 2 * HOUR + timedelta(seconds=50))
+    assert detail is not None and detail.current_stage == "inspection_completed"
+    inspected = detail.timeline[-1]
+    assert (inspected.stage, inspected.ended_at, inspected.elapsed_s) == ("inspection_completed", None, 50.0)
+    assert inspected.running is False
+    assert [s.running for s in detail.timeline] == [False, False, False]
 
 
 async def test_a1_goods_in_temporary_storage_until_inspection_completes(

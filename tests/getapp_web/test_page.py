@@ -478,7 +478,7 @@ async def _walk_through(page: Page, base_url: str, owner: Credentials) -> None:
     await page.get_by_role("button", name="Region", exact=True).click()
     await expect(page.locator('#statistics-body tr[data-key="Marmara"]')).to_be_visible()
     await expect(page.locator('#statistics-body tr[data-key="Ege"]')).to_be_visible()
-    await page.get_by_role("button", name="Customs directorate").click()
+    await page.get_by_role("button", name="Regional directorate", exact=True).click()
     await expect(page.locator('#statistics-body tr[data-key="Trakya GDTBM"]')).to_be_visible()
     await expect(page.locator("#statistics-chart svg rect")).to_have_count(3)  # Trakya, İstanbul, Ege
 

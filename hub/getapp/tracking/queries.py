@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hub.domain.offices import OFFICES, OfficeRegistry
 from hub.getapp.tracking.projection import vkn_or_none
-from hub.getapp.tracking.stages import OPEN_STAGES, TIMED_STAGES, Stage, month_bounds, month_of
+from hub.getapp.tracking.stages import OPEN_STAGES, PROCESSING_STAGES, TIMED_STAGES, Stage, month_bounds, month_of
 from hub.getapp.tracking.tables import getapp_carnets, getapp_declarations, getapp_stages
 
 GroupBy = Literal["country", "region", "directorate"]
@@ -56,7 +56,12 @@ class StageView(_View):
     started_at: datetime
     ended_at: datetime | None
     duration_s: float | None  # how long the declaration stayed in this stage
-    elapsed_s: float | None  # the current, unfinished stage: how long so far
+    elapsed_s: float | None  # the current, unfinished, non-terminal stage: how long since it began
+    running: bool = Field(
+        default=False,
+        description="The current stage is a customs step under way (lodged, accepted); inspection completed "
+        "is current while the goods' discharge is awaited, but not running.",
+    )
     actor_role: str | None
     actor_office: str | None
     sent_by: str | None = Field(
@@ -387,6 +392,7 @@ def _stage_view(row: Any, now: datetime | None) -> StageView:
         ended_at=row.ended_at,
         duration_s=row.duration_s,
         elapsed_s=elapsed,
+        running=unfinished and stage in PROCESSING_STAGES,
         actor_role=row.actor_role,
         actor_office=row.actor_office,
         sent_by=row.sent_by,

@@ -53,6 +53,12 @@ TIMED_STAGES = (Stage.LODGED, Stage.ACCEPTED, Stage.INSPECTION_COMPLETED)
 
 OPEN_STAGES = (Stage.LODGED, Stage.ACCEPTED, Stage.INSPECTION_COMPLETED)
 
+# Stages in which customs is still processing the declaration (its next act is an officer's): the
+# current one of them is "running". Inspection completed ends customs' processing: the declaration
+# stays open, waiting for the goods' re-export, re-import or exit (the holder's act), so it is the
+# current stage "since" a time, not a step under way.
+PROCESSING_STAGES = (Stage.LODGED, Stage.ACCEPTED)
+
 # Türkiye time: UTC+03:00 all year since 2016 (no daylight saving), so a fixed offset needs no tz database.
 TURKEY = timezone(timedelta(hours=3), "TRT")
 

@@ -59,6 +59,8 @@
       legacy: "BİLGE'de tescilli (eski beyanname)",
       in_storage: "geçici depolama yeri {code}",
       so_far: "{duration} (sürüyor)",
+      since: "{duration} önce",
+      since_note: "Gümrük işlemi tamamlandı; beyanname eşyanın yeniden ihracatını, ithalatını ya da çıkışını bekliyor.",
       not_ended: "—",
       nobody: "—",
       averages_title: "Aşama başına ortalama süreler",
@@ -76,12 +78,14 @@
       chart_label: "{office}, {regime}, {month}: aşama başına ortalama süre",
       statistics_title: "ATA karnesi istatistikleri",
       stats_by: "Gruplama",
-      by_country: "Ülke",
-      by_region: "Bölge",
-      by_directorate: "Gümrük müdürlüğü",
       col_country: "Karneyi veren ülke",
       col_region: "Bölge",
       col_directorate: "Bölge müdürlüğü",
+      legend_country: "ATA karnesini düzenleyen ülke (ISO kodu).",
+      legend_region: "Beyannamenin tescil edildiği gümrük idaresinin coğrafi bölgesi.",
+      legend_directorate: "O gümrük idaresinin bağlı olduğu Gümrük ve Dış Ticaret Bölge Müdürlüğü (GDTBM).",
+      gdtbm_long: "Gümrük ve Dış Ticaret Bölge Müdürlüğü",
+      averages_legend: "sn: saniye · dk: dakika · sa: saat · g: gün · n: ortalamaya giren aşama sayısı.",
       col_carnets: "Karne",
       col_declarations: "Beyanname",
       col_open: "Açık",
@@ -184,6 +188,8 @@
       legacy: "Registered in BİLGE (legacy declaration)",
       in_storage: "temporary storage {code}",
       so_far: "{duration} (ongoing)",
+      since: "{duration} ago",
+      since_note: "Customs processing is complete; the declaration awaits the goods' re-export, re-import or exit.",
       not_ended: "—",
       nobody: "—",
       averages_title: "Average time per stage",
@@ -201,12 +207,15 @@
       chart_label: "{office}, {regime}, {month}: average time per stage",
       statistics_title: "ATA carnet statistics",
       stats_by: "Group by",
-      by_country: "Country",
-      by_region: "Region",
-      by_directorate: "Customs directorate",
       col_country: "Issuing country",
       col_region: "Region",
       col_directorate: "Regional directorate",
+      legend_country: "The country that issued the ATA carnet (ISO code).",
+      legend_region: "The geographical region of the customs office where the declaration was lodged.",
+      legend_directorate:
+        "The Regional Directorate of Customs and Foreign Trade (GDTBM) that customs office belongs to.",
+      gdtbm_long: "Gümrük ve Dış Ticaret Bölge Müdürlüğü (Regional Directorate of Customs and Foreign Trade)",
+      averages_legend: "s: seconds · min: minutes · h: hours · d: days · n: number of stages averaged.",
       col_carnets: "Carnets",
       col_declarations: "Declarations",
       col_open: "Open",
@@ -329,6 +338,7 @@
     averages: null,
     statistics: null,
     statsBy: "country",
+    monthSet: false, // the averages' month field got its default (the charts' month) once per session
     users: [],
     tab: "declarations",
     lastError: null, // {key, vars, server} to re-render in the other language
@@ -385,21 +395,34 @@
 
   // ---------------------------------------------------------------- formatting
 
+  /** A duration as a person reads it: "< 0,1 sn" and one decimal under 10 s (a bar of 0.4 s is not
+   * "0 sn"), whole seconds under a minute, then minutes (and seconds under 10 min), hours and
+   * minutes, days and hours. */
   function formatDuration(seconds) {
-    if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return "";
+    if (seconds === null || seconds === undefined || seconds === "" || Number.isNaN(Number(seconds))) return "";
     const u = UNITS[state.lang] || UNITS.tr;
-    let rest = Math.max(0, Math.round(Number(seconds)));
+    const value = Math.max(0, Number(seconds));
+    if (value === 0) return "0 " + u.s;
+    if (value < 0.05) return "< " + decimal(0.1) + " " + u.s;
+    if (value < 9.95) return decimal(Math.round(value * 10) / 10) + " " + u.s;
+    let rest = Math.round(value);
     if (rest < 60) return rest + " " + u.s;
     const days = Math.floor(rest / 86400);
     rest -= days * 86400;
     const hours = Math.floor(rest / 3600);
     rest -= hours * 3600;
     const minutes = Math.floor(rest / 60);
+    const secs = rest - minutes * 60;
     const parts = [];
     if (days) parts.push(days + " " + u.d);
     if (hours) parts.push(hours + " " + u.h);
     if (minutes && !days) parts.push(minutes + " " + u.m);
-    return parts.join(" ") || "0 " + u.m;
+    if (secs && !days && !hours && minutes < 10) parts.push(secs + " " + u.s);
+    return parts.join(" ");
+  }
+
+  function decimal(value) {
+    return new Intl.NumberFormat(LOCALES[state.lang], { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value);
   }
 
   function formatTime(value) {
@@ -612,6 +635,7 @@
     for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
       node.setAttribute("placeholder", t(node.dataset.i18nPlaceholder));
     }
+    for (const node of document.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
     $("lang-tr").setAttribute("aria-pressed", String(state.lang === "tr"));
     $("lang-en").setAttribute("aria-pressed", String(state.lang === "en"));
     document.title = "GET-APP — " + t("subtitle");
@@ -678,6 +702,8 @@
     state.openNumber = null;
     state.averages = null;
     state.statistics = null;
+    state.monthSet = false;
+    $("avg-month").value = "";
     $("who").hidden = true;
     $("app-view").hidden = true;
     $("first-password-view").hidden = true;
@@ -734,8 +760,15 @@
       $("tab-" + tab).tabIndex = selected ? 0 : -1;
       $("panel-" + tab).hidden = !selected;
     }
-    if (name === "statistics" && !state.statistics) loadStatistics();
-    if (name === "averages" && !state.averages) loadAverages();
+    // Charts drawn while their panel was hidden had no width to go by: drawn again once shown.
+    if (name === "statistics") {
+      if (state.statistics) renderStatistics();
+      else loadStatistics();
+    }
+    if (name === "averages") {
+      if (state.averages) renderAverages();
+      else loadAverages();
+    }
   }
 
   function onTabKey(event) {
@@ -812,15 +845,15 @@
             "aria-current": d.declaration_number === state.openNumber ? "true" : null,
           },
           [
-            el("th", { scope: "row" }, open),
-            el("td", { text: d.carnet_number }),
-            el("td", { text: regimeLabel(d.regime) }),
-            el("td", { className: "stage stage-" + (d.current_stage || "none") }, [
+            el("th", { scope: "row", "data-label": t("col_number") }, open),
+            el("td", { "data-label": t("col_carnet"), text: d.carnet_number }),
+            el("td", { "data-label": t("col_regime"), text: regimeLabel(d.regime) }),
+            el("td", { "data-label": t("col_stage"), className: "stage stage-" + (d.current_stage || "none") }, [
               stageLabel(d.current_stage),
               d.overdue ? el("span", { className: "badge warn", text: t("fact_overdue") }) : null,
             ]),
-            el("td", { text: officeText(d.customs_office, d.customs_office_name) }),
-            el("td", { text: whereText(d) }),
+            el("td", { "data-label": t("col_office"), text: officeText(d.customs_office, d.customs_office_name) }),
+            el("td", { "data-label": t("col_where"), text: whereText(d) }),
           ],
         );
       }),
@@ -873,18 +906,21 @@
     );
     const rows = (d.timeline || []).map((s) => {
       let duration = formatDuration(s.duration_s);
+      let note = null;
       if (!duration && s.elapsed_s !== null && s.elapsed_s !== undefined) {
-        duration = t("so_far", { duration: formatDuration(s.elapsed_s) });
+        // Only a customs step under way runs; inspection completed is current "since" (the goods' discharge awaited).
+        duration = t(s.running ? "so_far" : "since", { duration: formatDuration(s.elapsed_s) });
+        note = s.running ? null : t("since_note");
       }
       let actor = [roleLabel(s.actor_role), s.actor_office].filter(Boolean).join(", ");
       if (!actor && (s.stage === "lodged" || s.stage === "cancelled")) actor = t("declarant"); // the declarant's own acts
       return el("tr", { "data-stage": s.stage }, [
         el("th", { scope: "row", className: "stage stage-" + s.stage, text: stageLabel(s.stage) }),
-        el("td", {}, s.started_at ? el("time", { datetime: s.started_at, text: formatTime(s.started_at) }) : ""),
-        el("td", {}, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : t("not_ended")),
-        el("td", { className: "duration", text: duration || t("not_ended") }),
-        el("td", { text: actor || t("nobody") }),
-        el("td", { className: "sent-by", text: senderLabel(s.sent_by) }),
+        el("td", { "data-label": t("col_started") }, s.started_at ? el("time", { datetime: s.started_at, text: formatTime(s.started_at) }) : ""),
+        el("td", { "data-label": t("col_ended") }, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : t("not_ended")),
+        el("td", { "data-label": t("col_duration"), className: "duration", title: note, text: duration || t("not_ended") }),
+        el("td", { "data-label": t("col_actor"), text: actor || t("nobody") }),
+        el("td", { "data-label": t("col_sent_by"), className: "sent-by", text: senderLabel(s.sent_by) }),
       ]);
     });
     $("timeline-body").replaceChildren(...rows);
@@ -936,6 +972,26 @@
       ...regimes.map((code) => el("option", { value: code, text: regimeLabel(code) })),
     );
     regime.value = regimes.includes(keepRegime) ? keepRegime : "";
+    if (!state.monthSet) {
+      $("avg-month").value = defaultMonth();
+      state.monthSet = true;
+    }
+  }
+
+  /** The month (YYYY-MM, Türkiye) the averages open on: that of the firm's latest lodged declaration,
+   * so that a firm sees figures of its own recent traffic at once; the current month when it has none.
+   * The month field always says which month the charts show; emptied, the charts show every month. */
+  function defaultMonth() {
+    const lodged = state.declarations.map((d) => Date.parse(d.lodged_at)).filter((at) => !Number.isNaN(at));
+    const latest = lodged.reduce((a, b) => Math.max(a, b), -Infinity);
+    return turkishMonth(lodged.length ? new Date(latest) : new Date());
+  }
+
+  function turkishMonth(at) {
+    const parts = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Istanbul", year: "numeric", month: "2-digit" })
+      .formatToParts(at)
+      .reduce((found, part) => ({ ...found, [part.type]: part.value }), {});
+    return parts.year + "-" + parts.month;
   }
 
   async function loadAverages() {
@@ -960,18 +1016,27 @@
     const mine = firmOffices();
     const groups = state.averages.filter((g) => mine.has(g.customs_office) && (g.stages || []).length);
     $("averages-empty").hidden = groups.length > 0;
-    groups.forEach((g, index) => box.append(barChart(g, index)));
+    const width = chartWidth(box);
+    groups.forEach((g, index) => box.append(barChart(g, index, width)));
   }
 
+  /** The width a chart is drawn at: its box's, in CSS pixels, so that its text keeps the page's size
+   * on a phone as on a desk (a viewBox scaled down to 390 px would shrink the words to a blur). */
+  function chartWidth(box) {
+    return Math.max(280, Math.min(Math.floor(box.clientWidth || 720), 900));
+  }
+
+  const NARROW_CHART = 640; // under it, a stage's words go above its bars instead of beside them
+
   /** One office, regime and month: a bar per stage, average (thick) and median (thin), on the chart's own scale. */
-  function barChart(group, index) {
+  function barChart(group, index, width) {
     let longest = 1;
     for (const s of group.stages) longest = Math.max(longest, s.average_s || 0, s.median_s || 0);
-    const labelWidth = 180;
-    const barArea = 320;
-    const textWidth = 400;
-    const rowHeight = 34;
-    const width = labelWidth + barArea + textWidth;
+    const narrow = width < NARROW_CHART;
+    const labelWidth = narrow ? 0 : 180;
+    const textWidth = narrow ? 0 : 340;
+    const barArea = Math.max(60, width - labelWidth - textWidth - 16);
+    const rowHeight = narrow ? 68 : 34;
     const height = group.stages.length * rowHeight + 8;
     const titleId = "avg-chart-title-" + index;
     const title = t("chart_label", {
@@ -979,14 +1044,14 @@
       regime: regimeLabel(group.regime),
       month: formatMonth(group.month),
     });
-    const figure = el("figure", { className: "chart-figure", "data-office": group.customs_office });
+    const figure = el("figure", { className: "chart-figure", "data-office": group.customs_office, "data-month": group.month });
     figure.append(el("figcaption", { id: titleId, text: title }));
     const chart = svg("svg", {
       viewBox: "0 0 " + width + " " + height,
-      width: "100%",
+      width: width,
+      height: height,
       role: "img",
       "aria-labelledby": titleId,
-      preserveAspectRatio: "xMinYMin meet",
     });
     group.stages.forEach((s, i) => {
       const y = 4 + i * rowHeight;
@@ -997,10 +1062,18 @@
         " · " + t("count_n", { n: s.count });
       const row = svg("g", { "data-stage": s.stage });
       row.append(svg("title", {}, stageLabel(s.stage) + ": " + words));
-      row.append(svg("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, stageLabel(s.stage)));
-      row.append(svg("rect", { x: labelWidth, y: y, width: avgWidth, height: 14, class: "bar bar-average" }));
-      row.append(svg("rect", { x: labelWidth, y: y + 16, width: medWidth, height: 8, class: "bar bar-median" }));
-      row.append(svg("text", { x: labelWidth + barArea + 8, y: y + 15, class: "chart-value" }, words));
+      if (narrow) {
+        // Stage, then its figures, then its bars: each on a line of its own.
+        row.append(svg("text", { x: 0, y: y + 13, class: "chart-label" }, stageLabel(s.stage)));
+        row.append(svg("text", { x: 0, y: y + 30, class: "chart-value" }, words));
+        row.append(svg("rect", { x: 0, y: y + 38, width: avgWidth, height: 14, class: "bar bar-average" }));
+        row.append(svg("rect", { x: 0, y: y + 54, width: medWidth, height: 8, class: "bar bar-median" }));
+      } else {
+        row.append(svg("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, stageLabel(s.stage)));
+        row.append(svg("rect", { x: labelWidth, y: y, width: avgWidth, height: 14, class: "bar bar-average" }));
+        row.append(svg("rect", { x: labelWidth, y: y + 16, width: medWidth, height: 8, class: "bar bar-median" }));
+        row.append(svg("text", { x: labelWidth + barArea + 8, y: y + 15, class: "chart-value" }, words));
+      }
       chart.append(row);
     });
     figure.append(chart);
@@ -1022,6 +1095,12 @@
   function groupName(by, key) {
     if (key === "unknown") return t("unknown");
     return by === "country" ? countryName(key) : key;
+  }
+
+  /** "Trakya GDTBM": the abbreviation marked, its long form on hover and to screen readers (the legend says it too). */
+  function withAbbreviations(text) {
+    const parts = String(text).split(/\b(GDTBM)\b/);
+    return parts.map((part, i) => (i % 2 ? el("abbr", { title: t("gdtbm_long"), text: part }) : part));
   }
 
   function renderStatistics() {
@@ -1057,24 +1136,28 @@
     body.replaceChildren(
       ...groups.map((g) =>
         el("tr", { "data-key": g.key }, [
-          el("th", { scope: "row", text: groupName(by, g.key) }),
-          ...columns.map(([field]) => el("td", { className: "num", text: String(g[field] ?? 0) })),
-          el("td", { text: formatDuration(g.average_time_to_close_s) || "—" }),
+          el("th", { scope: "row" }, withAbbreviations(groupName(by, g.key))),
+          ...columns.map(([field, label]) =>
+            el("td", { "data-label": t(label), className: "num", text: String(g[field] ?? 0) }),
+          ),
+          el("td", { "data-label": t("col_time_to_close"), text: formatDuration(g.average_time_to_close_s) || "—" }),
         ]),
       ),
     );
     $("statistics-empty").hidden = groups.length > 0;
     if (groups.length) {
-      const most = Math.max(1, ...groups.map((g) => g.declarations || 0));
-      const labelWidth = 240;
-      const barArea = 360;
+      const most = groups.reduce((m, g) => Math.max(m, g.declarations || 0), 1);
+      const width = Math.min(chartWidth(chart), 660);
+      const labelWidth = Math.min(240, Math.round(width * 0.5));
+      const barArea = width - labelWidth - 60;
       const rowHeight = 22;
       const height = groups.length * rowHeight + 6;
       const titleId = "stats-chart-title";
       chart.append(el("p", { id: titleId, className: "muted", text: t("stats_chart_label") }));
       const drawing = svg("svg", {
-        viewBox: "0 0 " + (labelWidth + barArea + 60) + " " + height,
-        width: "100%",
+        viewBox: "0 0 " + width + " " + height,
+        width: width,
+        height: height,
         role: "img",
         "aria-labelledby": titleId,
       });
@@ -1131,13 +1214,17 @@
               )
             : "";
         return el("tr", { "data-code": code, className: isActive(u) ? null : "inactive" }, [
-          el("th", { scope: "row", text: code }),
-          el("td", {}, [u.name || "", u.is_owner ? el("span", { className: "muted", text: " — " + t("owner") }) : null]),
-          el("td", { text: u.tckn || "" }),
+          el("th", { scope: "row", "data-label": t("user_code"), text: code }),
+          el("td", { "data-label": t("name") }, [
+            u.name || "",
+            u.is_owner ? el("span", { className: "muted", text: " — " + t("owner") }) : null,
+          ]),
+          el("td", { "data-label": t("tckn"), text: u.tckn || "" }),
           el("td", {
+            "data-label": t("status"),
             text: !isActive(u) ? t("cancelled_user") : u.must_change_password ? t("waiting_first_login") : t("active"),
           }),
-          el("td", {}, cancel),
+          el("td", { className: "actions" }, cancel),
         ]);
       }),
     );
@@ -1270,6 +1357,15 @@
     $("add-user-form").addEventListener("submit", addUser);
     $("password-form").addEventListener("submit", changePassword);
     $("first-password-form").addEventListener("submit", changeFirstPassword);
+
+    // The charts are drawn at their box's width: a turned phone or a resized window redraws them.
+    let lastWidth = window.innerWidth;
+    window.addEventListener("resize", () => {
+      if (window.innerWidth === lastWidth || !state.session) return;
+      lastWidth = window.innerWidth;
+      renderAverages();
+      renderStatistics();
+    });
 
     // A page reloaded within a session: the HttpOnly cookie is still there, the server says whose it is.
     api("GET", "/api/session").then(startSession, () => $("login-user").focus());

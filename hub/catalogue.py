@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hub.domain.bilge import TCGB_COMMAND_NAMESPACE, tcgb_command_id
 from hub.messages.types import all_types
 from hub.topics import TopicCatalog
 
@@ -74,6 +75,41 @@ def _nested(model: type[BaseModel]) -> list[type[BaseModel]]:
     return found
 
 
+# An example of the recipe, computed here so that the page can never show a wrong id.
+EXAMPLE_TCGB, EXAMPLE_CARNET = "26341200IM000123", "TR/2026/000123"
+
+
+def _tcgb_correlation() -> list[str]:
+    """How an integrator finds what the hub did with a TCGB (F1, F2): the published id recipe."""
+    namespace = TCGB_COMMAND_NAMESPACE
+    example = tcgb_command_id(EXAMPLE_TCGB, EXAMPLE_CARNET)
+    return [
+        "## Correlating a TCGB with what the hub did",
+        "",
+        "A TCGB registered in BİLGE that draws down ATA declarations (F1, F2) reaches the core as one",
+        "`DrawDownByTcgb` per carnet it names, on `ata.declaration.commands`, keyed by that carnet. Its id is",
+        "not random, so whoever knows the TCGB can find its outcome without watching the commands topic:",
+        "",
+        "1. **The command's id.** `message_id` = `uuid5(namespace, <tcgb>|<carnet>)`: a UUID version 5",
+        "   (RFC 9562, SHA-1) of the TCGB's BİLGE number, a vertical bar and the carnet number (UTF-8,",
+        "   nothing else) in the namespace",
+        f"   `{namespace}`. In Python:",
+        f"   `uuid.uuid5(uuid.UUID('{namespace}'), '{EXAMPLE_TCGB}|{EXAMPLE_CARNET}')`",
+        f"   is `{example}`. The same TCGB for the same carnet is the same command, whoever sends it",
+        "   (the BİLGE adapter, BİLGE again, the reconciliation's corrective commands): the hub applies it once.",
+        "2. **Its outcome** on `ata.declaration.events` (key: the carnet number): the events whose",
+        "   `causation_id` is that id (the `outcome_events` header says how many). A `GoodsDischarged` per",
+        "   declaration drawn down, whose `tcgb` names the TCGB (`tcgb_number`) and its items (`item_no`,",
+        "   with the declaration, goods line and quantity each drew down); a `DeclarationClosed` with the same",
+        "   `tcgb` when the drawing-down left nothing open. Or one `CommandRefused` whose `tcgb` names the TCGB",
+        "   and the items that failed, each with its `problem` (F2), or no items when the TCGB was refused as",
+        "   a whole (e.g. V1). `tcgb` is null on every other outcome.",
+        "3. **BİLGE is told.** `TcgbAnswered` on `bilge.requests` (`causation_id` the same id): accepted or",
+        "   not, the rule, and per item applied or why not. The BİLGE adapter sends it to BİLGE.",
+        "",
+    ]
+
+
 def render(catalog: TopicCatalog) -> str:
     types_ = all_types()
     out = [
@@ -86,6 +122,7 @@ def render(catalog: TopicCatalog) -> str:
         "`causation_id` = the command's `message_id` and an `outcome_events` header saying how many there",
         "are, or one `CommandRefused` naming the rule of DOMAIN.md and the reason.",
         "",
+        *_tcgb_correlation(),
     ]
     shared: list[type[BaseModel]] = []
     for spec in catalog:
@@ -102,6 +139,7 @@ def render(catalog: TopicCatalog) -> str:
             out += [f"### {name} (v{types_[name][1]})", "", doc, "", *_fields(model), ""]
             shared += [m for m in _nested(model) if m not in shared and m.__name__ not in types_]
     out += ["## Parts used above", ""]
-    for model in shared:
+    for model in shared:  # grows while read: the parts of parts (TcgbReference's items) come after them
+        shared += [m for m in _nested(model) if m not in shared and m.__name__ not in types_]
         out += [f"### {model.__name__}", "", own_doc(model), "", *_fields(model), ""]
     return "\n".join(out).rstrip() + "\n"

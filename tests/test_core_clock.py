@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.commands import LodgeDeclaration
+from hub.domain.events import TcgbReference
 from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.tables import outbox
@@ -87,5 +88,7 @@ async def test_f2_v1_bilge_is_told_of_a_tcgb_drawdown_refused_on_the_hubs_clock(
     sent = {row.topic: decode(row.body.encode()) for row in rows}
     refusal, told = sent["ata.declaration.events"], sent["bilge.requests"]
     assert refusal.type == "CommandRefused" and refusal.payload.rule == "V1"
+    # Refused as a whole, before its items were looked at: the TCGB is named, no item is blamed.
+    assert refusal.payload.tcgb == TcgbReference(tcgb_number="27220100IM000001", items=())
     assert told.type == "TcgbAnswered" and not told.payload.accepted and told.payload.rule == "V1"
     assert [item.reason for item in told.payload.items] == [refusal.payload.reason]  # the refusal's own reason

@@ -21,7 +21,6 @@ from hub.xmlsafe import XmlRejected
 COMMANDS_TOPIC = "ata.declaration.commands"
 EVENTS_TOPIC = "ata.declaration.events"
 RESULTS_TOPIC = BILGE.results_topic
-_TCGB_COMMANDS = uuid.UUID("0b8e6c1e-58a6-4f0e-a8c2-3f7d2b9c4e11")  # namespace of DrawDownByTcgb ids
 
 
 class Bilge(Protocol):
@@ -46,8 +45,9 @@ def decode_inbound(body: bytes | None) -> ParsedTcgb:
 
 
 def drawdown_id(tcgb_number: str, carnet_number: str) -> uuid.UUID:
-    """The same TCGB for the same carnet is the same command, however often BİLGE sends it (F2)."""
-    return uuid.uuid5(_TCGB_COMMANDS, f"{tcgb_number}|{carnet_number}")
+    """The same TCGB for the same carnet is the same command, however often BİLGE sends it (F2): the
+    published recipe, `hub.domain.bilge.tcgb_command_id` (docs/messages.md)."""
+    return bilge.tcgb_command_id(tcgb_number, carnet_number)
 
 
 class BilgeService:

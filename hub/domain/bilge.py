@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -46,6 +46,20 @@ class DrawDownByTcgb(_Model):
     customs_office: str
     registered_on: date
     rows: tuple[TcgbRow, ...] = Field(min_length=1)
+
+
+# The namespace of DrawDownByTcgb message ids (published: docs/messages.md, "Correlating a TCGB with
+# what the hub did"). Never change it: the hub applies a message id once, so a new namespace would
+# draw every TCGB BİLGE sends again down a second time.
+TCGB_COMMAND_NAMESPACE = UUID("0b8e6c1e-58a6-4f0e-a8c2-3f7d2b9c4e11")
+
+
+def tcgb_command_id(tcgb_number: str, carnet_number: str) -> UUID:
+    """The message id of the DrawDownByTcgb of this TCGB for this carnet: uuid5(namespace, "<tcgb>|<carnet>").
+
+    The same TCGB for the same carnet is the same command however often it is sent (F2), and an
+    integrator who knows the TCGB computes the id its outcome answers (`causation_id`)."""
+    return uuid5(TCGB_COMMAND_NAMESPACE, f"{tcgb_number}|{carnet_number}")
 
 
 class TcgbItemAnswer(_Model):

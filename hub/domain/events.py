@@ -134,6 +134,30 @@ class InspectionCompleted(_Event):
     voucher_number: str | None = Field(default=None, description="The paper voucher stamped by hand (G8).")
 
 
+class TcgbItemDrawn(_Event):
+    """One item (kalem) of a TCGB and the line of an e-ATA/TR declaration it draws down (F1, F2)."""
+
+    item_no: int = Field(description="TCGB item (kalem) number, as BİLGE numbers it.")
+    declaration_number: str = Field(description="The e-ATA/TR declaration the item draws down.")
+    line_no: int = Field(description="Its goods line.")
+    quantity: int = Field(description="Quantity the item draws down from that line.")
+    problem: str | None = Field(default=None, description="In a refusal only: why this item could not be applied.")
+
+
+class TcgbReference(_Event):
+    """The TCGB lodged in BİLGE behind an outcome (F1, F2): its number and the items concerned.
+
+    Present only on outcomes of a `DrawDownByTcgb`; see "Correlating a TCGB with what the hub did"."""
+
+    tcgb_number: str = Field(description="BİLGE declaration number of the TCGB.")
+    items: tuple[TcgbItemDrawn, ...] = Field(
+        default=(),
+        description="GoodsDischarged, DeclarationClosed: the TCGB's items that drew down this declaration. "
+        "CommandRefused: the items that failed, each with its problem (none when the TCGB was refused as a "
+        "whole, e.g. V1).",
+    )
+
+
 class GoodsDischarged(_Event):
     """Quantities of a regime-entry declaration discharged by a re-export, re-import (or TCGB) (G7, F2)."""
 
@@ -141,6 +165,11 @@ class GoodsDischarged(_Event):
     discharged_by: str = Field(description="The declaration that discharged it.")
     rule: str
     ledger: tuple[LedgerLine, ...] = Field(description="The lines after the discharge.")
+    tcgb: TcgbReference | None = Field(
+        default=None,
+        description="When a TCGB drew the goods down (F2): the TCGB and its items, each naming the ledger line "
+        "it drew from; null for a 3158 or 6326.",
+    )
 
 
 class DeclarationClosed(_Event):
@@ -150,6 +179,9 @@ class DeclarationClosed(_Event):
     status: str
     rule: str = Field(description="The rule that closed it: I2, I3, T4, R3, X3, E4, G7...")
     reason: str
+    tcgb: TcgbReference | None = Field(
+        default=None, description="When a TCGB's drawing-down closed it (F2): that TCGB and its items on it."
+    )
 
 
 class CorrectionRequested(_Event):
@@ -230,6 +262,10 @@ class CommandRefused(_Event):
     declaration_number: str | None
     rule: str = Field(description="Rule id of DOMAIN.md, e.g. G3, V1, C1.")
     reason: str
+    tcgb: TcgbReference | None = Field(
+        default=None,
+        description="A refused DrawDownByTcgb: the TCGB, and its items that failed with why (F2).",
+    )
 
 
 class CarnetLookupRequested(_Event):

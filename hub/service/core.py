@@ -269,6 +269,7 @@ class CoreService:
                     declaration_number=getattr(command.payload, "declaration_number", None),
                     rule=outcome.rule,
                     reason=outcome.reason,
+                    tcgb=_tcgb_refused(command.payload, outcome),
                 )
             ]
         else:
@@ -277,6 +278,13 @@ class CoreService:
         size = {OUTCOME_SIZE_HEADER: str(len(events))}
         for event in events:
             uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)
+
+
+def _tcgb_refused(payload: Any, refused: rules.Refused) -> ev.TcgbReference | None:
+    """F2: a refused TCGB names itself, with the items that failed when the rule found some."""
+    if not isinstance(payload, bilge.DrawDownByTcgb):
+        return None
+    return refused.tcgb or rules.tcgb_named(payload)
 
 
 def _tell_bilge(

@@ -32,6 +32,8 @@ from hub.domain.events import (
     InspectionCompleted,
     LegacyDeclarationImported,
     SummaryClosureRecorded,
+    TcgbItemDrawn,
+    TcgbReference,
 )
 from hub.domain.evolve import evolve, replay
 from hub.domain.model import CarnetSource, OfficeKind, Regime, Status
@@ -338,6 +340,41 @@ def test_f2_all_or_nothing_one_bad_row_refuses_the_whole_tcgb() -> None:
     assert "item 1" not in refusal.reason and "item 2" not in refusal.reason
     assert story.quantities("M1") == {1: (12, 0, 12), 2: (1, 0, 1)}
     assert story.events == events_before
+
+
+def test_f1_f2_the_discharge_and_closure_by_a_tcgb_name_it_and_its_items() -> None:
+    # rule: F1, F2 (issue 14 part 5: an outcome that names the TCGB and the items behind each ledger line)
+    story = border_5800().do(declare("R1", "3158", BORDER, previous="M1", lines=((1, 5),)))
+    story.do(accept_at("R1", BORDER), inspect_at("R1", BORDER))
+    [by_3158] = story.emitted(GoodsDischarged)
+    assert by_3158.tcgb is None  # a re-export is no TCGB
+    story.do(tcgb((1, "M1", 1, 4), (2, "M1", 2, 1), (3, "M1", 1, 3)))
+    [discharged] = story.emitted(GoodsDischarged)
+    named = TcgbReference(
+        tcgb_number=TCGB,
+        items=(
+            TcgbItemDrawn(item_no=1, declaration_number="M1", line_no=1, quantity=4),
+            TcgbItemDrawn(item_no=2, declaration_number="M1", line_no=2, quantity=1),
+            TcgbItemDrawn(item_no=3, declaration_number="M1", line_no=1, quantity=3),
+        ),
+    )
+    assert discharged.tcgb == named
+    assert ledger_of(discharged) == [(1, 12, 12, 0), (2, 1, 1, 0)]  # line 1: items 1 and 3
+    [closed] = story.emitted(DeclarationClosed)
+    assert (closed.declaration_number, closed.rule, closed.tcgb) == ("M1", "F2", named)
+    assert_replays(story)
+
+
+def test_f2_a_refused_tcgb_names_it_and_each_item_that_failed_with_why() -> None:
+    # rule: F2 (the refusal names the TCGB and its failing items; the items that could apply are not named)
+    story = border_5800()
+    refusal = story.refuses(tcgb((1, "M1", 1, 3), (2, "M1", 2, 2), (3, "M9", 1, 1)))
+    assert refusal.rule == "F2" and refusal.tcgb is not None
+    assert refusal.tcgb.tcgb_number == TCGB
+    assert [(i.item_no, i.declaration_number, i.line_no, i.quantity, i.problem) for i in refusal.tcgb.items] == [
+        (2, "M1", 2, 2, "2 drawn down, only 1 open on M1 line 2"),
+        (3, "M9", 1, 1, "e-ATA/TR declaration M9 is not registered for this carnet"),
+    ]
 
 
 def test_f2_tcgb_answer_accepts_every_item_when_applied() -> None:

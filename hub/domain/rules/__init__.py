@@ -36,6 +36,7 @@ from hub.domain.rules.requests import request_correction, request_extension
 from hub.domain.rules.summary import closures
 from hub.domain.rules.tcgb import answer as tcgb_answer
 from hub.domain.rules.tcgb import draw_down_by_tcgb
+from hub.domain.rules.tcgb import named as tcgb_named
 
 _HANDLERS: dict[type[Any], Callable[[Carnet | None, Any, Clock], Outcome]] = {
     cmd.AcceptDeclaration: accept,
@@ -91,5 +92,6 @@ __all__ = [
     "reject",
     "take_answer",
     "tcgb_answer",
+    "tcgb_named",
     "tobb_unavailable",
 ]

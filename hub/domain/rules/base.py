@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from hub.domain.bilge import LegacyDeclaration, SummaryFound
 from hub.domain.carnet import CarnetData
+from hub.domain.events import TcgbReference
 from hub.domain.evolve import evolve
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
@@ -53,6 +54,9 @@ class Context:
 class Refused:
     rule: str
     reason: str
+    # A TCGB's drawing-down refused for its items (F2): the TCGB and the items that failed, for the
+    # CommandRefused to name them. None for every other refusal.
+    tcgb: TcgbReference | None = None
 
 
 @dataclass(frozen=True)

@@ -159,8 +159,10 @@ def complete_inspection(carnet: Carnet | None, cmd: CompleteInspection, clock: C
         return refusal.refused
 
 
-def _close(decision: Decision, number: str, rule: str, reason: str) -> None:
-    decision.emit(ev.DeclarationClosed(declaration_number=number, status=Status.CLOSED.value, rule=rule, reason=reason))
+def _close(decision: Decision, number: str, rule: str, reason: str, tcgb: ev.TcgbReference | None = None) -> None:
+    decision.emit(
+        ev.DeclarationClosed(declaration_number=number, status=Status.CLOSED.value, rule=rule, reason=reason, tcgb=tcgb)
+    )
 
 
 def discharge(decision: Decision, entry_number: str, by: Declaration, rule: str) -> None:
@@ -168,8 +170,16 @@ def discharge(decision: Decision, entry_number: str, by: Declaration, rule: str)
     draw_down(decision, entry_number, {n: ln.quantity for n, ln in by.lines.items()}, by.number, rule)
 
 
-def draw_down(decision: Decision, entry_number: str, quantities: dict[int, int], by: str, rule: str) -> None:
-    """The one way quantities leave a regime entry: 3158, 6326 and TCGBs alike (G7, F2)."""
+def draw_down(
+    decision: Decision,
+    entry_number: str,
+    quantities: dict[int, int],
+    by: str,
+    rule: str,
+    tcgb: ev.TcgbReference | None = None,
+) -> None:
+    """The one way quantities leave a regime entry: 3158, 6326 and TCGBs alike (G7, F2). A TCGB's
+    drawing-down names the TCGB and its items (`tcgb`) in the discharge, and in the closure it causes."""
     carnet = decision.carnet
     assert carnet is not None
     entry = carnet.declarations[entry_number]
@@ -187,12 +197,13 @@ def draw_down(decision: Decision, entry_number: str, quantities: dict[int, int],
                 )
                 for line in ledger(carnet, entry, set(quantities))
             ),
+            tcgb=tcgb,
         )
     )
     carnet = decision.carnet
     assert carnet is not None
     if nothing_open(carnet.declarations[entry_number]):
-        _close(decision, entry_number, rule, f"nothing left open: the last goods discharged by {by}")
+        _close(decision, entry_number, rule, f"nothing left open: the last goods discharged by {by}", tcgb)
 
 
 def _cascade(decision: Decision, number: str) -> None:

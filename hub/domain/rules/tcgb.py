@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from hub.domain.bilge import DrawDownByTcgb, TcgbAnswered, TcgbItemAnswer, TcgbRow
+from hub.domain.events import TcgbItemDrawn, TcgbReference
 from hub.domain.model import Carnet, Status
-from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, Refused, refuse_unless
+from hub.domain.rules.base import Clock, Decision, Outcome, Refused
 from hub.domain.rules.ledger import available
 from hub.domain.rules.office import draw_down
 
@@ -43,24 +44,41 @@ def _problems(carnet: Carnet | None, cmd: DrawDownByTcgb) -> list[tuple[TcgbRow,
     return out
 
 
+def _item(row: TcgbRow, problem: str | None = None) -> TcgbItemDrawn:
+    return TcgbItemDrawn(
+        item_no=row.item_no,
+        declaration_number=row.declaration_number,
+        line_no=row.line_no,
+        quantity=row.quantity,
+        problem=problem,
+    )
+
+
+def named(cmd: DrawDownByTcgb) -> TcgbReference:
+    """The TCGB a command draws down by, without items: what a refusal of the whole command names (V1...)."""
+    return TcgbReference(tcgb_number=cmd.tcgb_number)
+
+
 def draw_down_by_tcgb(carnet: Carnet | None, cmd: DrawDownByTcgb, clock: Clock) -> Outcome:
-    """All rows for this carnet, or none: a TCGB is registered in BİLGE as a whole (F2)."""
-    try:
-        failing = [(row, why) for row, why in _problems(carnet, cmd) if why is not None]
-        refuse_unless(
-            not failing,
-            "F2",
-            f"TCGB {cmd.tcgb_number}: " + "; ".join(f"item {row.item_no}: {why}" for row, why in failing),
-        )
-        decision = Decision(carnet)  # rule: F1, final import/export, warehousing or exemption in BİLGE
-        by_entry: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for row in cmd.rows:
-            by_entry[row.declaration_number][row.line_no] += row.quantity
-        for entry, quantities in by_entry.items():
-            draw_down(decision, entry, dict(quantities), f"TCGB {cmd.tcgb_number}", "F2")
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    """All rows for this carnet, or none: a TCGB is registered in BİLGE as a whole (F2).
+
+    Its outcome names the TCGB: each GoodsDischarged (and the DeclarationClosed it causes) carries the
+    TCGB's number and its items on that declaration; a refusal names the items that failed, and why."""
+    failing = [(row, why) for row, why in _problems(carnet, cmd) if why is not None]
+    if failing:  # rule: F2, the TCGB and its failing items named in the refusal
+        reason = f"TCGB {cmd.tcgb_number}: " + "; ".join(f"item {row.item_no}: {why}" for row, why in failing)
+        items = tuple(_item(row, why) for row, why in failing)
+        return Refused("F2", reason, TcgbReference(tcgb_number=cmd.tcgb_number, items=items))
+    decision = Decision(carnet)  # rule: F1, final import/export, warehousing or exemption in BİLGE
+    by_entry: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows_of: dict[str, list[TcgbRow]] = defaultdict(list)
+    for row in cmd.rows:
+        by_entry[row.declaration_number][row.line_no] += row.quantity
+        rows_of[row.declaration_number].append(row)
+    for entry, quantities in by_entry.items():
+        tcgb = TcgbReference(tcgb_number=cmd.tcgb_number, items=tuple(_item(row) for row in rows_of[entry]))
+        draw_down(decision, entry, dict(quantities), f"TCGB {cmd.tcgb_number}", "F2", tcgb)
+    return decision.applied()
 
 
 def answer(carnet: Carnet | None, cmd: DrawDownByTcgb, outcome: Outcome) -> TcgbAnswered:

@@ -93,6 +93,10 @@ async def test_f1_f2_tcgb_draws_down_and_a_mix_with_3158_closes_the_5800(
         ("DeclarationClosed", "F2"),
     ]
     assert [(ln.line_no, ln.discharged, ln.open) for ln in events[0].payload.ledger] == [(1, 12, 0), (2, 1, 0)]
+    # Both outcomes name the TCGB and the items that drew the 5800 down (issue 14 part 5).
+    for event in events:
+        assert event.payload.tcgb.tcgb_number == tcgb
+        assert [(i.item_no, i.line_no, i.quantity) for i in event.payload.tcgb.items] == [(1, 1, 8), (2, 2, 1)]
     answers = await eventually(lambda: _async(_tcgb_answers(bilge_simulator, tcgb)))
     assert answers[0]["accepted"] and {i["item_no"] for i in answers[0]["items"]} == {1, 2}
 
@@ -138,6 +142,10 @@ async def test_f2_drawing_down_beyond_what_is_open_is_refused_and_bilge_is_told_
     (refusal,) = await client.outcome(drawdown_id(tcgb, carnet))
     assert refusal.type == "CommandRefused" and refusal.payload.rule == "F2"
     assert "item 2: 13 drawn down, only 12 open" in refusal.payload.reason
+    named = refusal.payload.tcgb  # the refusal names the TCGB and the item that failed
+    assert named.tcgb_number == tcgb and [(i.item_no, i.problem) for i in named.items] == [
+        (2, f"13 drawn down, only 12 open on {n} line 1")
+    ]
     (answer,) = await eventually(lambda: _async(_tcgb_answers(bilge_simulator, tcgb)))
     assert not answer["accepted"] and answer["rule"] == "F2"
     by_item = {i["item_no"]: i for i in answer["items"]}

@@ -104,6 +104,12 @@ def _print_closures(events: list[Envelope[Any]], out: TextIO) -> None:
 
 
 TCGB_LIVES = 120  # a day of import and export TCGBs from BİLGE, for GET-APP (A2)
+TCGB_FEED_PER_HOUR = 600  # and from then on, live
+
+
+def _first_sequence(run_id: str) -> int:
+    """Where the run's TCGB numbers start (the day's; the live feed's 1,000 on): apart from other runs'."""
+    return zlib.crc32(run_id.encode()) % 400_000 + 1
 
 
 async def _tcgb_lives(out: TextIO, run_id: str, bilge_intake: str, bilge_tls: ClientTls | None) -> None:
@@ -112,7 +118,7 @@ async def _tcgb_lives(out: TextIO, run_id: str, bilge_intake: str, bilge_tls: Cl
     now = datetime.now(TURKIYE_TIME)
     stages = tcgb_stage_events(
         TCGB_LIVES, seed=zlib.crc32(run_id.encode()), start=now - timedelta(days=1), until=now,
-        firms=[BOGAZICI_VKN, *default_firms()], first_sequence=zlib.crc32(run_id.encode()) % 800_000 + 1,
+        firms=[BOGAZICI_VKN, *default_firms()], first_sequence=_first_sequence(run_id),
     )  # fmt: skip
     key = ensure_dev_senders().key(BILGE_SENDER)
     async with httpx.AsyncClient(verify=bilge_tls.context() if bilge_tls else True) as http:
@@ -132,6 +138,18 @@ async def _tcgb_lives(out: TextIO, run_id: str, bilge_intake: str, bilge_tls: Cl
     shares = ", ".join(f"{channel.value} {n}" for channel, n in channels.most_common())
     print(f"    {imports} imports, {len(registered) - imports} exports at {offices} offices; channels {shares}; "
           f"{firm} with Boğaziçi Film (VKN {BOGAZICI_VKN})", file=out)  # fmt: skip
+
+
+async def start_tcgb_feed(simulator: str, bilge_intake: str, run_id: str, out: TextIO) -> None:
+    """From now on, the BİLGE simulator delivers the stages TCGBs reach as they reach them (A2)."""
+    feed = {
+        "target_url": bilge_intake, "per_hour": TCGB_FEED_PER_HOUR, "seed": zlib.crc32(run_id.encode()) + 1,
+        "firms": [BOGAZICI_VKN, *default_firms()], "first_sequence": _first_sequence(run_id) + 1000, "every_s": 5,
+    }  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{simulator}/_sim/tcgb-feed", json=feed)).raise_for_status()
+    print(f"BİLGE keeps delivering the stages of {TCGB_FEED_PER_HOUR} new TCGBs an hour as they are reached "
+          f"(every 5 s; GET {simulator}/_sim/tcgb-feed counts them)", file=out)  # fmt: skip
 
 
 def at_kapikule(number: str, carnet_number: str, regime: str, declarant: DeclarantIn, **extra: Any) -> LodgeDeclaration:

@@ -59,14 +59,10 @@ Simulator controls (not BİLGE's; for tests and demos, no key needed):
     test the receiver). Answers ``{"status": ..., "body": ...}`` with the
     receiver's reply, or 502 if it could not be reached. Bind the simulator to localhost: it posts
     wherever it is told.
-``POST /_sim/push-tcgb-life``
-    JSON ``{"target_url": "...", "count": 200, "seed": 0, "hours": 24, "until_now": true,
-    "firms": [VKN...], "first_sequence": 1, "batch_size": 1000, "headers": {...}}``: BİLGE delivers
-    the life of ``count`` import and export TCGBs registered over the last ``hours`` (stages not yet
-    reached by now left out, unless ``until_now`` is false: then all of them) to ``target_url``, as
-    ``<TcgbDurumBildirimi>`` documents of ``batch_size`` status records (``tcgb-durum.xsd``,
-    :mod:`adapters.bilge.tcgb_life`), each with ``X-Belge-No: <IslemNo>``. Answers ``{"documents",
-    "stages", "statuses": [...]}`` with the receiver's status per document, or 502 if unreachable.
+``POST /_sim/push-tcgb-life``, ``/_sim/tcgb-feed``
+    BİLGE delivers the life of import and export TCGBs (``<TcgbDurumBildirimi>`` status batches,
+    ``tcgb-durum.xsd``) to the hub's intake: a past day at once, or live as their stages are reached
+    (:mod:`adapters.bilge.tcgb_life_push`).
 ``POST /_sim/reset``
     Back to the fixtures: open packages restored, closures, answers, faults and the log cleared.
 
@@ -105,7 +101,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from adapters.bilge.tcgb_life import MAX_RECORDS_PER_DOCUMENT, status_documents, tcgb_stage_events
+from adapters.bilge.tcgb_life_push import add_tcgb_life_routes
 from adapters.simulation import (
     ERRORS_BY_STATUS,
     XML_MEDIA_TYPE,
@@ -134,7 +130,6 @@ __all__ = [
     "SIGNING_KEY_ENV",
     "FaultPlan",
     "PushRequest",
-    "TcgbLifePush",
     "TcgbSample",
     "create_app",
     "fixture_cutover",
@@ -192,22 +187,6 @@ class TcgbSample(BaseModel):
     )
     registered_on: date | None = None
     carnet_number: str | None = Field(default=None, description="Header KarneNo (a declaration under a carnet).")
-
-
-class TcgbLifePush(BaseModel):
-    """``POST /_sim/push-tcgb-life``: the life of how many TCGBs to deliver, and where."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    target_url: str = Field(description="The hub's intake of BİLGE's documents.")
-    count: int = Field(default=200, ge=1, le=100_000, description="TCGBs.")
-    seed: int = Field(default=0, description="The same seed, the same TCGBs (and stages).")
-    hours: float = Field(default=24.0, gt=0, le=24 * 366, description="Registered over the last this many hours.")
-    until_now: bool = Field(default=True, description="Leave out the stages not yet reached by now.")
-    firms: list[str] = Field(default_factory=list, description="VKNs of the trading firms, busiest first.")
-    first_sequence: int = Field(default=1, ge=1, le=900_000, description="Of the TCGB numbers' sequences.")
-    batch_size: int = Field(default=1000, ge=1, le=MAX_RECORDS_PER_DOCUMENT, description="Records per document.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers.")
 
 
 class PushRequest(BaseModel):
@@ -780,29 +759,7 @@ def create_app(
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=502)
         return JSONResponse({"status": reply.status_code, "body": reply.text})
 
-    @app.post("/_sim/push-tcgb-life")
-    async def push_tcgb_life(push: TcgbLifePush) -> Response:
-        now = datetime.now(_TURKIYE_TIME)
-        span = timedelta(hours=push.hours)
-        stages = tcgb_stage_events(
-            push.count, seed=push.seed, start=now - span, span=span, firms=push.firms or None,
-            until=now if push.until_now else None, first_sequence=push.first_sequence,
-        )  # fmt: skip
-        statuses: list[int] = []
-        prefix = f"SIM-{push.seed}-{uuid.uuid4().hex[:8]}"  # each push its own transactions
-        async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False, verify=push_tls) as http:
-            for transaction_id, body in status_documents(stages, prefix=prefix, batch_size=push.batch_size):
-                headers = {"Content-Type": XML_MEDIA_TYPE, "X-Belge-No": transaction_id}
-                if signing_key is not None:
-                    headers[HTTP_SIGNATURE_HEADER] = sign(body, signing_key)
-                headers.update(push.headers)
-                try:
-                    reply = await http.post(push.target_url, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    return JSONResponse({"error": f"{type(exc).__name__}: {exc}", "statuses": statuses}, 502)
-                statuses.append(reply.status_code)
-        return JSONResponse({"documents": len(statuses), "stages": len(stages), "statuses": statuses})
-
+    add_tcgb_life_routes(app, push_tls, signing_key)
     tracing.instrument_app(app, tracing.provider("bilge-simulator"))  # a server span per request, when tracing
     return app
 

@@ -149,10 +149,10 @@ def tcgb_lives(
         raise ValueError("count must not be negative")
     rng = random.Random(seed)
     world = _world(firms, seed)
-    registered = sorted(start + span * rng.random() for _ in range(count))
+    registered = sorted(rng.random() for _ in range(count))  # where in the span, in order
     sequences: dict[str, int] = {}
-    for at in registered:
-        life = _life(rng, world, at, sequences, first_sequence)
+    for offset in registered:
+        life = _life(rng, world, start + span * offset, sequences, first_sequence)
         yield tuple(stage for stage in life if until is None or stage.reached_at <= until)
 
 

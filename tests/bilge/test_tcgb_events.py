@@ -32,7 +32,7 @@ GETAPP = "getapp"  # the principal GET-APP reads with (topics.yaml principals)
 
 def _first_sequence() -> int:
     """TCGB numbers of their own: tests share the session's broker."""
-    return random.randrange(100_000, 900_000)
+    return random.randrange(100_000, 800_000)  # the live feed's from 850,000
 
 
 def _push(bilge: BackgroundServer, stack: Stack, document: bytes, number: str) -> dict[str, Any]:
@@ -97,6 +97,33 @@ async def test_a2_simulator_pushes_a_live_day_of_tcgbs(stack: Stack, bilge_simul
     assert len({e.message_id for e in events}) == answer["stages"]
     assert len({e.payload.tcgb_number for e in events}) == 30  # every TCGB of the last day is registered
     assert {e.payload.stage for e in events} >= {TcgbStage.REGISTERED, TcgbStage.CHANNEL_ASSIGNED}
+
+
+async def test_a2_simulator_feeds_tcgb_stages_live_as_they_are_reached(
+    stack: Stack, bilge_simulator: BackgroundServer
+) -> None:
+    feed = {"target_url": stack.bilge_intake_url, "per_hour": 36_000, "first_sequence": 850_000, "every_s": 0.2}
+    async with httpx.AsyncClient(timeout=60, base_url=bilge_simulator.base_url) as http:
+        assert (await http.post("/_sim/tcgb-feed", json=feed)).json()["running"] is True
+
+        async def delivered() -> Any:
+            state = (await http.get("/_sim/tcgb-feed")).json()
+            return state if state["stages"] >= 10 else None
+
+        state = await eventually(delivered, wait_s=60)
+        await http.delete("/_sim/tcgb-feed")
+        stopped = (await http.get("/_sim/tcgb-feed")).json()
+    assert state["failures"] == 0 and state["last_status"] == 202 and stopped == {"running": False}
+
+    async def ours() -> list[Any]:
+        records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
+        mine = [decode(r.value) for r in records if int(r.key[-6:]) >= 850_000]
+        return mine if len(mine) >= state["stages"] else []
+
+    events = await eventually(ours, wait_s=90, every_s=1)
+    assert len({e.message_id for e in events}) == len(events)
+    registered = [e.payload for e in events if e.payload.stage is TcgbStage.REGISTERED]
+    assert registered and all(abs(p.reached_at - events[0].occurred_at).total_seconds() < 120 for p in registered)
 
 
 async def test_a2_an_inconsistent_status_batch_is_dead_lettered_with_its_reason(

@@ -4,8 +4,9 @@ TOBB (E1, G3), and the refusals an officer would expect (G3 unknown carnet, V1 e
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -14,9 +15,10 @@ import httpx
 from adapters.bilge.service import drawdown_id
 from adapters.bilge.simulator import SENDER as BILGE_SENDER
 from adapters.bilge.simulator import sample_tcgb_xml
+from adapters.bilge.tcgb_life import TURKIYE_TIME, default_firms, status_documents, tcgb_stage_events
 from hub.client import HubClient
 from hub.devtools.signing import ensure_dev_senders
-from hub.domain.bilge import SummaryOpening
+from hub.domain.bilge import SummaryOpening, TcgbDirection, TcgbStage
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import (
     AcceptDeclaration,
@@ -101,6 +103,55 @@ def _print_closures(events: list[Envelope[Any]], out: TextIO) -> None:
             print(f"    {p.declaration_number} closed ({p.rule}): {p.reason}", file=out)
 
 
+TCGB_LIVES = 120  # a day of import and export TCGBs from BİLGE, for GET-APP (A2)
+TCGB_FEED_PER_HOUR = 600  # and from then on, live
+
+
+def _first_sequence(run_id: str) -> int:
+    """Where the run's TCGB numbers start (the day's; the live feed's 1,000 on): apart from other runs'."""
+    return zlib.crc32(run_id.encode()) % 400_000 + 1
+
+
+async def _tcgb_lives(out: TextIO, run_id: str, bilge_intake: str, bilge_tls: ClientTls | None) -> None:
+    """BİLGE delivers the life of the last day's TCGBs (status batches, tcgb-durum.xsd) as far as each
+    has come by now; Boğaziçi Film trades most, so GET-APP has TCGBs of every stage to show it."""
+    now = datetime.now(TURKIYE_TIME)
+    stages = tcgb_stage_events(
+        TCGB_LIVES, seed=zlib.crc32(run_id.encode()), start=now - timedelta(days=1), until=now,
+        firms=[BOGAZICI_VKN, *default_firms()], first_sequence=_first_sequence(run_id),
+    )  # fmt: skip
+    key = ensure_dev_senders().key(BILGE_SENDER)
+    async with httpx.AsyncClient(verify=bilge_tls.context() if bilge_tls else True) as http:
+        documents = 0
+        for number, document in status_documents(stages, prefix=f"DEMO-{run_id}", batch_size=200):
+            signed = {"X-Belge-No": number, HTTP_SIGNATURE_HEADER: sign(document, key)}
+            (await http.post(bilge_intake, content=document, headers=signed)).raise_for_status()
+            documents += 1
+    registered = [s for s in stages if s.stage is TcgbStage.REGISTERED]
+    imports = sum(s.direction is TcgbDirection.IMPORT for s in registered)
+    channels = Counter(s.channel for s in stages if s.channel is not None)
+    firm = sum(BOGAZICI_VKN in (s.consignee_vkn, s.consignor_vkn) for s in registered)
+    print("The life of import and export TCGBs from BİLGE, for GET-APP (A2):", file=out)
+    print(f"  {f'BİLGE sends {len(stages)} stages of {len(registered)} TCGBs in {documents} documents':<58} "
+          f"bilge.tcgb.events", file=out)  # fmt: skip
+    offices = len({s.customs_office for s in registered})
+    shares = ", ".join(f"{channel.value} {n}" for channel, n in channels.most_common())
+    print(f"    {imports} imports, {len(registered) - imports} exports at {offices} offices; channels {shares}; "
+          f"{firm} with Boğaziçi Film (VKN {BOGAZICI_VKN})", file=out)  # fmt: skip
+
+
+async def start_tcgb_feed(simulator: str, bilge_intake: str, run_id: str, out: TextIO) -> None:
+    """From now on, the BİLGE simulator delivers the stages TCGBs reach as they reach them (A2)."""
+    feed = {
+        "target_url": bilge_intake, "per_hour": TCGB_FEED_PER_HOUR, "seed": zlib.crc32(run_id.encode()) + 1,
+        "firms": [BOGAZICI_VKN, *default_firms()], "first_sequence": _first_sequence(run_id) + 1000, "every_s": 5,
+    }  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{simulator}/_sim/tcgb-feed", json=feed)).raise_for_status()
+    print(f"BİLGE keeps delivering the stages of {TCGB_FEED_PER_HOUR} new TCGBs an hour as they are reached "
+          f"(every 5 s; GET {simulator}/_sim/tcgb-feed counts them)", file=out)  # fmt: skip
+
+
 def at_kapikule(number: str, carnet_number: str, regime: str, declarant: DeclarantIn, **extra: Any) -> LodgeDeclaration:
     return LodgeDeclaration(
         declaration_number=number,
@@ -181,6 +232,8 @@ async def play(
     drawn = await client.outcome(drawdown_id(tcgb, carnet), wait_s=60)
     print(f"  {'BİLGE sends TCGB ' + tcgb + ' (final import, line 2)':<58} {drawn[0].type}", file=out)
     _print_closures(drawn, out)
+
+    await _tcgb_lives(out, run_id, bilge_intake, bilge_tls)
 
     print(
         "Temporary export at the border, Turkish carnet from TOBB, representative checked in YKTS (E1, G3, G2):",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,9 @@ class _Published:
 
     async def publish(self, topic: str, message: Envelope[Any]) -> None:
         self.messages.append((topic, message))
+
+    async def publish_many(self, topic: str, messages: Sequence[Envelope[Any]]) -> None:
+        self.messages.extend((topic, message) for message in messages)
 
 
 def documented_command_id(tcgb_number: str, carnet_number: str) -> uuid.UUID:

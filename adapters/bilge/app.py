@@ -1,6 +1,7 @@
 """The BİLGE adapter process: the core's requests to BİLGE in, BİLGE's answers out, like every
 adapter (adapters/process.py); and what is BİLGE's own: the intake endpoint BİLGE delivers its
-documents to, and `bilge.inbound`, whose TCGBs become commands and anomalies."""
+documents to, and `bilge.inbound`, whose TCGBs become commands and anomalies, and whose status
+batches (the life of every import and export TCGB) become events on `bilge.tcgb.events` (A2)."""
 
 from __future__ import annotations
 

@@ -7,20 +7,22 @@ shapes, this module translates one Kafka message into calls and messages, `app.p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from adapters.bilge.xml import ParsedTcgb, drawdowns_by_carnet, parse_tcgb
+from adapters.bilge.tcgb_stages import STATUS_ROOT, TcgbStatusBatch, stage_event_id, statuses_from, tcgb_flow_id
+from adapters.bilge.xml import MAX_TCGB_BYTES, TCGB_SCHEMA_PATH, ParsedTcgb, drawdowns_by_carnet, tcgb_from
 from hub.domain import bilge
 from hub.kafka.consuming import RetryLater
 from hub.messages.envelope import Envelope, UndecodableMessage, envelope, reply
 from hub.messages.ports import BILGE
-from hub.xmlsafe import XmlRejected
+from hub.xmlsafe import XmlRejected, load_schema, parse_untrusted
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 EVENTS_TOPIC = "ata.declaration.events"
 RESULTS_TOPIC = BILGE.results_topic
+TCGB_EVENTS_TOPIC = "bilge.tcgb.events"
 
 
 class Bilge(Protocol):
@@ -32,14 +34,21 @@ class Bilge(Protocol):
 
 class Publishes(Protocol):
     async def publish(self, topic: str, message: Envelope[Any]) -> None: ...
+    async def publish_many(self, topic: str, messages: Sequence[Envelope[Any]]) -> None: ...
 
 
-def decode_inbound(body: bytes | None) -> ParsedTcgb:
-    """A BİLGE document off `bilge.inbound`: hardened parse and XSD, or dead-letter with why."""
+def decode_inbound(body: bytes | None) -> ParsedTcgb | TcgbStatusBatch:
+    """A BİLGE document off `bilge.inbound`, told by its root element: a ``<TcgbDurumBildirimi>`` (the
+    life of TCGBs, tcgb-durum.xsd) or else a ``<Tcgb>`` (tcgb.xsd, whose validation refuses any other
+    root). Hardened parse and XSD, or dead-letter with why."""
     if not body:
         raise UndecodableMessage("empty document")
     try:
-        return parse_tcgb(body)
+        root = parse_untrusted(body, max_bytes=MAX_TCGB_BYTES)
+        if root.tag == STATUS_ROOT:
+            return statuses_from(root)
+        load_schema(TCGB_SCHEMA_PATH).validate(root)
+        return tcgb_from(root)
     except XmlRejected as exc:
         raise UndecodableMessage(f"BİLGE document rejected: {exc.reason}") from None
 
@@ -67,7 +76,32 @@ class BilgeService:
         self._cutover = cutover
         self._now = now
 
-    async def handle_inbound(self, tcgb: ParsedTcgb) -> None:
+    async def handle_inbound(self, document: ParsedTcgb | TcgbStatusBatch) -> None:
+        """A document of BİLGE's: the life of TCGBs (A2), or a TCGB drawing down ATA declarations."""
+        if isinstance(document, TcgbStatusBatch):
+            await self._publish_stages(document)
+        else:
+            await self._draw_down(document)
+
+    async def _publish_stages(self, batch: TcgbStatusBatch) -> None:
+        """Each status record of BİLGE's batch becomes a TcgbStageReached on `bilge.tcgb.events`, keyed by
+        its TCGB, with an id derived from TCGB and stage: BİLGE sending the batch again (or a consumer
+        reading it again after a failure) makes no new event. The whole batch is acknowledged by the
+        broker before the record of it is committed."""
+        # rule: A2 (every import and export TCGB's life, as BİLGE records it, becomes events for GET-APP)
+        events = [
+            envelope(
+                stage,
+                carnet_number=stage.tcgb_number,  # topics.yaml: bilge.tcgb.events is keyed by TCGB number
+                occurred_at=stage.reached_at,
+                message_id=stage_event_id(stage.tcgb_number, stage.stage),
+                correlation_id=tcgb_flow_id(stage.tcgb_number),
+            )
+            for stage in batch.stages
+        ]
+        await self._publisher.publish_many(TCGB_EVENTS_TOPIC, events)
+
+    async def _draw_down(self, tcgb: ParsedTcgb) -> None:
         """A TCGB: an anomaly to report (L2), or drawing-downs for the core, one command per carnet (F1)."""
         now = self._now()
         header = tcgb.header

@@ -59,6 +59,10 @@ Simulator controls (not BİLGE's; for tests and demos, no key needed):
     test the receiver). Answers ``{"status": ..., "body": ...}`` with the
     receiver's reply, or 502 if it could not be reached. Bind the simulator to localhost: it posts
     wherever it is told.
+``POST /_sim/push-tcgb-life``, ``/_sim/tcgb-feed``
+    BİLGE delivers the life of import and export TCGBs (``<TcgbDurumBildirimi>`` status batches,
+    ``tcgb-durum.xsd``) to the hub's intake: a past day at once, or live as their stages are reached
+    (:mod:`adapters.bilge.tcgb_life_push`).
 ``POST /_sim/reset``
     Back to the fixtures: open packages restored, closures, answers, faults and the log cleared.
 
@@ -97,6 +101,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from adapters.bilge.tcgb_life_push import add_tcgb_life_routes
 from adapters.simulation import (
     ERRORS_BY_STATUS,
     XML_MEDIA_TYPE,
@@ -754,6 +759,7 @@ def create_app(
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=502)
         return JSONResponse({"status": reply.status_code, "body": reply.text})
 
+    add_tcgb_life_routes(app, push_tls, signing_key)
     tracing.instrument_app(app, tracing.provider("bilge-simulator"))  # a server span per request, when tracing
     return app
 

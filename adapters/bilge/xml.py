@@ -3,6 +3,8 @@
 One namespace and one schema (``schemas/bilge/``) per document family:
 
 - ``urn:gtb:bilge:tcgb:1``, ``tcgb.xsd``: ``<Tcgb>``, BİLGE → hub (F1, F2);
+- ``urn:gtb:bilge:tcgb-durum:1``, ``tcgb-durum.xsd``: ``<TcgbDurumBildirimi>``, BİLGE → hub, the life
+  of import and export TCGBs (A1, A2; read by :mod:`adapters.bilge.tcgb_stages`);
 - ``urn:gtb:bilge:ozet-beyan-sorgu:1``, ``ozet-beyan-sorgu-yanit.xsd``: ``<OzetBeyanSorguYanit>`` (S1, S2);
 - ``urn:gtb:bilge:beyanname-sorgu:1``, ``beyanname-sorgu-yanit.xsd``: ``<BeyannameSorguYanit>`` (L1, L2);
 - ``urn:gtb:bilge:kapanis:1``, ``kapanis.xsd``: ``<OzetBeyanKapanisIstegi>`` hub → BİLGE and
@@ -79,6 +81,7 @@ __all__ = [
     "parse_tcgb",
     "parse_tcgb_receipt",
     "tcgb_answer_xml",
+    "tcgb_from",
 ]
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas" / "bilge"
@@ -287,7 +290,11 @@ MAX_TCGB_BYTES: Final = 5 * 1024 * 1024
 
 def parse_tcgb(data: bytes, *, max_bytes: int = MAX_TCGB_BYTES) -> ParsedTcgb:
     """Parse and validate a ``<Tcgb>`` pushed by BİLGE (F1). Raises :class:`XmlRejected`."""
-    root = _inbound(data, TCGB_SCHEMA_PATH, _T("Tcgb"), max_bytes)
+    return tcgb_from(_inbound(data, TCGB_SCHEMA_PATH, _T("Tcgb"), max_bytes))
+
+
+def tcgb_from(root: Any) -> ParsedTcgb:
+    """A ``<Tcgb>`` already parsed (hardened) and validated against ``tcgb.xsd``, read."""
     header = TcgbHeader(
         transaction_id=_text(root, _T, "IslemNo"),
         number=_text(root, _T, "BeyannameNo"),

@@ -120,6 +120,11 @@ class TcgbStageReached(_Model):
     Published by the BİLGE adapter on `bilge.tcgb.events`, keyed by the TCGB number, so one TCGB's
     stages are ordered on one partition. Each carries the TCGB's header, so any one of them is enough
     to show the TCGB to its firms whatever order they arrive in.
+
+    One event per TCGB and stage, however often BİLGE sends it: its message id is
+    uuid5(5d1f0a4e-7c2b-4b8e-9a51-2f6c3e8d7b14, "<tcgb_number>|<stage>"), e.g. "26220100IM000123|released";
+    every stage of a TCGB shares the correlation id uuid5(that namespace, "<tcgb_number>"), and its
+    occurred_at is reached_at.
     """
 
     tcgb_number: str = Field(min_length=1, max_length=40, description="BİLGE's declaration number of the TCGB.")

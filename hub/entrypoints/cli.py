@@ -307,7 +307,7 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
 
 async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
     from hub.client import HubClient
-    from hub.demo import play
+    from hub.demo import play, start_tcgb_feed
     from hub.entrypoints.stack import DEFAULT_OPS_PORTS, running_stack
 
     _say("[3/5] topics from topics.yaml")
@@ -324,11 +324,11 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
         _say(f"      store: {settings.database_url}, log: {DATA_DIR.name}/demo/hub.log")
         if demo:
             _say(f"[5/5] demo scenario (everything up after {time.monotonic() - t0:.0f}s)")
+            run_id = time.strftime("%H%M%S")
             async with HubClient(settings.kafka_bootstrap) as client:
-                await play(
-                    client, sys.stdout, time.strftime("%H%M%S"), date.today(), stack.bilge_intake_url,
-                    stack.bilge_sender,
-                )  # fmt: skip
+                await play(client, sys.stdout, run_id, date.today(), stack.bilge_intake_url, stack.bilge_sender)
+            if stack.bilge_simulator is not None:
+                await start_tcgb_feed(stack.bilge_simulator.base_url, stack.bilge_intake_url, run_id, sys.stdout)
         if demo:
             await _getapp_demo_login(stack)
         if stack.console is not None:

@@ -48,6 +48,7 @@ class Stack:
     mail: MailCatcher | None
     console: ConsoleProcess | None = None
     bilge_sender: ClientTls | None = None  # what BİLGE (the demo, the tests) presents to the intake
+    bilge_simulator: BackgroundServer | None = None  # the BİLGE simulator, when this stack runs one
 
     def ops_targets(self) -> dict[str, str]:
         """Each running process's operations endpoints: what the console watches. Read at each
@@ -120,6 +121,7 @@ async def running_stack(
         tobb = TobbSettings(base_url=simulators[-1].base_url, api_key=tobb_simulator.DEFAULT_API_KEY)
     if bilge is None and os.environ.get("BILGE_BASE_URL"):
         bilge = BilgeSettings.from_env()
+    bilge_server = None
     if bilge is None:
         # The demo's legacy records stay on their side of the cut-over whatever the day (see above).
         settings = settings.model_copy(update={"bilge_cutover": bilge_simulator.fixture_cutover(today)})
@@ -131,6 +133,7 @@ async def running_stack(
             ).start()
         )
         bilge = BilgeSettings(base_url=simulators[-1].base_url, api_key=bilge_simulator.DEFAULT_API_KEY)
+        bilge_server = simulators[-1]
     if ykts is None and os.environ.get("YKTS_BASE_URL"):
         ykts = YktsSettings.from_env()
     if ykts is None:
@@ -154,6 +157,7 @@ async def running_stack(
         simulators,
         mail,
         bilge_sender=sender,
+        bilge_simulator=bilge_server,
     )
     stack.console = console = ConsoleProcess(settings, stack.ops_targets, port=ports.console)
 

@@ -39,6 +39,15 @@ const TEXT = {
     by_region: "Bölge", by_directorate: "Bölge müdürlüğü (GDTBM)", show: "Göster", csv: "CSV indir",
     st_declarations: "Beyan", st_carnets: "Karne", total: "Toplam",
     offices: "Gümrük idareleri", o_code: "Kod", o_name: "İdare", o_kind: "Tür", border: "sınır", inland: "iç",
+    events: {
+      DeclarationLodged: "Tescil", LegacyDeclarationImported: "BİLGE'den aktarıldı (L1)",
+      SummaryClosureRecorded: "ÖB kalemi kapandı (S4)", DeclarationAccepted: "Kabul", DeclarationRejected: "Ret",
+      DeclarationCancelled: "İptal", InspectionReassigned: "Muayene memuru değişti", InspectionCompleted: "Muayene tamamlandı",
+      GoodsDischarged: "Eşya düşümü", DeclarationClosed: "Kapanış", CorrectionRequested: "Düzeltme talebi",
+      ExtensionRequested: "Süre uzatım talebi", RequestDecided: "Talep karara bağlandı", LineDocumentAttached: "Belge eklendi",
+      LineExplained: "Satır açıklaması", DeadlineApproaching: "Süre sonu yaklaşıyor", DeadlinePassed: "Süre geçti",
+      CommandRefused: "Reddedilen işlem",
+    },
     roles: { liaison: "irtibat servisi", inspection_officer: "muayene memuru", director: "gümrük müdürü" },
     logged_in: (s) => `${s.full_name} (${s.officer}) — ${s.office_name || s.office}, ${s.role_label}`,
     wrong: "Sicil no veya şifre yanlış.", ended: "Oturum sona erdi: yeniden giriş yapın.",
@@ -89,6 +98,15 @@ const TEXT = {
     by_region: "Region", by_directorate: "Regional directorate (GDTBM)", show: "Show", csv: "Download CSV",
     st_declarations: "Declarations", st_carnets: "Carnets", total: "Total",
     offices: "Customs offices", o_code: "Code", o_name: "Office", o_kind: "Kind", border: "border", inland: "inland",
+    events: {
+      DeclarationLodged: "Lodged", LegacyDeclarationImported: "Imported from BİLGE (L1)",
+      SummaryClosureRecorded: "ÖB part closed (S4)", DeclarationAccepted: "Accepted", DeclarationRejected: "Rejected",
+      DeclarationCancelled: "Cancelled", InspectionReassigned: "Inspection reassigned", InspectionCompleted: "Inspection completed",
+      GoodsDischarged: "Goods discharged", DeclarationClosed: "Closed", CorrectionRequested: "Correction requested",
+      ExtensionRequested: "Extension requested", RequestDecided: "Request decided", LineDocumentAttached: "Document attached",
+      LineExplained: "Line explained", DeadlineApproaching: "Deadline approaching", DeadlinePassed: "Deadline passed",
+      CommandRefused: "Command refused",
+    },
     roles: { liaison: "liaison service", inspection_officer: "inspection officer", director: "customs director" },
     logged_in: (s) => `${s.full_name} (${s.officer}) — ${s.office_name || s.office}, ${s.role_label}`,
     wrong: "Wrong staff id or password.", ended: "Your session has ended: log in again.",
@@ -277,7 +295,8 @@ function showDeclaration(d) {
   for (const e of d.timeline) {
     const row = document.createElement("tr");
     row.setAttribute("data-testid", "event-" + e.event);
-    cell(row, when(e.at)); cell(row, e.event); cell(row, statusText(e.status));
+    cell(row, when(e.at)); cell(row, TEXT[lang].events[e.event] || e.event).title = e.event;
+    cell(row, statusText(e.status));
     const who = e.role ? `${TEXT[lang].roles[e.role] || e.role}, ${e.office}, ${e.officer_id}` : (e.declarant || e.sent_by || "");
     cell(row, who, "wrap"); cell(row, e.detail, "wrap");
     timeline.appendChild(row);

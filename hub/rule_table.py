@@ -54,9 +54,10 @@ def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, s
 
 
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
-    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's) whose code names the rule."""
+    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's, the offices' page and the store's
+    queries it answers from) whose code names the rule."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in _python_files(root, "hub/domain", "hub/getapp"):
+    for path in _python_files(root, "hub/domain", "hub/getapp", "hub/office", "hub/store/queries.py"):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):

@@ -196,6 +196,7 @@ def _found(row: Sequence[object], carnet: Carnet) -> Found:
 
 async def detail(conn: AsyncConnection, office: str, number: str) -> Detail | None:
     """C2, C3: one declaration `office` may see, whole; None when unknown or not visible."""
+    # rule: C2, C3 (not visible is None, as unknown; the documents and notes of each goods line)
     seen = await seen_by(conn, number, office)
     if seen is None:
         return None

@@ -339,7 +339,8 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
             print(f"\nOperator console: {stack.console.base_url}/ (AsyncAPI: {stack.console.base_url}/asyncapi)")
             await _console_demo_login(stack.console)
         if stack.office is not None:
-            await office_demo_login(stack.office, DATA_DIR / "demo" / "office-officer.txt")
+            where = DATA_DIR / "demo" / "office-officer.txt"
+            await office_demo_login(stack.office, where, where.relative_to(PROJECT_ROOT))
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 

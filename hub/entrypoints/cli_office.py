@@ -123,8 +123,9 @@ def office(
     asyncio.run(_serve(OfficeProcess(configured(Settings.from_env), host=host, port=port, ops_port=ops_port)))
 
 
-async def office_demo_login(process: Any, password_file: Path) -> None:
-    """The development officer of a fresh store (`hub run`): made once, printed once, kept in `password_file`."""
+async def office_demo_login(process: Any, password_file: Path, shown: Path | None = None) -> None:
+    """The development officer of a fresh store (`hub run`): made once, printed once, kept in `password_file`
+    (named as `shown`)."""
     from hub.office.accounts import DEVELOPMENT_OFFICE, development_officer
 
     print(f"\nOffices' page (gümrük idareleri): {process.base_url}/ (API: {process.base_url}/docs)", flush=True)
@@ -132,4 +133,4 @@ async def office_demo_login(process: Any, password_file: Path) -> None:
     if made is not None:
         name, secret = made
         print(f"  officer login: {name}, password {secret} (director at {DEVELOPMENT_OFFICE}, Kapıkule; also in "
-              f"{password_file.name})", flush=True)  # fmt: skip
+              f"{shown or password_file})", flush=True)  # fmt: skip

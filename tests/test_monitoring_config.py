@@ -247,7 +247,9 @@ def test_every_hub_process_serves_its_ops_endpoints_where_prometheus_scrapes(
     services: dict[str, dict[str, Any]], prometheus: dict[str, Any]
 ) -> None:
     processes = hub_processes(services)
-    assert set(processes) == set(JOBS.values())  # the core, the three adapters, GET-APP and the offices' page, each once
+    assert set(processes) == set(
+        JOBS.values()
+    )  # the core, the three adapters, GET-APP and the offices' page, each once
     for service, _port in processes.values():
         environment = services[service]["environment"]
         assert environment["HUB_OPS_HOST"] == "0.0.0.0", f"{service}: reachable from the other containers"

@@ -103,9 +103,9 @@ class OfficerAccounts:
     async def add(self, typed_name: str, full_name: str, office: str, role: Role, password: str) -> Officer:
         name = normal_name(typed_name)
         full = " ".join(full_name.split())
-        problem = name_problem(name) or password_problem(name, password)
+        problem = name_problem(name, "an officer's staff id") or password_problem(name, password, "the officer's")
         if problem:
-            raise OfficerError(problem.replace("an operator name", "an officer's staff id"))
+            raise OfficerError(problem)
         if not full or len(full) > 200:
             raise OfficerError("the officer's full name: 1 to 200 characters")
         if self._offices.get(office) is None:
@@ -126,9 +126,9 @@ class OfficerAccounts:
     async def set_password(self, typed_name: str, password: str) -> None:
         """A new password; the officer is unlocked and every session of theirs ends."""
         name = normal_name(typed_name)
-        problem = password_problem(name, password)
+        problem = password_problem(name, password, "the officer's")
         if problem:
-            raise OfficerError(problem.replace("operator", "officer"))
+            raise OfficerError(problem)
         hashed = await self.passwords.hash(password)
         async with self._engine.begin() as conn:
             changed = await conn.execute(
@@ -175,7 +175,7 @@ async def development_officer(accounts: OfficerAccounts, password_file: Path) ->
     if await accounts.count() > 0:
         return None
     password = initial_password()
-    while password_problem(DEVELOPMENT_OFFICER, password):
+    while password_problem(DEVELOPMENT_OFFICER, password, "the officer's"):
         password = initial_password()
     await accounts.add(DEVELOPMENT_OFFICER, "Geliştirme Memuru", DEVELOPMENT_OFFICE, Role.DIRECTOR, password)
     password_file.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain.model import Status
 from hub.domain.offices import OFFICES
-from hub.office.auth import CurrentOfficer
+from hub.office.auth import PRINTABLE, CurrentOfficer
 from hub.office.queries import Criteria, Detail, SearchAnswer, detail, search
 from hub.office.statistics import GroupBy, Statistics, as_csv, statistics
 
@@ -45,10 +45,17 @@ def office_router(engine: AsyncEngine) -> APIRouter:
     @router.get("/declarations", response_model=SearchAnswer, responses=_refusals)
     async def declarations(
         officer: CurrentOfficer,
-        number: Annotated[str | None, Query(max_length=40, description="Declaration number, or its beginning.")] = None,
-        carnet: Annotated[str | None, Query(max_length=40, description="Carnet number, or its beginning.")] = None,
+        number: Annotated[
+            str | None, Query(max_length=40, pattern=PRINTABLE, description="Declaration number, or its beginning.")
+        ] = None,
+        carnet: Annotated[
+            str | None, Query(max_length=40, pattern=PRINTABLE, description="Carnet number, or its beginning.")
+        ] = None,
         holder: Annotated[
-            str | None, Query(max_length=200, description="Part of the holder's name, or the holder's VKN/TCKN.")
+            str | None,
+            Query(
+                max_length=200, pattern=PRINTABLE, description="Part of the holder's name, or the holder's VKN/TCKN."
+            ),
         ] = None,
         status: Annotated[Status | None, Query(description="The declaration's status.")] = None,
         lodged_from: Annotated[date | None, Query(description="Lodged on or after this day (Türkiye).")] = None,
@@ -72,7 +79,9 @@ def office_router(engine: AsyncEngine) -> APIRouter:
     @router.get("/declaration", response_model=Detail, responses={**_refusals, 404: {"description": NOT_FOUND}})
     async def declaration(
         officer: CurrentOfficer,
-        number: Annotated[str, Query(min_length=1, max_length=40, description="The declaration number.")],
+        number: Annotated[
+            str, Query(min_length=1, max_length=40, pattern=PRINTABLE, description="The declaration number.")
+        ],
     ) -> Detail:
         """C2, C3: a declaration whole: goods lines with their ledger, documents and notes, linked
         declarations, its özet beyan part, and its timeline with who acted. 404 when unknown or not

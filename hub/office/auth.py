@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.types import Receive, Scope, Send
 
 from hub.console.operators import MAX_PASSWORD_LENGTH
+from hub.domain.offices import OFFICES
 from hub.getapp.web.guard import OriginGuard
 from hub.office.accounts import OfficerSessions, SessionOfficer
 from hub.web.limits import ClientLimits
@@ -35,6 +36,7 @@ from hub.web.sessions import set_session_cookie
 log = logging.getLogger(__name__)
 
 LOGIN_PATH: Final = "/api/login"
+PRINTABLE: Final = r"^[^\x00-\x1f\x7f]*$"  # no control character (PostgreSQL refuses NUL in text: a 500)
 OPEN_DOCUMENTS: Final = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
 
 
@@ -79,7 +81,7 @@ CurrentOfficer = Annotated[SessionOfficer, Depends(current_officer)]
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # no stripping: a password is taken as typed
-    name: str = Field(min_length=1, max_length=100, description="The officer's staff id.")
+    name: str = Field(min_length=1, max_length=100, pattern=PRINTABLE, description="The officer's staff id.")
     password: SecretStr = Field(description="As typed.")
 
 
@@ -94,8 +96,6 @@ class SessionOut(BaseModel):
 
 
 def session_body(officer: SessionOfficer, sessions: OfficerSessions) -> dict[str, Any]:
-    from hub.domain.offices import OFFICES
-
     office = OFFICES.get(officer.office)
     return SessionOut(
         officer=officer.name, full_name=officer.full_name, office=officer.office,

@@ -135,6 +135,8 @@ async def test_every_api_path_needs_a_session_and_bad_input_is_a_4xx(office: Off
             ("/api/declarations", {"lodged_from": "21.11.2026"}),
             ("/api/declarations", {"lodged_from": "2026-11-22", "lodged_to": "2026-11-21"}),
             ("/api/declarations", {"number": "x" * 41}),
+            ("/api/declarations", {"holder": "a\x00b"}),  # PostgreSQL would refuse the NUL: never a 500
+            ("/api/declaration", {"number": "26\x00"}),
             ("/api/declaration", {}),
             ("/api/statistics", {"date_from": "2026-11-21"}),
             ("/api/statistics", {"date_from": "2026-11-21", "date_to": "2026-11-20"}),
@@ -161,6 +163,8 @@ async def test_logins_wrong_password_lock_other_origin_disabled_and_logout(offic
     assert forged.status_code == 403
     assert (await http.post("/api/login", content=b"\xff", headers=origin)).status_code == 422
     assert (await http.post("/api/login", json={"name": "a"}, headers=origin)).status_code == 422
+    nul = await http.post("/api/login", json={"name": "a\x00", "password": "p"}, headers=origin)
+    assert nul.status_code == 422
     for _ in range(4):
         await http.post("/api/login", json={"name": "e.demir", "password": "wrong password 123"}, headers=origin)
     locked = await http.post("/api/login", json={"name": "e.demir", "password": "wrong password 123"}, headers=origin)

@@ -20,6 +20,10 @@ from hub.office.queries import Criteria, Detail, SearchAnswer, detail, search
 from hub.office.statistics import GroupBy, Statistics, as_csv, statistics
 
 MAX_PERIOD_DAYS: Final = 3 * 366
+# Days the hub can have a declaration of (e-ATA/TR began in 2021); beyond them a day is an error, and
+# year 1 or 9999 would not even convert to UTC (schemathesis found it).
+FIRST_DAY: Final = date(2000, 1, 1)
+LAST_DAY: Final = date(2099, 12, 31)
 NOT_FOUND: Final = "no declaration with this number that your office may see"
 _refusals: Final[dict[int | str, dict[str, Any]]] = {401: {"description": "not logged in"}, 422: {}}
 
@@ -58,8 +62,12 @@ def office_router(engine: AsyncEngine) -> APIRouter:
             ),
         ] = None,
         status: Annotated[Status | None, Query(description="The declaration's status.")] = None,
-        lodged_from: Annotated[date | None, Query(description="Lodged on or after this day (Türkiye).")] = None,
-        lodged_to: Annotated[date | None, Query(description="Lodged on or before this day (Türkiye).")] = None,
+        lodged_from: Annotated[
+            date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Lodged on or after this day (Türkiye).")
+        ] = None,
+        lodged_to: Annotated[
+            date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Lodged on or before this day (Türkiye).")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=200, description="At most this many, newest lodged first.")] = 50,
     ) -> SearchAnswer:
         """C2: the declarations your office may see that meet every criterion given."""
@@ -95,8 +103,8 @@ def office_router(engine: AsyncEngine) -> APIRouter:
     @router.get("/statistics", response_model=Statistics, responses=_refusals)
     async def statistics_json(
         officer: CurrentOfficer,
-        date_from: Annotated[date, Query(description="First day of the period (Türkiye).")],
-        date_to: Annotated[date, Query(description="Last day of the period, included.")],
+        date_from: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day of the period (Türkiye).")],
+        date_to: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day of the period, included.")],
         by: Annotated[GroupBy, Query(description="country (issuing), region, or directorate (GDTBM).")] = "country",
     ) -> Statistics:
         """C4: declarations lodged in the period, as your office may see them, by group."""
@@ -107,8 +115,8 @@ def office_router(engine: AsyncEngine) -> APIRouter:
     @router.get("/statistics.csv", responses={**_refusals, 200: {"content": {"text/csv": {}}}})
     async def statistics_csv(
         officer: CurrentOfficer,
-        date_from: Annotated[date, Query(description="First day of the period (Türkiye).")],
-        date_to: Annotated[date, Query(description="Last day of the period, included.")],
+        date_from: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day of the period (Türkiye).")],
+        date_to: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day of the period, included.")],
         by: Annotated[GroupBy, Query(description="country (issuing), region, or directorate (GDTBM).")] = "country",
     ) -> Response:
         """C4 as CSV (UTF-8 with a byte-order mark, for spreadsheets), one row per group."""

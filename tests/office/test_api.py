@@ -140,7 +140,9 @@ async def test_every_api_path_needs_a_session_and_bad_input_is_a_4xx(office: Off
             ("/api/declaration", {}),
             ("/api/statistics", {"date_from": "2026-11-21"}),
             ("/api/statistics", {"date_from": "2026-11-21", "date_to": "2026-11-20"}),
-            ("/api/statistics", {"date_from": "2000-01-01", "date_to": "2026-11-20"}),
+            ("/api/statistics", {"date_from": "2020-01-01", "date_to": "2026-11-20"}),
+            ("/api/statistics", {"date_from": "0001-01-01", "date_to": "0001-01-02"}),
+            ("/api/declarations", {"lodged_to": "9999-12-31"}),
             ("/api/statistics", {"date_from": "2026-11-21", "date_to": "2026-11-21", "by": "city"}),
         ]:
             answer = await kapikule.get(path, params=params)

@@ -126,6 +126,7 @@ async def test_an_officer_finds_a_declaration_reads_its_ledger_and_timeline_and_
         await expect(trakya).to_be_visible(timeout=TIMEOUT_MS)
         assert (await trakya.locator("td").all_inner_texts())[:3] == ["Trakya GDTBM", "1", "1"]
         await expect(page.get_by_test_id("group-Akdeniz")).to_have_count(0)
+        await page.screenshot(path=str(tmp_path / "statistics-en.png"), full_page=True)
         async with page.expect_download(timeout=TIMEOUT_MS) as waiting:
             await page.get_by_test_id("csv").click()
         download = await waiting.value
@@ -142,6 +143,7 @@ async def test_an_officer_finds_a_declaration_reads_its_ledger_and_timeline_and_
             "Regional Directorate of Customs and Foreign Trade"
         )
         await expect(page.get_by_test_id("glossary")).to_contain_text("Kapıkule Gümrük Müdürlüğü")
+        await page.screenshot(path=str(tmp_path / "glossary-en.png"), full_page=True)
 
         # On a phone: nothing wider than the screen.
         await page.set_viewport_size({"width": 390, "height": 844})

@@ -53,7 +53,7 @@ const TEXT = {
     glossary: [
       ["GDTBM", "Gümrük ve Dış Ticaret Bölge Müdürlüğü: gümrük idarelerinin bağlı olduğu bölge müdürlüğü."],
       ["ÖB", "Özet beyan: eşyanın taşıma aracıyla gelişinde verilen beyan; ATA beyanı bir kalemini açar ve kapatır."],
-      ["TCGB", "Tek (gümrük) idari belge: BİLGE'de tescil edilen ithalat/ihracat beyannamesi; ATA eşyasını düşebilir."],
+      ["TCGB", "Türkiye Cumhuriyeti Gümrük Beyannamesi: BİLGE'de tescil edilen ithalat/ihracat beyannamesi; ATA eşyasını düşebilir."],
       ["VKN / TCKN", "Vergi kimlik numarası / T.C. kimlik numarası."],
       ["5800, 3158", "Geçici ithalat ve onun yeniden ihracatı (yabancı karne)."],
       ["2600, 6326", "Geçici ihracat ve onun yeniden ithalatı (Türk karnesi)."],
@@ -112,7 +112,7 @@ const TEXT = {
     glossary: [
       ["GDTBM", "Gümrük ve Dış Ticaret Bölge Müdürlüğü: the Regional Directorate of Customs and Foreign Trade an office belongs to."],
       ["ÖB", "Özet beyan: the summary declaration of goods arriving on a means of transport; an ATA declaration opens and closes a part of it."],
-      ["TCGB", "Tek (gümrük) idari belge: an import/export declaration lodged in BİLGE; it may discharge ATA goods."],
+      ["TCGB", "Türkiye Cumhuriyeti Gümrük Beyannamesi: the customs declaration (import/export) lodged in BİLGE; it may discharge ATA goods."],
       ["VKN / TCKN", "Tax id number / Turkish citizen id number."],
       ["5800, 3158", "Temporary import and its re-export (foreign carnet)."],
       ["2600, 6326", "Temporary export and its re-import (Turkish carnet)."],

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hub.office.accounts import OfficerAccounts, OfficerSessions
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.domain.model import Role
+from hub.office.accounts import OfficerAccounts, OfficerSessions, development_officer
 from hub.store.engine import create_engine
 from hub.web.logins import LoggedIn, LoginRefused
 from tests.store_fixture import StoreKind
@@ -76,3 +79,18 @@ async def test_officers_are_added_listed_given_a_new_password_and_disabled(tmp_p
         assert again.returncode == 1 and "no enabled officer a.yilmaz" in again.stderr
     finally:
         await engine.dispose()
+
+
+async def test_hub_run_makes_one_development_officer_on_a_fresh_store(engine: AsyncEngine, tmp_path: Path) -> None:
+    """`hub run`: a director at Kapıkule with a generated password, written for its owner only, once."""
+    accounts = OfficerAccounts(engine)
+    where = tmp_path / "demo" / "office-officer.txt"
+    made = await development_officer(accounts, where)
+    assert made is not None
+    name, password = made
+    assert name == "dev.officer" and f"password: {password}" in where.read_text(encoding="utf-8")
+    assert where.stat().st_mode & 0o777 == 0o600
+    [officer] = await accounts.listed()
+    assert (officer.office, officer.role) == ("220100", Role.DIRECTOR)
+    assert isinstance(await OfficerSessions(engine, accounts.passwords).login(name, password), LoggedIn)
+    assert await development_officer(accounts, where) is None  # not made twice

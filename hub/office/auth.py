@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 LOGIN_PATH: Final = "/api/login"
 PRINTABLE: Final = r"^[^\x00-\x1f\x7f]*$"  # no control character (PostgreSQL refuses NUL in text: a 500)
-OPEN_DOCUMENTS: Final = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
+API_DOCUMENTS: Final = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
 
 
 def cookie_name(secure: bool) -> str:
@@ -120,7 +120,7 @@ def install_guard(
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path == LOGIN_PATH or not (path.startswith("/api/") or path == "/api" or path in OPEN_DOCUMENTS):
+        if path == LOGIN_PATH or not (path.startswith("/api/") or path == "/api" or path in API_DOCUMENTS):
             return await call_next(request)
         token = request.cookies.get(cookie)
         officer = await sessions.session(token)

@@ -54,10 +54,11 @@ def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, s
 
 
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
-    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's) and of the adapters at the edges
-    (BİLGE's TCGBs, YKTS's authorities) whose code names the rule."""
+    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's, the offices' page and the store's
+    queries it answers from) and of the adapters at the edges (BİLGE's TCGBs, YKTS's authorities) whose
+    code names the rule."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in _python_files(root, "hub/domain", "hub/getapp", "adapters"):
+    for path in _python_files(root, "hub/domain", "hub/getapp", "hub/office", "hub/store/queries.py", "adapters"):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):

@@ -38,6 +38,7 @@ JOBS = {
     "bilge-adapter": "adapter-bilge",
     "ykts-adapter": "adapter-ykts",
     "getapp": "getapp",
+    "office": "office",
 }
 PROMETHEUS_LABELS = frozenset({"job", "instance"})  # added to every series at scrape
 PROMETHEUS_METRICS = {"up": PROMETHEUS_LABELS}  # written by Prometheus itself for every target
@@ -246,7 +247,9 @@ def test_every_hub_process_serves_its_ops_endpoints_where_prometheus_scrapes(
     services: dict[str, dict[str, Any]], prometheus: dict[str, Any]
 ) -> None:
     processes = hub_processes(services)
-    assert set(processes) == set(JOBS.values())  # the core, the three adapters and GET-APP, each once
+    assert set(processes) == set(
+        JOBS.values()
+    )  # the core, the three adapters, GET-APP and the offices' page, each once
     for service, _port in processes.values():
         environment = services[service]["environment"]
         assert environment["HUB_OPS_HOST"] == "0.0.0.0", f"{service}: reachable from the other containers"

@@ -62,6 +62,7 @@ def processes() -> dict[str, Process]:
     from hub.kafka.broker_security import BrokerTlsSettings
     from hub.kafka.security import OPERATORS, KafkaClientSettings
     from hub.logs import LogSettings
+    from hub.office.settings import OfficeSettings
     from hub.service.core import CONSUMER
 
     kafka = (Part(Settings), Part(KafkaClientSettings), Part(SigningSettings), Part(LogSettings))
@@ -77,6 +78,7 @@ def processes() -> dict[str, Process]:
         Process("ykts-adapter", "hub ykts-adapter", (*kafka, Part(YktsSettings)), YKTS_ADAPTER),
         Process("getapp", "hub getapp", (*kafka, Part(WebSettings), Part(SmtpSettings)), GETAPP),
         Process("console", "hub console", (*kafka, Part(ConsoleSettings)), OPERATORS),
+        Process("office", "hub office", (Part(Settings), Part(LogSettings), Part(OfficeSettings))),
         Process(
             "run",
             "hub run: its own broker and store, whatever HUB_KAFKA_BOOTSTRAP and HUB_DATABASE_URL say",
@@ -90,6 +92,7 @@ def processes() -> dict[str, Process]:
                 Part(WebSettings),
                 Part(SmtpSettings, "GETAPP_SMTP_HOST"),
                 Part(ConsoleSettings),
+                Part(OfficeSettings),
             ),
         ),
         Process("tobb-simulator", "hub tobb-simulator", (Part(TobbSimulatorSettings),)),
@@ -98,7 +101,7 @@ def processes() -> dict[str, Process]:
         Process("kafka", "hub kafka start", (Part(KafkaClientSettings), Part(BrokerTlsSettings))),
         Process(
             "tools",
-            "hub dlq, operators, senders, topics, reconcile, db",
+            "hub dlq, operators, officers, senders, topics, reconcile, db",
             (Part(Settings), Part(KafkaClientSettings), Part(SigningSettings), Part(OperatorToolSettings)),
             OPERATORS,
         ),

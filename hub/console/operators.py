@@ -61,22 +61,22 @@ def normal_name(typed: str) -> str:
     return typed.strip().lower()
 
 
-def name_problem(name: str) -> str | None:
+def name_problem(name: str, what: str = "an operator name") -> str | None:
     if NAME_PATTERN.fullmatch(name) is None:
         return (
-            f"{name!r} is not an operator name: 1 to 64 of a-z, 0-9, '.', '_', '-' "
+            f"{name!r} is not {what}: 1 to 64 of a-z, 0-9, '.', '_', '-' "
             "(lower-case ASCII, beginning with a letter or a digit)"
         )
     return None
 
 
-def password_problem(name: str, password: str) -> str | None:
+def password_problem(name: str, password: str, whose: str = "the operator's") -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"the password must have at most {MAX_PASSWORD_LENGTH} characters"
     if name in password.lower():
-        return "the password must not contain the operator's name"
+        return f"the password must not contain {whose} name"
     return None
 
 

@@ -1,7 +1,8 @@
 """`hub`: the command line of the integration hub.
 
 Longer than 400 lines on purpose: each deployable process (`hub core`, `hub getapp`, the adapters, the
-simulators, the console) is a few lines of wiring here, side by side, so that one file reads as the list
+simulators, the console; `hub office` lives in cli_office.py) is a few lines of wiring here, side by
+side, so that one file reads as the list
 of what an operator can start; groups of tool commands live in modules of their own (cli_*.py).
 """
 
@@ -27,6 +28,7 @@ from hub.console.cli import operators_app
 from hub.entrypoints.cli_config import config, configured, require
 from hub.entrypoints.cli_db import db_app
 from hub.entrypoints.cli_kafka import kafka_app
+from hub.entrypoints.cli_office import office, office_demo_login, officers_app
 from hub.entrypoints.cli_senders import senders_app
 from hub.kafka.admin import apply_topics
 from hub.logs import configure as configure_logging
@@ -55,6 +57,8 @@ dlq_app = typer.Typer(
 )
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(operators_app, name="operators")
+app.add_typer(officers_app, name="officers")
+app.command("office")(office)
 app.add_typer(senders_app, name="senders")
 app.command("config")(config)
 app.add_typer(db_app, name="db")
@@ -248,7 +252,7 @@ def run(
     demo: Annotated[bool, typer.Option(help="Play the demo scenario once everything is up.")] = True,
 ) -> None:
     """Everything on the embedded defaults: a local Kafka, SQLite, the TOBB, BİLGE and YKTS simulators,
-    the core and their adapters, GET-APP and the operator console.
+    the core and their adapters, GET-APP, the operator console and the offices' page.
 
     Starts from a clean demo broker and store each time, plays the demo (unless --no-demo), then runs
     until Ctrl-C.
@@ -314,7 +318,7 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
     for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
         _say(f"      {line}")
     _say("[4/5] TOBB, BİLGE and YKTS simulators, core consumer, their adapters")
-    async with running_stack(settings, ops_ports=DEFAULT_OPS_PORTS) as stack:
+    async with running_stack(settings, ops_ports=DEFAULT_OPS_PORTS, office_port=8791) as stack:
         for name, server in zip(("TOBB", "BİLGE", "YKTS"), stack.simulators, strict=False):
             _say(f"      {name} simulator at {server.base_url}")
         _say(f"      BİLGE document intake at {stack.bilge_intake_url}")
@@ -334,6 +338,9 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
         if stack.console is not None:
             print(f"\nOperator console: {stack.console.base_url}/ (AsyncAPI: {stack.console.base_url}/asyncapi)")
             await _console_demo_login(stack.console)
+        if stack.office is not None:
+            where = DATA_DIR / "demo" / "office-officer.txt"
+            await office_demo_login(stack.office, where, where.relative_to(PROJECT_ROOT))
         _say(f"\nThe hub is running: Kafka at {settings.kafka_bootstrap}. Ctrl-C stops it.")
         await asyncio.Event().wait()
 

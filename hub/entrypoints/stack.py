@@ -32,6 +32,7 @@ from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
 from hub.getapp.process import GetAppProcess
 from hub.http_server import BackgroundServer
+from hub.office.process import OfficeProcess
 from hub.store.schema import upgrade_store
 from hub.tls import ClientTls
 
@@ -47,14 +48,15 @@ class Stack:
     simulators: list[BackgroundServer]
     mail: MailCatcher | None
     console: ConsoleProcess | None = None
+    office: OfficeProcess | None = None  # the offices' page and API
     bilge_sender: ClientTls | None = None  # what BİLGE (the demo, the tests) presents to the intake
     bilge_simulator: BackgroundServer | None = None  # the BİLGE simulator, when this stack runs one
 
     def ops_targets(self) -> dict[str, str]:
         """Each running process's operations endpoints: what the console watches. Read at each
         sample, so a process a caller restarted is watched under its new address."""
-        processes = (self.core, self.tobb_adapter, self.bilge_adapter, self.ykts_adapter, self.getapp)
-        return {p.NAME: p.ops.base_url for p in processes if p.ops.serving}
+        processes = (self.core, self.tobb_adapter, self.bilge_adapter, self.ykts_adapter, self.getapp, self.office)
+        return {p.NAME: p.ops.base_url for p in processes if p is not None and p.ops.serving}
 
     @property
     def bilge_intake_url(self) -> str:
@@ -73,10 +75,11 @@ class OpsPorts:
     bilge_adapter: int = 0
     ykts_adapter: int = 0
     getapp: int = 0
+    office: int = 0
 
 
 DEFAULT_OPS_PORTS = OpsPorts(
-    console=8780, core=8781, tobb_adapter=8782, bilge_adapter=8783, ykts_adapter=8784, getapp=8785
+    console=8780, core=8781, tobb_adapter=8782, bilge_adapter=8783, ykts_adapter=8784, getapp=8785, office=8786
 )
 
 
@@ -90,6 +93,7 @@ async def running_stack(
     getapp_port: int = 0,
     ops_ports: OpsPorts | None = None,
     intake: IntakeSettings | None = None,
+    office_port: int = 0,
 ) -> AsyncIterator[Stack]:
     """Start simulators (for TOBB, BİLGE and YKTS unless $TOBB_BASE_URL, $BILGE_BASE_URL, $YKTS_BASE_URL
     or the arguments name real ones), core and adapters; stop them in reverse. The BİLGE intake serves
@@ -160,6 +164,7 @@ async def running_stack(
         bilge_simulator=bilge_server,
     )
     stack.console = console = ConsoleProcess(settings, stack.ops_targets, port=ports.console)
+    stack.office = office = OfficeProcess(settings, port=office_port, ops_port=ports.office)
 
     try:
         await stack.core.start()
@@ -167,11 +172,13 @@ async def running_stack(
         await stack.bilge_adapter.start()
         await stack.ykts_adapter.start()
         await stack.getapp.start()
+        await office.start()
         await console.start()
         yield stack
     finally:
         # The stack's current processes: a caller may have replaced one (a restart).
         await console.stop()
+        await office.stop()
         await stack.getapp.stop()
         await stack.ykts_adapter.stop()
         await stack.bilge_adapter.stop()

@@ -79,8 +79,9 @@ def _view(carnet: Carnet, d: Declaration) -> DeclarationView:
     )  # fmt: skip
 
 
-def _visible(office: str) -> ColumnElement[bool]:
-    """The SQL form of hub.domain.visibility.may_see."""
+def visible(office: str) -> ColumnElement[bool]:
+    """The SQL form of hub.domain.visibility.may_see: a condition on `declarations` (C2)."""
+    # rule: C2
     return or_(
         declarations.c.status.in_([s.value for s in SEEN_EVERYWHERE]),
         declarations.c.customs_office == office,
@@ -92,7 +93,8 @@ def _visible(office: str) -> ColumnElement[bool]:
     )
 
 
-async def _carnets(conn: AsyncConnection, numbers: set[str]) -> dict[str, Carnet]:
+async def carnets_by_number(conn: AsyncConnection, numbers: set[str]) -> dict[str, Carnet]:
+    """The carnets (with their declarations, lines, documents and notes) of these numbers, in one query."""
     rows = await conn.execute(
         select(carnets.c.carnet_number, carnets.c.state).where(carnets.c.carnet_number.in_(numbers))
     )
@@ -104,24 +106,30 @@ async def visible_to(conn: AsyncConnection, office: str) -> list[DeclarationView
     rows = (
         await conn.execute(
             select(declarations.c.declaration_number, declarations.c.carnet_number)
-            .where(_visible(office))
+            .where(visible(office))
             .order_by(declarations.c.declaration_number)
         )
     ).all()
-    states = await _carnets(conn, {r.carnet_number for r in rows})
+    states = await carnets_by_number(conn, {r.carnet_number for r in rows})
     return [_view(states[r.carnet_number], states[r.carnet_number].declarations[r.declaration_number]) for r in rows]
 
 
-async def declaration_for(conn: AsyncConnection, number: str, office: str) -> DeclarationView | None:
-    """One declaration with its lines, documents and notes, if `office` may see it (C2, C3)."""
+async def seen_by(conn: AsyncConnection, number: str, office: str) -> tuple[Carnet, Declaration] | None:
+    """A declaration and its carnet, if `office` may see it (C2); None as for an unknown number."""
     row = (
         await conn.execute(select(declarations.c.carnet_number).where(declarations.c.declaration_number == number))
     ).first()
     if row is None:
         return None
-    carnet = (await _carnets(conn, {row.carnet_number}))[row.carnet_number]
+    carnet = (await carnets_by_number(conn, {row.carnet_number}))[row.carnet_number]
     d = carnet.declarations[number]
-    return _view(carnet, d) if may_see(d, office) else None
+    return (carnet, d) if may_see(d, office) else None
+
+
+async def declaration_for(conn: AsyncConnection, number: str, office: str) -> DeclarationView | None:
+    """One declaration with its lines, documents and notes, if `office` may see it (C2, C3)."""
+    seen = await seen_by(conn, number, office)
+    return None if seen is None else _view(*seen)
 
 
 async def summary_opened_in_hub(conn: AsyncConnection, opening: SummaryOpening, exclude: str) -> int:

@@ -116,6 +116,8 @@ outbox = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime()),
     Index("ix_outbox_unsent", "sent_at", "id"),
+    # A carnet's events in the order published: the offices' timeline of a declaration (who acted when).
+    Index("ix_outbox_carnet", "message_key", "topic", "id"),
 )
 
 pending_lookups = Table(

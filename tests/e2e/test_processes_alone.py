@@ -1,5 +1,5 @@
-"""Every process on its own: the core and GET-APP as OS processes of their own, as an operator (or
-docker-compose) deploys them, on one database of either kind.
+"""Every process on its own: the core, GET-APP and the offices' page as OS processes of their own, as an
+operator (or docker-compose) deploys them, on one database of either kind.
 
 A broker of this module's own, so that these processes' consumer groups (hub-core, getapp) do not
 share the session stack's partitions. The schema is brought to the code's with `hub db upgrade`, as
@@ -90,3 +90,24 @@ async def test_getapp_run_alone_follows_what_the_core_run_alone_decides(
         api = await http.get(f"http://127.0.0.1:{page_port}/api/declarations")
     assert page.status_code == 200 and "<title>GET-APP</title>" in page.text
     assert api.status_code == 401  # a firm's declarations only after its login
+
+    # The offices' page, a process of its own too: an officer of the lodging office, made with `hub
+    # officers add`, logs in and sees the declaration the core stored (C2: lodged at their office).
+    password = {"HUB_OPERATOR_PASSWORD": "an officer's password 1"}
+    added = hub_command("officers", "add", "k.officer", "--name", "Kapıkule Memuru", "--office",
+                        lodge.customs_office, "--role", "liaison", env={**env, **password})  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    office_port = _free_port()
+    office = HubOs("office", ["office", "--port", str(office_port), "--ops-port", "0"], env, tmp_path)
+    processes.append(office)
+    await office.ready()
+    base = f"http://127.0.0.1:{office_port}"
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/api/declarations")).status_code == 401
+        login = await http.post("/api/login", headers={"Origin": base},
+                                json={"name": "k.officer", "password": password["HUB_OPERATOR_PASSWORD"]})  # fmt: skip
+        assert login.status_code == 200, login.text
+        cookie = login.headers["set-cookie"].split(";", 1)[0]
+        seen = await http.get("/api/declaration", params={"number": lodge.declaration_number},
+                              headers={"Cookie": cookie})  # fmt: skip
+    assert seen.status_code == 200 and seen.json()["status"] == "lodged"

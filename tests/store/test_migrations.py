@@ -35,6 +35,7 @@ from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.process import GetAppProcess
 from hub.getapp.tracking.tables import getapp_stages
 from hub.kafka.launcher import find_project_root
+from hub.office.process import OfficeProcess
 from hub.store.engine import create_engine, create_schema
 from hub.store.migrations import target_metadata
 from hub.store.migrations.releases import RELEASES, Release
@@ -240,15 +241,17 @@ async def test_the_core_refuses_a_store_older_than_its_code(store: AsyncEngine, 
     )
 
 
-@pytest.mark.parametrize("name", ["getapp", "console"])
+@pytest.mark.parametrize("name", ["getapp", "console", "office"])
 async def test_getapp_and_the_console_refuse_an_empty_store(name: str, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     settings = Settings.from_env().model_copy(update={"database_url": url})
-    process: GetAppProcess | ConsoleProcess
+    process: GetAppProcess | ConsoleProcess | OfficeProcess
     if name == "getapp":
         process = GetAppProcess(settings, SmtpSettings(host="127.0.0.1", port=25, sender="getapp@example.org"))
-    else:
+    elif name == "console":
         process = ConsoleProcess(settings, dict)
+    else:
+        process = OfficeProcess(settings)
     try:
         with pytest.raises(SchemaNotCurrent, match=r"is empty: this code needs revision \d+: run `hub db upgrade`"):
             await process.start()
@@ -317,7 +320,7 @@ def test_compose_upgrades_the_store_before_a_process_uses_it() -> None:
     users = {
         name: s for name, s in services.items() if "HUB_DATABASE_URL" in s.get("environment", {}) and s is not upgrader
     }
-    assert {"core", "getapp", "console"} <= set(users)
+    assert {"core", "getapp", "console", "office"} <= set(users)
     for name, service in users.items():
         assert service["environment"]["HUB_DATABASE_URL"] == upgrader["environment"]["HUB_DATABASE_URL"], name
         assert service["depends_on"]["db-upgrade"] == {"condition": "service_completed_successfully"}, name

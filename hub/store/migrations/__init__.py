@@ -1,5 +1,5 @@
 """The migration history of every table of the hub (Alembic): the core's, reconciliation runs
-included, GET-APP's tracking read model and accounts, and the console's. One history for one store,
+included, GET-APP's tracking read model and accounts, the console's and the offices' page's. One history for one store,
 since every process shares one database URL.
 
 - env.py: what Alembic runs; it takes the connection `hub.store.schema` hands it (no alembic.ini,
@@ -26,6 +26,7 @@ def target_metadata() -> list[MetaData]:
     from hub.console.tables import metadata as console
     from hub.getapp.accounts.tables import metadata as accounts
     from hub.getapp.tracking.tables import tracking_metadata
+    from hub.office.tables import metadata as office
     from hub.store.tables import metadata as core
 
-    return [core, tracking_metadata, accounts, console]
+    return [core, tracking_metadata, accounts, console, office]

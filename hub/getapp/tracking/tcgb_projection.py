@@ -1,0 +1,240 @@
+"""The GET-APP TCGB projection: `bilge.tcgb.events` into the read model, one transaction per poll (A1, A2).
+
+claim → load → merge → derive → write, for a whole batch (hub/kafka/batches.py):
+
+1. the batch's message ids are claimed in one insert that skips ids applied before
+   (getapp_tracking_processed), so a redelivered event changes nothing;
+2. the TCGBs the fresh events name are read in two queries (rows and stages);
+3. each event is merged into its TCGB's facts (tcgb_timeline: a stage reached twice keeps its earliest
+   time), and only the TCGBs touched are derived again;
+4. rows, stages that are new or whose end moved, and the A1 duration bins are written with one
+   executemany each (INSERT ... ON CONFLICT, SQLite and PostgreSQL), the bins as the difference the
+   batch made: what the stored stages contributed is taken out, what the derived ones contribute put in.
+
+Undecodable records never get here: the batch consumer dead-letters them with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.domain.bilge import TcgbDirection, TcgbStage, TcgbStageReached
+from hub.getapp.tracking.tables import getapp_processed, getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
+from hub.getapp.tracking.tcgb_timeline import (
+    RANK,
+    BinDelta,
+    Header,
+    StageFact,
+    TcgbFacts,
+    TcgbState,
+    derive,
+    facts_of,
+)
+from hub.messages.batch import BatchResult, MessageScope, no_scope
+from hub.messages.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+TCGB_TOPIC = "bilge.tcgb.events"
+TCGB_CONSUMER_GROUP = "getapp-tcgb"
+
+_t, _st, _bins = getapp_tcgbs.c, getapp_tcgb_stages.c, getapp_tcgb_duration_bins.c
+_CHUNK = 500  # numbers per IN (...): well under SQLite's bound on parameters
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TcgbProjection:
+    """Feeds the TCGB read model a poll at a time; idempotent by message id and tolerant of order."""
+
+    def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._now = now
+
+    async def handle_batch(self, messages: Sequence[Envelope[Any]], scope: MessageScope = no_scope) -> BatchResult:
+        """The handler for hub.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
+        result = BatchResult()
+        async with self._engine.connect() as conn:
+            transaction = await conn.begin()
+            now = self._now()
+            fresh = await self._claim(conn, messages, now)
+            events: list[Envelope[Any]] = []
+            for message in messages:
+                mid = str(message.message_id)
+                if mid not in fresh or not isinstance(message.payload, TcgbStageReached):
+                    result.skipped.append(message)  # applied before, or twice in this poll
+                    continue
+                fresh.discard(mid)
+                events.append(message)
+            stored = await _load(conn, {m.payload.tcgb_number for m in events})
+            touched: dict[str, TcgbFacts] = {}
+            for message in events:
+                event: TcgbStageReached = message.payload
+                with scope(message):
+                    facts = touched.get(event.tcgb_number)
+                    if facts is None:
+                        known = stored.get(event.tcgb_number)
+                        facts = touched[event.tcgb_number] = known.facts() if known else facts_of(event)
+                    if not facts.merge(event, str(message.message_id)):
+                        log.info("TCGB %s reached %s again: the earliest is kept", event.tcgb_number, event.stage.value)
+                result.applied.append(message)
+            await _write(conn, [derive(f) for f in touched.values()], stored, now)
+            with scope.committing(result.applied):
+                await transaction.commit()
+        return result
+
+    async def apply(self, messages: Sequence[Envelope[Any]]) -> BatchResult:
+        """Tests and tools: a list of events as one poll."""
+        return await self.handle_batch(messages)
+
+    @staticmethod
+    async def _claim(conn: AsyncConnection, messages: Sequence[Envelope[Any]], at: datetime) -> set[str]:
+        """One insert that skips the ids applied before; answers the ids this batch may apply."""
+        ids = dict.fromkeys((str(m.message_id), m.type) for m in messages)
+        if not ids:
+            return set()
+        claim = _dialect(conn).insert(getapp_processed).on_conflict_do_nothing()
+        rows = [{"message_id": i, "message_type": t, "processed_at": at} for i, t in ids]
+        return {str(r.message_id) for r in await conn.execute(claim.returning(getapp_processed.c.message_id), rows)}
+
+
+class _Stored:
+    """A TCGB as the store holds it: its row and its stages' rows."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+        self.stages: list[Any] = []
+
+    def facts(self) -> TcgbFacts:
+        r = self.row
+        header = Header(TcgbDirection(r.direction), r.regime, r.customs_office, r.consignee_vkn, r.consignor_vkn)
+        facts = TcgbFacts(r.tcgb_number, header)
+        for s in self.stages:
+            stage = TcgbStage(s.stage)
+            facts.stages[stage] = StageFact(stage, s.started_at, s.office, s.channel, s.message_id)
+        return facts
+
+
+def _dialect(conn: AsyncConnection) -> Any:
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
+
+
+async def _load(conn: AsyncConnection, numbers: set[str]) -> dict[str, _Stored]:
+    stored: dict[str, _Stored] = {}
+    ordered = sorted(numbers)
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        for row in await conn.execute(select(getapp_tcgbs).where(_t.tcgb_number.in_(chunk))):
+            stored[row.tcgb_number] = _Stored(row)
+        for row in await conn.execute(select(getapp_tcgb_stages).where(_st.tcgb_number.in_(chunk))):
+            if row.tcgb_number in stored:
+                stored[row.tcgb_number].stages.append(row)
+    return stored
+
+
+async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[str, _Stored], now: datetime) -> None:
+    if not states:
+        return
+    dialect = _dialect(conn)
+    delta = BinDelta()
+    stage_rows: list[dict[str, Any]] = []
+    for state in states:
+        known = stored.get(state.number)
+        before = {s.stage: s for s in known.stages} if known else {}
+        if known is not None:  # what it counted so far leaves the bins, what it counts now enters them
+            r = known.row
+            for s in known.stages:
+                if s.duration_ms is not None:
+                    delta.add(r.month, r.customs_office, r.direction, s.stage, s.duration_ms, -1)
+        delta.add_state(state)
+        for span in state.stages:
+            next_stage = span.next_stage.value if span.next_stage else None
+            old = before.get(span.stage.value)
+            if old is not None and (old.message_id, old.ended_at, old.duration_ms, old.next_stage) == (
+                span.message_id, span.ended_at, span.duration_ms, next_stage,
+            ):  # fmt: skip
+                continue  # unchanged
+            stage_rows.append(
+                {
+                    "tcgb_number": state.number,
+                    "stage": span.stage.value,
+                    "rank": RANK[span.stage],
+                    "started_at": span.started_at,
+                    "ended_at": span.ended_at,
+                    "duration_ms": span.duration_ms,
+                    "next_stage": next_stage,
+                    "office": span.office,
+                    "channel": span.channel,
+                    "message_id": span.message_id,
+                }
+            )
+    rows = [_row(state, now) for state in states]
+    upsert = dialect.insert(getapp_tcgbs)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[_t.tcgb_number],
+            set_={c.name: upsert.excluded[c.name] for c in getapp_tcgbs.c if not c.primary_key},
+        ),
+        rows,
+    )
+    if stage_rows:
+        upsert = dialect.insert(getapp_tcgb_stages)
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[_st.tcgb_number, _st.stage],
+                set_={c.name: upsert.excluded[c.name] for c in getapp_tcgb_stages.c if not c.primary_key},
+            ),
+            stage_rows,
+        )
+    changed = delta.changed()
+    if changed:
+        upsert = dialect.insert(getapp_tcgb_duration_bins)
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[_bins.month, _bins.customs_office, _bins.direction, _bins.stage, _bins.bin],
+                set_={name: _bins[name] + upsert.excluded[name] for name in ("count", "sum_ms")},
+            ),
+            [
+                {
+                    "month": month,
+                    "customs_office": office,
+                    "direction": direction,
+                    "stage": stage,
+                    "bin": b,
+                    "count": count,
+                    "sum_ms": sum_ms,
+                }
+                for (month, office, direction, stage, b), count, sum_ms in changed
+            ],
+        )
+
+
+def _row(state: TcgbState, now: datetime) -> dict[str, Any]:
+    h = state.header
+    return {
+        "tcgb_number": state.number,
+        "direction": h.direction.value,
+        "regime": h.regime,
+        "customs_office": h.customs_office,
+        "consignee_vkn": h.consignee_vkn,
+        "consignor_vkn": h.consignor_vkn,
+        "registered_at": state.registered_at,
+        "month": state.month,
+        "current_stage": state.current_stage.value,
+        "stage_since": state.stage_since,
+        "channel": state.channel,
+        "location_office": state.location_office,
+        "released": state.released,
+        "exited": state.exited,
+        "finished": state.finished,
+        "updated_at": now,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +43,7 @@ def tcgb_event(
     return envelope(payload, carnet_number=number, occurred_at=at)
 
 
-def life(number: str, start: datetime, steps: list[tuple[TcgbStage, float]], **header: Any) -> list[Envelope[Any]]:
+def life(number: str, start: datetime, steps: Sequence[tuple[TcgbStage, float]], **header: Any) -> list[Envelope[Any]]:
     """A TCGB's events: each stage at `start` + seconds; channel_assigned is red unless told."""
     channel = header.pop("channel", TcgbChannel.RED)
     return [

@@ -31,14 +31,15 @@ from hub.getapp.tracking.tcgb_timeline import (
     RANK,
     BinDelta,
     Header,
-    StageFact,
     TcgbFacts,
     TcgbState,
     derive,
     facts_of,
+    stage_fact,
 )
 from hub.messages.batch import BatchResult, MessageScope, no_scope
 from hub.messages.envelope import Envelope
+from hub.store.engine import writing
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ TCGB_TOPIC = "bilge.tcgb.events"
 TCGB_CONSUMER_GROUP = "getapp-tcgb"
 
 _t, _st, _bins = getapp_tcgbs.c, getapp_tcgb_stages.c, getapp_tcgb_duration_bins.c
+_HEADER = (_t.tcgb_number, _t.direction, _t.regime, _t.customs_office, _t.consignee_vkn, _t.consignor_vkn, _t.month)
 _CHUNK = 500  # numbers per IN (...): well under SQLite's bound on parameters
 
 
@@ -63,7 +65,8 @@ class TcgbProjection:
     async def handle_batch(self, messages: Sequence[Envelope[Any]], scope: MessageScope = no_scope) -> BatchResult:
         """The handler for hub.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
         result = BatchResult()
-        async with self._engine.connect() as conn:
+        # SQLite: one writer at a time, queued here, not in SQLite's busy handler (the ATA projection writes too).
+        async with writing(self._engine), self._engine.connect() as conn:
             transaction = await conn.begin()
             now = self._now()
             fresh = await self._claim(conn, messages, now)
@@ -104,7 +107,8 @@ class TcgbProjection:
             return set()
         claim = _dialect(conn).insert(getapp_processed).on_conflict_do_nothing()
         rows = [{"message_id": i, "message_type": t, "processed_at": at} for i, t in ids]
-        return {str(r.message_id) for r in await conn.execute(claim.returning(getapp_processed.c.message_id), rows)}
+        claimed = await conn.execute(claim.returning(getapp_processed.c.message_id), rows)
+        return set(claimed.scalars().all())
 
 
 class _Stored:
@@ -120,7 +124,7 @@ class _Stored:
         facts = TcgbFacts(r.tcgb_number, header)
         for s in self.stages:
             stage = TcgbStage(s.stage)
-            facts.stages[stage] = StageFact(stage, s.started_at, s.office, s.channel, s.message_id)
+            facts.stages[stage] = stage_fact(stage, s.started_at, s.office, s.channel, s.message_id)
         return facts
 
 
@@ -133,9 +137,9 @@ async def _load(conn: AsyncConnection, numbers: set[str]) -> dict[str, _Stored]:
     ordered = sorted(numbers)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        for row in await conn.execute(select(getapp_tcgbs).where(_t.tcgb_number.in_(chunk))):
+        for row in (await conn.execute(select(*_HEADER).where(_t.tcgb_number.in_(chunk)))).all():
             stored[row.tcgb_number] = _Stored(row)
-        for row in await conn.execute(select(getapp_tcgb_stages).where(_st.tcgb_number.in_(chunk))):
+        for row in (await conn.execute(select(getapp_tcgb_stages).where(_st.tcgb_number.in_(chunk)))).all():
             if row.tcgb_number in stored:
                 stored[row.tcgb_number].stages.append(row)
     return stored
@@ -148,17 +152,27 @@ async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[st
     delta = BinDelta()
     stage_rows: list[dict[str, Any]] = []
     for state in states:
+        h = state.header
+        group = (state.month, h.customs_office, h.direction.value)
         known = stored.get(state.number)
-        before = {s.stage: s for s in known.stages} if known else {}
-        if known is not None:  # what it counted so far leaves the bins, what it counts now enters them
-            r = known.row
+        before = {s.stage: s for s in known.stages} if known is not None else {}
+        moved = known is not None and (known.row.month, known.row.customs_office, known.row.direction) != group
+        if moved:  # registered earlier than known, or another office: every duration changes bins
+            assert known is not None
             for s in known.stages:
                 if s.duration_ms is not None:
-                    delta.add(r.month, r.customs_office, r.direction, s.stage, s.duration_ms, -1)
-        delta.add_state(state)
+                    delta.add(
+                        known.row.month, known.row.customs_office, known.row.direction, s.stage, s.duration_ms, -1
+                    )
         for span in state.stages:
+            stage = span.stage.value
+            old = before.get(stage)
+            if moved or old is None or old.duration_ms != span.duration_ms:
+                if not moved and old is not None and old.duration_ms is not None:
+                    delta.add(*group, stage, old.duration_ms, -1)
+                if span.duration_ms is not None:
+                    delta.add(*group, stage, span.duration_ms)
             next_stage = span.next_stage.value if span.next_stage else None
-            old = before.get(span.stage.value)
             if old is not None and (old.message_id, old.ended_at, old.duration_ms, old.next_stage) == (
                 span.message_id, span.ended_at, span.duration_ms, next_stage,
             ):  # fmt: skip
@@ -166,7 +180,7 @@ async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[st
             stage_rows.append(
                 {
                     "tcgb_number": state.number,
-                    "stage": span.stage.value,
+                    "stage": stage,
                     "rank": RANK[span.stage],
                     "started_at": span.started_at,
                     "ended_at": span.ended_at,

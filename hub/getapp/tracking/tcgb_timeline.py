@@ -47,7 +47,7 @@ def duration_bin(duration_ms: int) -> int:
     return int(math.log1p(max(duration_ms, 0) / 1000) / _LOG_RATIO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Header:
     direction: TcgbDirection
     regime: str
@@ -56,17 +56,22 @@ class Header:
     consignor_vkn: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageFact:
     stage: TcgbStage
     at: datetime
     office: str | None
     channel: str | None
     message_id: str
+    rank: int  # RANK[stage], kept: the projection orders thousands of these a poll
 
     @property
     def order(self) -> tuple[int, datetime]:
-        return RANK[self.stage], self.at
+        return self.rank, self.at
+
+
+def stage_fact(stage: TcgbStage, at: datetime, office: str | None, channel: str | None, message_id: str) -> StageFact:
+    return StageFact(stage, at, office, channel, message_id, RANK[stage])
 
 
 @dataclass
@@ -79,13 +84,12 @@ class TcgbFacts:
 
     def merge(self, event: TcgbStageReached, message_id: str) -> bool:
         """Record an event; False when its stage was reached before (the earliest time is kept)."""
-        fact = StageFact(
-            event.stage, event.reached_at, event.office, event.channel.value if event.channel else None, message_id
-        )
+        channel = event.channel.value if event.channel else None
+        fact = stage_fact(event.stage, event.reached_at, event.office, channel, message_id)
         newest = max((s.order for s in self.stages.values()), default=None)
+        known = self.header
         if newest is None or fact.order >= newest:
-            known = self.header
-            self.header = Header(
+            header = Header(
                 direction=event.direction,
                 regime=event.regime,
                 customs_office=event.customs_office,
@@ -93,11 +97,13 @@ class TcgbFacts:
                 consignor_vkn=event.consignor_vkn or known.consignor_vkn,
             )
         else:  # an older event may still name a VKN the newer ones left out
-            self.header = replace(
-                self.header,
-                consignee_vkn=self.header.consignee_vkn or event.consignee_vkn,
-                consignor_vkn=self.header.consignor_vkn or event.consignor_vkn,
+            header = replace(
+                known,
+                consignee_vkn=known.consignee_vkn or event.consignee_vkn,
+                consignor_vkn=known.consignor_vkn or event.consignor_vkn,
             )
+        if header != known:
+            self.header = header
         kept = self.stages.get(event.stage)
         if kept is not None and kept.at <= fact.at:
             return False
@@ -113,7 +119,7 @@ def facts_of(event: TcgbStageReached) -> TcgbFacts:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageSpan:
     stage: TcgbStage
     started_at: datetime

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.domain.bilge import TcgbDirection, TcgbStage, TcgbStageReached
+from hub.getapp.tracking import bulk
 from hub.getapp.tracking.tables import getapp_processed, getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
 from hub.getapp.tracking.tcgb_timeline import (
     RANK,
@@ -145,12 +146,16 @@ async def _load(conn: AsyncConnection, numbers: set[str]) -> dict[str, _Stored]:
     return stored
 
 
+_TCGB_COLUMNS = tuple(c.name for c in getapp_tcgbs.c)
+_STAGE_COLUMNS = tuple(c.name for c in getapp_tcgb_stages.c)
+_BIN_COLUMNS = tuple(c.name for c in getapp_tcgb_duration_bins.c)
+
+
 async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[str, _Stored], now: datetime) -> None:
     if not states:
         return
-    dialect = _dialect(conn)
     delta = BinDelta()
-    stage_rows: list[dict[str, Any]] = []
+    stage_rows: list[tuple[Any, ...]] = []
     for state in states:
         h = state.header
         group = (state.month, h.customs_office, h.direction.value)
@@ -159,11 +164,10 @@ async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[st
         moved = known is not None and (known.row.month, known.row.customs_office, known.row.direction) != group
         if moved:  # registered earlier than known, or another office: every duration changes bins
             assert known is not None
+            was = (known.row.month, known.row.customs_office, known.row.direction)
             for s in known.stages:
                 if s.duration_ms is not None:
-                    delta.add(
-                        known.row.month, known.row.customs_office, known.row.direction, s.stage, s.duration_ms, -1
-                    )
+                    delta.add(*was, s.stage, s.duration_ms, -1)
         for span in state.stages:
             stage = span.stage.value
             old = before.get(stage)
@@ -178,77 +182,22 @@ async def _write(conn: AsyncConnection, states: list[TcgbState], stored: dict[st
             ):  # fmt: skip
                 continue  # unchanged
             stage_rows.append(
-                {
-                    "tcgb_number": state.number,
-                    "stage": stage,
-                    "rank": RANK[span.stage],
-                    "started_at": span.started_at,
-                    "ended_at": span.ended_at,
-                    "duration_ms": span.duration_ms,
-                    "next_stage": next_stage,
-                    "office": span.office,
-                    "channel": span.channel,
-                    "message_id": span.message_id,
-                }
-            )
-    rows = [_row(state, now) for state in states]
-    upsert = dialect.insert(getapp_tcgbs)
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[_t.tcgb_number],
-            set_={c.name: upsert.excluded[c.name] for c in getapp_tcgbs.c if not c.primary_key},
-        ),
-        rows,
-    )
-    if stage_rows:
-        upsert = dialect.insert(getapp_tcgb_stages)
-        await conn.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[_st.tcgb_number, _st.stage],
-                set_={c.name: upsert.excluded[c.name] for c in getapp_tcgb_stages.c if not c.primary_key},
-            ),
-            stage_rows,
-        )
-    changed = delta.changed()
-    if changed:
-        upsert = dialect.insert(getapp_tcgb_duration_bins)
-        await conn.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[_bins.month, _bins.customs_office, _bins.direction, _bins.stage, _bins.bin],
-                set_={name: _bins[name] + upsert.excluded[name] for name in ("count", "sum_ms")},
-            ),
-            [
-                {
-                    "month": month,
-                    "customs_office": office,
-                    "direction": direction,
-                    "stage": stage,
-                    "bin": b,
-                    "count": count,
-                    "sum_ms": sum_ms,
-                }
-                for (month, office, direction, stage, b), count, sum_ms in changed
-            ],
-        )
+                (
+                    state.number, stage, RANK[span.stage], span.started_at, span.ended_at, span.duration_ms,
+                    next_stage, span.office, span.channel, span.message_id,
+                )
+            )  # fmt: skip
+    await bulk.upsert(conn, getapp_tcgbs, _TCGB_COLUMNS, [_row(state, now) for state in states])
+    await bulk.upsert(conn, getapp_tcgb_stages, _STAGE_COLUMNS, stage_rows)
+    bins = [(*key, count, sum_ms) for key, count, sum_ms in delta.changed()]
+    await bulk.upsert(conn, getapp_tcgb_duration_bins, _BIN_COLUMNS, bins, on_conflict="add")
 
 
-def _row(state: TcgbState, now: datetime) -> dict[str, Any]:
+def _row(state: TcgbState, now: datetime) -> tuple[Any, ...]:
+    """In the order of getapp_tcgbs' columns."""
     h = state.header
-    return {
-        "tcgb_number": state.number,
-        "direction": h.direction.value,
-        "regime": h.regime,
-        "customs_office": h.customs_office,
-        "consignee_vkn": h.consignee_vkn,
-        "consignor_vkn": h.consignor_vkn,
-        "registered_at": state.registered_at,
-        "month": state.month,
-        "current_stage": state.current_stage.value,
-        "stage_since": state.stage_since,
-        "channel": state.channel,
-        "location_office": state.location_office,
-        "released": state.released,
-        "exited": state.exited,
-        "finished": state.finished,
-        "updated_at": now,
-    }
+    return (
+        state.number, h.direction.value, h.regime, h.customs_office, h.consignee_vkn, h.consignor_vkn,
+        state.registered_at, state.month, state.current_stage.value, state.stage_since, state.channel,
+        state.location_office, state.released, state.exited, state.finished, now,
+    )  # fmt: skip

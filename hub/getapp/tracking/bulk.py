@@ -1,0 +1,67 @@
+"""Bulk upserts for the TCGB projection, straight to the driver: thousands of rows a poll.
+
+SQLAlchemy's executemany builds and converts every parameter of every row in Python, which was a
+third of the projection's time at 5,000 events/s. Here a poll's rows go to the driver as they are:
+
+- PostgreSQL (asyncpg): one statement per table, `INSERT ... SELECT * FROM unnest($1::type[], ...)`,
+  one array per column, `ON CONFLICT` doing the rest;
+- SQLite: the driver's executemany of one `INSERT ... ON CONFLICT` (a C loop, in aiosqlite's thread),
+  times written as SQLAlchemy writes a `UtcDateTime` there (UTC, no zone, microseconds), so reads through
+  the tables see them as any other row.
+
+The statements are built from the Table, so a column added to it is written too. Values are the
+projection's own (never a client's text): there is nothing to escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+OnConflict = Literal["replace", "add"]  # set the new values, or add them to the stored ones
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def _pg_type(table: Table, name: str) -> str:
+    return table.c[name].type.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
+
+
+def _set_clause(table: Table, columns: Sequence[str], on_conflict: OnConflict) -> str:
+    keys = {c.name for c in table.primary_key.columns}
+    changed = [c for c in columns if c not in keys]
+    if on_conflict == "add":
+        return ", ".join(f'"{c}" = {table.name}."{c}" + excluded."{c}"' for c in changed)
+    return ", ".join(f'"{c}" = excluded."{c}"' for c in changed)
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    on_conflict: OnConflict = "replace",
+) -> None:
+    """Insert `rows` (tuples in the order of `columns`); a row whose primary key is taken updates it."""
+    if not rows:
+        return
+    keys = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {_set_clause(table, columns, on_conflict)}"
+    if conn.dialect.name == "postgresql":
+        arrays = ", ".join(f"${i}::{_pg_type(table, c)}[]" for i, c in enumerate(columns, start=1))
+        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) {conflict}"
+        await conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
+    else:
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {conflict}"
+        await conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import math
 import os
+import resource
 import shutil
 import signal
 import sqlite3
@@ -143,6 +144,7 @@ class Drained:
     handling_s: float  # from the first poll handled to the last
     polls: int
     projection_s: float  # of handling_s, inside the projection (its transaction included)
+    cpu_s: float  # CPU time of this process (all its threads) while it drained: the figure contention moves least
 
     @property
     def rate(self) -> float:
@@ -179,11 +181,12 @@ async def drain(bootstrap: str, url: str, count: int, group: str) -> Drained:
     timed = _Timed(TcgbProjection(engine), count)
     kafka = kafka_broker(bootstrap, group, principal=ADMIN)
     subscribe_in_batches(kafka, catalog(), TCGB_TOPIC, group, timed.handle_batch, limits=TCGB_LIMITS)
-    began = time.monotonic()
+    began, cpu = time.monotonic(), _cpu()
     await kafka.start()
     try:
         await asyncio.wait_for(timed.done.wait(), timeout=max(120.0, count / 500))
     finally:
+        cpu = _cpu() - cpu
         await kafka.stop()
     async with engine.connect() as conn:
         applied = (await conn.execute(select(func.count()).select_from(getapp_processed))).scalar_one()
@@ -192,7 +195,12 @@ async def drain(bootstrap: str, url: str, count: int, group: str) -> Drained:
     assert applied == count, f"{applied} of {count} events applied"
     print(f"    {group}: {applied} events applied, {tcgbs} TCGBs, {timed.polls} polls", flush=True)
     assert timed.first is not None
-    return Drained(count, timed.first - began, timed.last - timed.first, timed.polls, timed.inside)
+    return Drained(count, timed.first - began, timed.last - timed.first, timed.polls, timed.inside, cpu)
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
 
 
 # --- (b) queries --------------------------------------------------------------------------------------
@@ -393,7 +401,8 @@ async def run(args: argparse.Namespace, bootstrap: str, pg: PostgresServer, run_
             f"GET-APP TCGB consumer -> {kind:<10}: {done.rate:>9,.0f} events/s  "
             f"({done.events} in {done.handling_s:.1f} s, "
             f"{done.polls} polls, {done.projection_s / done.handling_s:.0%} of it in the projection; "
-            f"group join {done.first_s:.1f} s before) — {verdict} the target ≥ {EVENTS_TARGET:,}/s"
+            f"group join {done.first_s:.1f} s before; {done.events / done.cpu_s:,.0f} per CPU-second of the consumer) "
+            f"— {verdict} the target ≥ {EVENTS_TARGET:,}/s"
         )
         print(f"      {lines[-1]}", flush=True)
 
@@ -466,7 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: everything started was stopped", file=sys.stderr)
         return 130
-    print(f"\nGET-APP tracking at national scale ({time.monotonic() - began:.0f} s in all; printed, not asserted):")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\nGET-APP tracking at national scale ({time.monotonic() - began:.0f} s in all; load average {load} "
+        "at the end; printed, not asserted):"
+    )
     for line in lines:
         print(f"  {line}")
     return 0

@@ -180,7 +180,7 @@ async def test_a1_average_and_median_times_match_a_hand_computation(
 async def test_a1_a_median_of_close_durations_is_within_its_bins_width(
     engine: AsyncEngine, client: httpx.AsyncClient
 ) -> None:
-    """Durations 1000, 1001, ..., 1010 s share bins 2 % wide: the median (1005 s) is estimated within 2 %."""
+    """Durations 1000, 1001, ..., 1010 s share bins 5 % wide: the median (1005 s) is estimated within 5 %."""
     # rule: A1
     events = []
     for i in range(11):
@@ -189,7 +189,7 @@ async def test_a1_a_median_of_close_durations_is_within_its_bins_width(
     body = (await client.get("/api/tcgb-average-times", params={"month": "2026-03"}, headers=as_firm(FIRM_A))).json()
     [stage] = body["groups"][0]["stages"]
     assert stage["average_s"] == 1005.0
-    assert abs(stage["median_s"] - 1005.0) <= 0.02 * 1006
+    assert abs(stage["median_s"] - 1005.0) <= 0.05 * 1006
 
 
 async def test_a2_a_single_event_about_an_unseen_tcgb_shows_it(engine: AsyncEngine, client: httpx.AsyncClient) -> None:

@@ -141,7 +141,7 @@ getapp_tcgb_stages = Table(
 # A1 at national scale: the stages' durations per office, direction, month and stage, kept up to date in
 # the projection's transaction. Durations fall into log-scale bins (tcgb_timeline.duration_bin); a bin
 # keeps how many durations it holds and their exact sum (ms), so averages are exact and a median is the
-# mean of the bin holding the middle rank (within one bin's width, 2 %).
+# mean of the bin holding the middle rank (within one bin's width, 5 %).
 getapp_tcgb_duration_bins = Table(
     "getapp_tcgb_duration_bins",
     tracking_metadata,

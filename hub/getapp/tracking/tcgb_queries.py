@@ -220,7 +220,7 @@ class TcgbQueries:
 
         The average is exact (sum and count of whole milliseconds). The median is the mean of the bin
         holding the middle rank (the mean of the two bins' means for an even count): exact when that
-        bin holds one distinct duration, and otherwise within the bin's width, 2 % of (1 s + duration).
+        bin holds one distinct duration, and otherwise within the bin's width, 5 % of (1 s + duration).
         """
         # rule: A1
         where = [_b.month == month, _b.count > 0]

@@ -36,9 +36,10 @@ LABEL_TR: dict[TcgbStage, str] = {
     TcgbStage.EXITED: "Çıkış yapıldı",
 }
 
-# Log-scale bins of durations: bin b holds durations d (seconds) with 1.02**b <= 1 + d < 1.02**(b+1), so
-# every duration in a bin is within 2 % (of 1 + d) of every other: the median's precision (docs/decisions.md).
-BIN_RATIO = 1.02
+# Log-scale bins of durations: bin b holds durations d (seconds) with 1.05**b <= 1 + d < 1.05**(b+1), so
+# every duration in a bin is within 5 % (of 1 s + d) of every other: the median's precision (docs/decisions.md).
+# Three decades of durations (seconds to hours) take about 140 bins per office, direction, month and stage.
+BIN_RATIO = 1.05
 _LOG_RATIO = math.log(BIN_RATIO)
 
 

@@ -36,6 +36,7 @@ from hub.getapp.tracking.queries import (
 )
 from hub.getapp.tracking.stages import month_bounds, month_of
 from hub.getapp.tracking.tcgb_queries import (
+    CURSOR_PATTERN,
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     TcgbAverageTimes,
@@ -225,7 +226,7 @@ def tcgb_routes(
     """A2: the TCGBs lodged in BİLGE of which the firm is consignee or consignor, beside its ATA declarations."""
     queries = TcgbQueries(engine, offices)
     page_size: Any = Query(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="TCGBs per page.")
-    cursor: Any = Query(default=None, max_length=200, description="The `next` of the page before.")
+    cursor: Any = Query(default=None, pattern=CURSOR_PATTERN, description="The `next` of the page before.")
 
     @router.get("/api/tcgbs", response_model=TcgbsAnswer, responses=malformed)
     async def list_tcgbs(

@@ -1,7 +1,7 @@
 """Bulk upserts for the TCGB projection, straight to the driver: thousands of rows a poll.
 
-SQLAlchemy's executemany builds and converts every parameter of every row in Python, which was a
-third of the projection's time at 5,000 events/s. Here a poll's rows go to the driver as they are:
+SQLAlchemy's executemany builds and converts every parameter of every row in Python: about a fifth of
+the projection's CPU (PostgreSQL, 40,000 events: 8,200 events per CPU-second before, 10,300 after). Here a poll's rows go to the driver as they are:
 
 - PostgreSQL (asyncpg): one statement per table, `INSERT ... SELECT * FROM unnest($1::type[], ...)`,
   one array per column, `ON CONFLICT` doing the rest;

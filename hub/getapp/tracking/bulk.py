@@ -1,16 +1,18 @@
-"""Bulk upserts for the TCGB projection, straight to the driver: thousands of rows a poll.
+"""Bulk writes for the TCGB projection, straight to the driver: thousands of rows a poll.
 
 SQLAlchemy's executemany builds and converts every parameter of every row in Python: about a fifth of
-the projection's CPU (PostgreSQL, 40,000 events: 8,200 events per CPU-second before, 10,300 after). Here a poll's rows go to the driver as they are:
+the projection's CPU (PostgreSQL, 40,000 events: 8,200 events per CPU-second before, 10,300 after).
+Here a poll's rows go to the driver as they are:
 
 - PostgreSQL (asyncpg): one statement per table, `INSERT ... SELECT * FROM unnest($1::type[], ...)`,
   one array per column, `ON CONFLICT` doing the rest;
-- SQLite: the driver's executemany of one `INSERT ... ON CONFLICT` (a C loop, in aiosqlite's thread),
-  times written as SQLAlchemy writes a `UtcDateTime` there (UTC, no zone, microseconds), so reads through
-  the tables see them as any other row.
+- SQLite: the driver's executemany of one `INSERT ... ON CONFLICT` (a C loop, in aiosqlite's thread), or
+  one statement of many VALUES where the inserted keys are wanted back; times written as SQLAlchemy
+  writes a `UtcDateTime` there (UTC, no zone, microseconds), so reads through the tables see them as
+  any other row.
 
 The statements are built from the Table, so a column added to it is written too. Values are the
-projection's own (never a client's text): there is nothing to escape.
+projection's own, passed as parameters (never spliced into the SQL).
 """
 
 from __future__ import annotations
@@ -65,3 +67,32 @@ async def upsert(
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {conflict}"
         await conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+
+
+async def insert_new(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> set[Any]:
+    """Insert the rows whose primary key (its first column, `columns[0]`) is not taken yet, in one
+    statement; answers the keys inserted. A concurrent insert of the same key waits, then skips."""
+    if not rows:
+        return set()
+    names = ", ".join(f'"{c}"' for c in columns)
+    tail = f'ON CONFLICT DO NOTHING RETURNING "{columns[0]}"'
+    if conn.dialect.name == "postgresql":
+        arrays = ", ".join(f"${i}::{_pg_type(table, c)}[]" for i, c in enumerate(columns, start=1))
+        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) {tail}"
+        result = await conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
+        return set(result.scalars().all())
+    inserted: set[Any] = set()
+    width = len(columns)
+    step = max(1, _SQLITE_PARAMETERS // width)
+    for i in range(0, len(rows), step):  # one statement of many VALUES: executemany returns no rows
+        chunk = rows[i : i + step]
+        marks = ", ".join("(" + ", ".join(["?"] * width) + ")" for _ in chunk)
+        sql = f"INSERT INTO {table.name} ({names}) VALUES {marks} {tail}"
+        flat = tuple(_sqlite_value(v) for row in chunk for v in row)
+        inserted |= set((await conn.exec_driver_sql(sql, flat)).scalars().all())
+    return inserted
+
+
+_SQLITE_PARAMETERS = 30000  # SQLite's bound is 32,766 parameters a statement (since 3.32)

@@ -65,6 +65,7 @@ class TcgbProjection:
 
     async def handle_batch(self, messages: Sequence[Envelope[Any]], scope: MessageScope = no_scope) -> BatchResult:
         """The handler for hub.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
+        # rule: A2
         result = BatchResult()
         # SQLite: one writer at a time, queued here, not in SQLite's busy handler (the ATA projection writes too).
         async with writing(self._engine), self._engine.connect() as conn:

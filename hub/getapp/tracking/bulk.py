@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 OnConflict = Literal["replace", "add"]  # set the new values, or add them to the stored ones
 
 
-def _sqlite_value(value: Any) -> Any:
+def sqlite_value(value: Any) -> Any:
+    """A value as SQLAlchemy writes it to SQLite: a datetime as UTC text without zone, in microseconds."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return value
@@ -66,7 +67,7 @@ async def upsert(
     else:
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {conflict}"
-        await conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+        await conn.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in rows])
 
 
 async def insert_new(
@@ -90,7 +91,7 @@ async def insert_new(
         chunk = rows[i : i + step]
         marks = ", ".join("(" + ", ".join(["?"] * width) + ")" for _ in chunk)
         sql = f"INSERT INTO {table.name} ({names}) VALUES {marks} {tail}"
-        flat = tuple(_sqlite_value(v) for row in chunk for v in row)
+        flat = tuple(sqlite_value(v) for row in chunk for v in row)
         inserted |= set((await conn.exec_driver_sql(sql, flat)).scalars().all())
     return inserted
 

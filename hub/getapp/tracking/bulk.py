@@ -17,13 +17,17 @@ projection's own, passed as parameters (never spliced into the SQL).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections import namedtuple
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.store.tables import UtcDateTime
 
 OnConflict = Literal["replace", "add"]  # set the new values, or add them to the stored ones
 
@@ -97,3 +101,38 @@ async def insert_new(
 
 
 _SQLITE_PARAMETERS = 30000  # SQLite's bound is 32,766 parameters a statement (since 3.32)
+
+
+@functools.cache
+def _row_type(table: Table, columns: tuple[str, ...]) -> Any:
+    return namedtuple(f"{table.name}_row", columns)  # its columns are known at run time only
+
+
+def _from_sqlite(text: str | None) -> datetime | None:
+    """A UtcDateTime as SQLite keeps it (UTC text without zone): what SQLAlchemy would read, in C."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def select_in(
+    conn: AsyncConnection, table: Table, columns: tuple[str, ...], key: str, values: Iterable[str]
+) -> list[Any]:
+    """The rows whose `key` is one of `values`, as named tuples of `columns`, times as aware UTC datetimes."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return []
+    make = _row_type(table, columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "postgresql":
+        sql = f'SELECT {names} FROM {table.name} WHERE "{key}" = ANY($1::text[])'
+        return [make(*row) for row in (await conn.exec_driver_sql(sql, (wanted,))).all()]
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UtcDateTime)]
+    rows: list[Any] = []
+    for i in range(0, len(wanted), _SQLITE_PARAMETERS):
+        chunk = wanted[i : i + _SQLITE_PARAMETERS]
+        sql = f'SELECT {names} FROM {table.name} WHERE "{key}" IN ({", ".join(["?"] * len(chunk))})'
+        for row in (await conn.exec_driver_sql(sql, tuple(chunk))).all():
+            values_ = list(row)
+            for t in times:
+                values_[t] = _from_sqlite(values_[t])
+            rows.append(make(*values_))
+    return rows

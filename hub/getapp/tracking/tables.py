@@ -136,6 +136,7 @@ getapp_tcgb_stages = Table(
     Column("office", String(16)),  # where the stage happened, when BİLGE names it (an exit)
     Column("channel", String(8)),  # on channel_assigned
     Column("message_id", String(36), nullable=False),  # the event that started the stage
+    sqlite_with_rowid=False,  # SQLite: rows kept in key order, a TCGB's stages side by side
 )
 
 # A1 at national scale: the stages' durations per office, direction, month and stage, kept up to date in
@@ -152,6 +153,7 @@ getapp_tcgb_duration_bins = Table(
     Column("bin", Integer, primary_key=True),
     Column("count", BigInteger, nullable=False),
     Column("sum_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # SQLite: a month's bins read in key order from the table itself, not via an index
 )
 
 

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -48,8 +47,7 @@ TCGB_TOPIC = "bilge.tcgb.events"
 TCGB_CONSUMER_GROUP = "getapp-tcgb"
 
 _t, _st, _bins = getapp_tcgbs.c, getapp_tcgb_stages.c, getapp_tcgb_duration_bins.c
-_HEADER = (_t.tcgb_number, _t.direction, _t.regime, _t.customs_office, _t.consignee_vkn, _t.consignor_vkn, _t.month)
-_CHUNK = 500  # numbers per IN (...): well under SQLite's bound on parameters
+_HEADER = ("tcgb_number", "direction", "regime", "customs_office", "consignee_vkn", "consignor_vkn", "month")
 
 
 def utc_now() -> datetime:
@@ -135,15 +133,13 @@ def _dialect(conn: AsyncConnection) -> Any:
 
 
 async def _load(conn: AsyncConnection, numbers: set[str]) -> dict[str, _Stored]:
-    stored: dict[str, _Stored] = {}
-    ordered = sorted(numbers)
-    for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i : i + _CHUNK]
-        for row in (await conn.execute(select(*_HEADER).where(_t.tcgb_number.in_(chunk)))).all():
-            stored[row.tcgb_number] = _Stored(row)
-        for row in (await conn.execute(select(getapp_tcgb_stages).where(_st.tcgb_number.in_(chunk)))).all():
-            if row.tcgb_number in stored:
-                stored[row.tcgb_number].stages.append(row)
+    """The TCGBs a poll names, with their stages: two queries (on the driver, like the writes)."""
+    stored = {
+        row.tcgb_number: _Stored(row)
+        for row in await bulk.select_in(conn, getapp_tcgbs, _HEADER, "tcgb_number", numbers)
+    }
+    for row in await bulk.select_in(conn, getapp_tcgb_stages, _STAGE_COLUMNS, "tcgb_number", stored):
+        stored[row.tcgb_number].stages.append(row)
     return stored
 
 

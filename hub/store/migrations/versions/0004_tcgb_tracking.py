@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("office", sa.String(16)),
         sa.Column("channel", sa.String(8)),
         sa.Column("message_id", sa.String(36), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "getapp_tcgb_duration_bins",
@@ -65,6 +66,7 @@ def upgrade() -> None:
         sa.Column("bin", sa.Integer(), primary_key=True),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.Column("sum_ms", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,
     )
 
 

@@ -16,11 +16,11 @@ its own, as bench/pipeline_bench.py does, then:
 (b) queries: a store of ``--tcgbs`` TCGBs (registered over 2026, ten offices, 5,000 firms) with one firm
     named on ``--firm-tcgbs`` of them (bench/tcgb_store.py), bulk-loaded (PostgreSQL: COPY; SQLite: one
     executemany) with the duration bins their stages make (the same `tcgb_timeline.BinDelta` the
-    projection uses), stage rows for the firm's TCGBs only (no other benched query reads stages). Then ``--requests`` requests of each
-    kind through the HTTP API in-process (FastAPI's router mounted as GET-APP mounts it, httpx's ASGI
-    transport, the firm given by a header as the tests do: no uvicorn, no login): the firm's first page,
-    a deep page (a cursor 90 % down its list), a filtered page, one TCGB's timeline, and the month's
-    averages and medians (all offices; one office).
+    projection uses), stage rows for the firm's TCGBs only (no other benched query reads stages). Then
+    ``--requests`` requests of each kind through the HTTP API in-process (FastAPI's router mounted as
+    GET-APP mounts it, httpx's ASGI transport, the firm given by a header as the tests do: no uvicorn,
+    no login): the firm's first page, a deep page (a cursor 90 % down its list), a filtered page, one
+    TCGB's timeline, and the month's averages and medians (all offices; one office).
 
 Figures are printed beside the targets of the issue (≥ 5,000 events/s; p99 ≤ 100 ms), never asserted:
 the machine is shared, they are noisy.

@@ -41,6 +41,7 @@ schemas: $(STAMP)
 bench: $(STAMP) postgresql
 	@$(VENV)/bin/python -m bench.reconcile_bench
 	@$(VENV)/bin/python -m bench.pipeline_bench $(BENCH_ARGS)
+	@$(VENV)/bin/python -m bench.tracking_bench
 
 ## postgresql: Debian's PostgreSQL for the tests and the pipeline benchmark (each starts a server of its own)
 postgresql:

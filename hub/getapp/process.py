@@ -13,8 +13,9 @@ from hub.config import Settings
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
 from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.service import AccountService, ykts_request_publisher
-from hub.getapp.tracking.consumer import subscribe_tracking
+from hub.getapp.tracking.consumer import subscribe_tcgbs, subscribe_tracking
 from hub.getapp.tracking.projection import TrackingProjection
+from hub.getapp.tracking.tcgb_projection import TcgbProjection
 from hub.getapp.web.app import create_getapp_app
 from hub.getapp.web.settings import WebSettings
 from hub.http_server import LoopServer
@@ -55,6 +56,8 @@ class GetAppProcess(KafkaProcess):
         )
         self.projection = TrackingProjection(self.engine)
         subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics, tracer=self.tracer)
+        self.tcgbs = TcgbProjection(self.engine)  # A2: every import and export TCGB, a poll at a time
+        subscribe_tcgbs(self.broker, self.catalog, self.tcgbs, metrics=self.metrics, tracer=self.tracer)
         self.subscribe("ykts.results", self._on_ykts_answer)
         self.document_publications()
         self.web_settings = web or WebSettings.from_env()

@@ -6,7 +6,9 @@ C4 statistics of carnets by country, region and regional directorate.
 - projection.py: TrackingProjection, fed by the events of `ata.declaration.events`.
 - queries.py: TrackingQueries, what GET-APP answers.
 - api.py: tracking_router, the JSON HTTP API.
-- consumer.py: subscribe_tracking, the Kafka wiring.
+- consumer.py: subscribe_tracking and subscribe_tcgbs, the Kafka wiring.
+- tcgb_timeline.py, tcgb_projection.py, bulk.py, tcgb_queries.py: every import and export TCGB of
+  BİLGE (A2), fed by `bilge.tcgb.events` a poll at a time, for its consignee and consignor.
 """
 
 from hub.getapp.tracking.api import NOTICE, tracking_router

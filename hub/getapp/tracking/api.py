@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.domain.bilge import TcgbDirection, TcgbStage
 from hub.domain.offices import OFFICES, OfficeRegistry
 from hub.getapp.tracking.queries import (
     AverageTimes,
@@ -33,7 +34,16 @@ from hub.getapp.tracking.queries import (
     StatisticsGroup,
     TrackingQueries,
 )
-from hub.getapp.tracking.stages import month_bounds
+from hub.getapp.tracking.stages import month_bounds, month_of
+from hub.getapp.tracking.tcgb_queries import (
+    CURSOR_PATTERN,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    TcgbAverageTimes,
+    TcgbDetail,
+    TcgbQueries,
+    TcgbView,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,7 @@ NOTICE: dict[str, str] = {"tr": NOTICE_TR, "en": NOTICE_EN}
 
 # rule: A3. One answer for "no such declaration" and "another firm's declaration".
 NOT_FOUND = "Beyan bulunamadı / declaration not found"
+TCGB_NOT_FOUND = "TCGB bulunamadı / TCGB not found"
 
 
 class Notice(BaseModel):
@@ -76,6 +87,22 @@ class AverageTimesAnswer(_Answer):
 class StatisticsAnswer(_Answer):
     by: str
     groups: list[StatisticsGroup]
+
+
+class TcgbsAnswer(_Answer):
+    tcgbs: list[TcgbView]
+    next: str | None  # pass it as `after` for the next page; None on the last
+
+
+class TcgbAnswer(_Answer):
+    tcgb: TcgbDetail
+
+
+class TcgbAverageTimesAnswer(_Answer):
+    month: str
+    office: str | None
+    direction: str | None
+    groups: list[TcgbAverageTimes]
 
 
 class ErrorAnswer(_Answer):
@@ -181,4 +208,59 @@ def tracking_router(
         answer = await queries.statistics(by)
         return StatisticsAnswer(by=answer.by, groups=answer.groups)
 
+    tcgb_routes(router, engine, firm_vkn, offices, now, session_errors, not_found, malformed, month_query)
     return router
+
+
+def tcgb_routes(
+    router: APIRouter,
+    engine: AsyncEngine,
+    firm_vkn: Any,
+    offices: OfficeRegistry,
+    now: Callable[[], datetime],
+    session_errors: dict[int | str, dict[str, Any]],
+    not_found: dict[int | str, dict[str, Any]],
+    malformed: dict[int | str, dict[str, Any]],
+    month_query: Any,
+) -> None:
+    """A2: the TCGBs lodged in BİLGE of which the firm is consignee or consignor, beside its ATA declarations."""
+    queries = TcgbQueries(engine, offices)
+    page_size: Any = Query(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="TCGBs per page.")
+    cursor: Any = Query(default=None, pattern=CURSOR_PATTERN, description="The `next` of the page before.")
+
+    @router.get("/api/tcgbs", response_model=TcgbsAnswer, responses=malformed)
+    async def list_tcgbs(
+        direction: TcgbDirection | None = None,
+        stage: TcgbStage | None = None,
+        limit: int = page_size,
+        after: str | None = cursor,
+        firm: str = firm_vkn,
+    ) -> TcgbsAnswer:
+        """A2, A3: the firm's import and export TCGBs (consignee or consignor), newest registration first."""
+        # rule: A2
+        try:
+            page = await queries.tcgbs_of_firm(firm, limit=limit, after=after, direction=direction, stage=stage)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return TcgbsAnswer(tcgbs=page.tcgbs, next=page.next)
+
+    @router.get("/api/tcgbs/{number}", response_model=TcgbAnswer, responses=not_found)
+    async def one_tcgb(number: str, firm: str = firm_vkn) -> TcgbAnswer:
+        """A1, A3: one of the firm's TCGBs with its timeline; 404 alike for unknown and others'."""
+        detail = await queries.tcgb_of_firm(firm, number, now())
+        if detail is None:
+            raise HTTPException(status_code=404, detail=TCGB_NOT_FOUND)
+        return TcgbAnswer(tcgb=detail)
+
+    @router.get("/api/tcgb-average-times", response_model=TcgbAverageTimesAnswer, responses=malformed)
+    async def tcgb_average_times(
+        month: str | None = month_query, office: str | None = None, direction: TcgbDirection | None = None
+    ) -> TcgbAverageTimesAnswer:
+        """A1: average and median seconds per TCGB stage, by customs office and direction, for a month
+        of registration (YYYY-MM, Türkiye; this month when not given)."""
+        month = _blank_is_none(month) or month_of(now())
+        office = _blank_is_none(office)
+        groups = await queries.average_times(month, office=office, direction=direction)
+        return TcgbAverageTimesAnswer(
+            month=month, office=office, direction=direction.value if direction else None, groups=groups
+        )

@@ -11,7 +11,7 @@ declaration's lodgement is seen (order tolerance), and the declaration row is on
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.store.tables import UtcDateTime
@@ -90,6 +90,70 @@ getapp_processed = Table(
     Column("message_id", String(36), primary_key=True),
     Column("message_type", String(64), nullable=False),
     Column("processed_at", UtcDateTime(), nullable=False),
+)
+
+
+# --- TCGBs lodged in BİLGE (A2): every import and export declaration, for its consignee and consignor ---
+
+# One row per TCGB: its header (any of its events carries it) and where it stands now (A1, A3).
+getapp_tcgbs = Table(
+    "getapp_tcgbs",
+    tracking_metadata,
+    Column("tcgb_number", String(40), primary_key=True),
+    Column("direction", String(8), nullable=False),  # import | export
+    Column("regime", String(4), nullable=False),
+    Column("customs_office", String(16), nullable=False),  # where it was registered
+    Column("consignee_vkn", String(10)),  # alıcı (A3)
+    Column("consignor_vkn", String(10)),  # gönderici (A3)
+    # The registered stage's time; until that event is seen, the earliest stage known (order tolerance).
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM of registered_at in Türkiye: the averages' month
+    # Derived from the stages on every change (hub/getapp/tracking/tcgb_timeline.py).
+    Column("current_stage", String(24), nullable=False),
+    Column("stage_since", UtcDateTime(), nullable=False),
+    Column("channel", String(8)),  # kontrol kanalı, once assigned
+    Column("location_office", String(16), nullable=False),  # where the goods are: the last office named
+    Column("released", Boolean, nullable=False),  # serbest bırakıldı
+    Column("exited", Boolean, nullable=False),  # an export's goods left Türkiye
+    Column("finished", Boolean, nullable=False),  # an import released, an export exited
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # A firm's list, newest first, keyset-paginated (A3): one index per role.
+    Index("ix_getapp_tcgbs_consignee", "consignee_vkn", "registered_at", "tcgb_number"),
+    Index("ix_getapp_tcgbs_consignor", "consignor_vkn", "registered_at", "tcgb_number"),
+)
+
+# One row per stage a TCGB reached, with how long it stayed there (A1). No foreign key: order tolerance.
+getapp_tcgb_stages = Table(
+    "getapp_tcgb_stages",
+    tracking_metadata,
+    Column("tcgb_number", String(40), primary_key=True),
+    Column("stage", String(24), primary_key=True),  # registered | channel_assigned | examined | paid | ...
+    Column("rank", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),  # BİLGE's reached_at
+    Column("ended_at", UtcDateTime()),  # the next stage's started_at; null while current or last
+    Column("duration_ms", BigInteger),  # ended_at - started_at, whole milliseconds
+    Column("next_stage", String(24)),
+    Column("office", String(16)),  # where the stage happened, when BİLGE names it (an exit)
+    Column("channel", String(8)),  # on channel_assigned
+    Column("message_id", String(36), nullable=False),  # the event that started the stage
+    sqlite_with_rowid=False,  # SQLite: rows kept in key order, a TCGB's stages side by side
+)
+
+# A1 at national scale: the stages' durations per office, direction, month and stage, kept up to date in
+# the projection's transaction. Durations fall into log-scale bins (tcgb_timeline.duration_bin); a bin
+# keeps how many durations it holds and their exact sum (ms), so averages are exact and a median is the
+# mean of the bin holding the middle rank (within one bin's width, 5 %).
+getapp_tcgb_duration_bins = Table(
+    "getapp_tcgb_duration_bins",
+    tracking_metadata,
+    Column("month", String(7), primary_key=True),  # first: every query names a month
+    Column("customs_office", String(16), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("stage", String(24), primary_key=True),
+    Column("bin", Integer, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("sum_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # SQLite: a month's bins read in key order from the table itself, not via an index
 )
 
 

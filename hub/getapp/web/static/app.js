@@ -658,6 +658,7 @@
       renderAverages();
       renderStatistics();
       renderUsers();
+      renderTcgbs(); // A2
     }
   }
 
@@ -683,6 +684,7 @@
     $("add-user-form").hidden = !session.is_owner;
     selectTab("declarations");
     loadDeclarations().then(loadAverages, () => {});
+    loadTcgbs(false); // A2
     loadUsers().catch(() => {});
   }
 
@@ -1321,6 +1323,137 @@
     }
   }
 
+  // ---------------------------------------------------------------- TCGBs (A2, A3)
+
+  // The TCGBs lodged in BİLGE where the firm is consignee or consignor: a page at a time, newest first.
+  const TCGB_I18N = {
+    tr: {
+      title: "TCGB'lerim (ithalat ve ihracat)",
+      number: "TCGB no", direction: "Yön", stage: "Aşama", channel: "Kanal", office: "Gümrük idaresi",
+      registered: "Tescil", role: "Rolünüz", where: "Eşya nerede", started: "Başlangıç", ended: "Bitiş",
+      duration: "Süre", more: "Daha fazla", close: "Kapat", empty: "TCGB yok.",
+      import: "İthalat", export: "İhracat", consignee: "Alıcı", consignor: "Gönderici", both: "Alıcı ve gönderici",
+      green: "Yeşil", yellow: "Sarı", red: "Kırmızı", blue: "Mavi", so_far: "{duration} (sürüyor)",
+    },
+    en: {
+      title: "My TCGBs (imports and exports)",
+      number: "TCGB no.", direction: "Direction", stage: "Stage", channel: "Channel", office: "Customs office",
+      registered: "Registered", role: "Your role", where: "Where the goods are", started: "Started", ended: "Ended",
+      duration: "Duration", more: "More", close: "Close", empty: "No TCGBs.",
+      import: "Import", export: "Export", consignee: "Consignee", consignor: "Consignor", both: "Consignee and consignor",
+      green: "Green", yellow: "Yellow", red: "Red", blue: "Blue", so_far: "{duration} (ongoing)",
+    },
+  };
+  const TCGB_STAGES = {
+    tr: { registered: "Tescil edildi", channel_assigned: "Kanal belirlendi", examined: "Muayene / belge kontrolü",
+      paid: "Vergiler ödendi", released: "Serbest bırakıldı", exited: "Çıkış yapıldı" },
+    en: { registered: "Registered", channel_assigned: "Channel assigned", examined: "Examined / documents checked",
+      paid: "Duties paid", released: "Released", exited: "Exited" },
+  };
+  const tcgbState = { items: [], next: null, open: null };
+
+  function tt(key, vars) {
+    let text = (TCGB_I18N[state.lang] || TCGB_I18N.tr)[key] || key;
+    for (const [name, value] of Object.entries(vars || {})) text = text.split("{" + name + "}").join(String(value));
+    return text;
+  }
+
+  function tcgbStage(stage) {
+    return (TCGB_STAGES[state.lang] || TCGB_STAGES.tr)[stage] || stage || "";
+  }
+
+  async function loadTcgbs(more) {
+    try {
+      const after = more && tcgbState.next ? "&after=" + encodeURIComponent(tcgbState.next) : "";
+      const answer = await authed("GET", "/api/tcgbs?limit=50" + after);
+      tcgbState.items = (more ? tcgbState.items : []).concat((answer && answer.tcgbs) || []);
+      tcgbState.next = (answer && answer.next) || null;
+      renderTcgbs();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function renderTcgbs() {
+    $("tcgbs-title").textContent = tt("title");
+    $("tcgbs-head").replaceChildren(
+      ...["number", "direction", "stage", "channel", "office", "registered", "role"].map((k) =>
+        el("th", { scope: "col", text: tt(k) }),
+      ),
+    );
+    $("tcgbs-body").replaceChildren(
+      ...tcgbState.items.map((x) =>
+        el("tr", { "data-tcgb": x.tcgb_number }, [
+          el("th", { scope: "row" }, el("button", {
+            type: "button", className: "link", "data-tcgb": x.tcgb_number, onclick: () => openTcgb(x.tcgb_number),
+          }, x.tcgb_number)),
+          el("td", { text: tt(x.direction) }),
+          el("td", { className: "stage", text: tcgbStage(x.current_stage) }),
+          el("td", { text: x.channel ? tt(x.channel) : "" }),
+          el("td", { text: officeText(x.customs_office, x.customs_office_name) }),
+          el("td", {}, el("time", { datetime: x.registered_at, text: formatTime(x.registered_at) })),
+          el("td", { text: tt(x.role) }),
+        ]),
+      ),
+    );
+    $("tcgbs-empty").textContent = tt("empty");
+    $("tcgbs-empty").hidden = tcgbState.items.length > 0;
+    $("tcgbs-more").textContent = tt("more");
+    $("tcgbs-more").hidden = !tcgbState.next;
+    renderTcgb();
+  }
+
+  async function openTcgb(number) {
+    try {
+      const answer = await authed("GET", "/api/tcgbs/" + encodeURIComponent(number));
+      tcgbState.open = answer.tcgb;
+      renderTcgb();
+      $("tcgb-view").focus();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function renderTcgb() {
+    const x = tcgbState.open;
+    $("tcgb-view").hidden = !x;
+    $("tcgb-close").textContent = tt("close");
+    if (!x) return;
+    $("tcgb-title").textContent = tt("number") + ": " + x.tcgb_number;
+    const facts = [
+      [tt("direction"), tt(x.direction) + " (" + x.regime + ")"],
+      [tt("role"), tt(x.role)],
+      [tt("office"), officeText(x.customs_office, x.customs_office_name)],
+      [tt("channel"), x.channel ? tt(x.channel) : ""],
+      [tt("stage"), tcgbStage(x.current_stage)],
+      [tt("where"), officeText(x.location.office, x.location.office_name)],
+    ].filter(([, value]) => value);
+    $("tcgb-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    $("tcgb-timeline-head").replaceChildren(
+      ...["stage", "started", "ended", "duration"].map((k) => el("th", { scope: "col", text: tt(k) })),
+    );
+    $("tcgb-timeline-body").replaceChildren(
+      ...(x.timeline || []).map((s) => {
+        const running = s.elapsed_s !== null && s.elapsed_s !== undefined;
+        const duration = running ? tt("so_far", { duration: formatDuration(s.elapsed_s) }) : formatDuration(s.duration_s);
+        return el("tr", { "data-stage": s.stage }, [
+          el("th", { scope: "row", text: tcgbStage(s.stage) }),
+          el("td", {}, el("time", { datetime: s.started_at, text: formatTime(s.started_at) })),
+          el("td", {}, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : "—"),
+          el("td", { className: "duration", text: duration || "—" }),
+        ]);
+      }),
+    );
+  }
+
+  function closeTcgb() {
+    const number = tcgbState.open && tcgbState.open.tcgb_number;
+    tcgbState.open = null;
+    renderTcgb();
+    const button = number && document.querySelector('#tcgbs-body button[data-tcgb="' + CSS.escape(number) + '"]');
+    if (button) button.focus();
+  }
+
   // ---------------------------------------------------------------- start
 
   function init() {
@@ -1342,6 +1475,8 @@
     document.querySelector(".tabs").addEventListener("keydown", onTabKey);
     $("filter").addEventListener("input", renderDeclarations);
     $("timeline-close").addEventListener("click", closeTimeline);
+    $("tcgbs-more").addEventListener("click", () => loadTcgbs(true)); // A2
+    $("tcgb-close").addEventListener("click", closeTcgb);
     $("averages-form").addEventListener("submit", (event) => {
       event.preventDefault();
       loadAverages();

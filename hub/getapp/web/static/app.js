@@ -1384,15 +1384,15 @@
     $("tcgbs-body").replaceChildren(
       ...tcgbState.items.map((x) =>
         el("tr", { "data-tcgb": x.tcgb_number }, [
-          el("th", { scope: "row" }, el("button", {
+          el("th", { scope: "row", "data-label": tt("number") }, el("button", {
             type: "button", className: "link", "data-tcgb": x.tcgb_number, onclick: () => openTcgb(x.tcgb_number),
           }, x.tcgb_number)),
-          el("td", { text: tt(x.direction) }),
-          el("td", { className: "stage", text: tcgbStage(x.current_stage) }),
-          el("td", { text: x.channel ? tt(x.channel) : "" }),
-          el("td", { text: officeText(x.customs_office, x.customs_office_name) }),
-          el("td", {}, el("time", { datetime: x.registered_at, text: formatTime(x.registered_at) })),
-          el("td", { text: tt(x.role) }),
+          el("td", { "data-label": tt("direction"), text: tt(x.direction) }),
+          el("td", { "data-label": tt("stage"), className: "stage", text: tcgbStage(x.current_stage) }),
+          el("td", { "data-label": tt("channel"), text: x.channel ? tt(x.channel) : "" }),
+          el("td", { "data-label": tt("office"), text: officeText(x.customs_office, x.customs_office_name) }),
+          el("td", { "data-label": tt("registered") }, el("time", { datetime: x.registered_at, text: formatTime(x.registered_at) })),
+          el("td", { "data-label": tt("role"), text: tt(x.role) }),
         ]),
       ),
     );
@@ -1437,10 +1437,10 @@
         const running = s.elapsed_s !== null && s.elapsed_s !== undefined;
         const duration = running ? tt("so_far", { duration: formatDuration(s.elapsed_s) }) : formatDuration(s.duration_s);
         return el("tr", { "data-stage": s.stage }, [
-          el("th", { scope: "row", text: tcgbStage(s.stage) }),
-          el("td", {}, el("time", { datetime: s.started_at, text: formatTime(s.started_at) })),
-          el("td", {}, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : "—"),
-          el("td", { className: "duration", text: duration || "—" }),
+          el("th", { scope: "row", "data-label": tt("stage"), text: tcgbStage(s.stage) }),
+          el("td", { "data-label": tt("started") }, el("time", { datetime: s.started_at, text: formatTime(s.started_at) })),
+          el("td", { "data-label": tt("ended") }, s.ended_at ? el("time", { datetime: s.ended_at, text: formatTime(s.ended_at) }) : "—"),
+          el("td", { "data-label": tt("duration"), className: "duration", text: duration || "—" }),
         ]);
       }),
     );

@@ -63,7 +63,7 @@
       since_note: "Gümrük işlemi tamamlandı; beyanname eşyanın yeniden ihracatını, ithalatını ya da çıkışını bekliyor.",
       not_ended: "—",
       nobody: "—",
-      averages_title: "Aşama başına ortalama süreler",
+      averages_title: "ATA beyannameleri: aşama başına ortalama süreler",
       averages_text:
         "Kullandığınız gümrük idarelerinde, o ay tescil edilen tüm beyannamelerin aşama süreleri. Kalın çubuk: ortalama; ince çubuk: medyan.",
       declarant: "Beyan sahibi",
@@ -192,7 +192,7 @@
       since_note: "Customs processing is complete; the declaration awaits the goods' re-export, re-import or exit.",
       not_ended: "—",
       nobody: "—",
-      averages_title: "Average time per stage",
+      averages_title: "ATA declarations: average time per stage",
       averages_text:
         "Stage times of all declarations lodged that month at the customs offices you use. Thick bar: average; thin bar: median.",
       declarant: "Declarant",
@@ -684,7 +684,7 @@
     $("add-user-form").hidden = !session.is_owner;
     selectTab("declarations");
     loadDeclarations().then(loadAverages, () => {});
-    loadTcgbs(false); // A2
+    loadTcgbs(false).then(loadTcgbAverages); // A2, A1: the averages open on the month of the firm's latest TCGB
     loadUsers().catch(() => {});
   }
 
@@ -714,6 +714,7 @@
     $("users-body").replaceChildren();
     $("averages-chart").replaceChildren();
     $("timeline-view").hidden = true;
+    forgetTcgbs(); // A3: nothing of this firm's TCGBs stays on the page for the next one
     $("filter").value = "";
     for (const id of ["login-password", "first-old-password", "first-new-password", "first-new-password-again"]) {
       $(id).value = "";
@@ -770,6 +771,8 @@
     if (name === "averages") {
       if (state.averages) renderAverages();
       else loadAverages();
+      if (tcgbState.averages) renderTcgbAverages();
+      else loadTcgbAverages();
     }
   }
 
@@ -1011,15 +1014,28 @@
   }
 
   function renderAverages() {
-    const box = $("averages-chart");
-    box.replaceChildren();
-    if (!state.averages) return;
-    // Only the offices the firm uses (the averages themselves are over all firms: they name no one).
     const mine = firmOffices();
-    const groups = state.averages.filter((g) => mine.has(g.customs_office) && (g.stages || []).length);
-    $("averages-empty").hidden = groups.length > 0;
+    drawAverages($("averages-chart"), $("averages-empty"), state.averages, (g) => mine.has(g.customs_office), (g) => ({
+      title: t("chart_label", {
+        office: officeText(g.customs_office, g.customs_office_name),
+        regime: regimeLabel(g.regime),
+        month: formatMonth(g.month),
+      }),
+      stageName: stageLabel,
+      attrs: { "data-regime": g.regime },
+    }));
+  }
+
+  /** A1 charts, of ATA declarations or of TCGBs: a figure per group of an answer, only for the offices
+   * the firm uses (the averages themselves are over all firms: they name no one), at the box's width.
+   * `describe(group)` gives the figure's caption, the stages' names and its data attributes. */
+  function drawAverages(box, empty, groups, mine, describe) {
+    box.replaceChildren();
+    if (!groups) return;
+    const shown = groups.filter((g) => mine(g) && (g.stages || []).length);
+    empty.hidden = shown.length > 0;
     const width = chartWidth(box);
-    groups.forEach((g, index) => box.append(barChart(g, index, width)));
+    shown.forEach((g, index) => box.append(barChart(g, box.id + "-title-" + index, width, describe(g))));
   }
 
   /** The width a chart is drawn at: its box's, in CSS pixels, so that its text keeps the page's size
@@ -1030,8 +1046,9 @@
 
   const NARROW_CHART = 640; // under it, a stage's words go above its bars instead of beside them
 
-  /** One office, regime and month: a bar per stage, average (thick) and median (thin), on the chart's own scale. */
-  function barChart(group, index, width) {
+  /** One group (office, regime or direction, month): a bar per stage, average (thick) and median (thin),
+   * on the chart's own scale; `how` = {title, stageName, attrs} (drawAverages). */
+  function barChart(group, titleId, width, how) {
     let longest = 1;
     for (const s of group.stages) longest = Math.max(longest, s.average_s || 0, s.median_s || 0);
     const narrow = width < NARROW_CHART;
@@ -1040,14 +1057,14 @@
     const barArea = Math.max(60, width - labelWidth - textWidth - 16);
     const rowHeight = narrow ? 68 : 34;
     const height = group.stages.length * rowHeight + 8;
-    const titleId = "avg-chart-title-" + index;
-    const title = t("chart_label", {
-      office: officeText(group.customs_office, group.customs_office_name),
-      regime: regimeLabel(group.regime),
-      month: formatMonth(group.month),
+    const stageName = how.stageName;
+    const figure = el("figure", {
+      className: "chart-figure",
+      "data-office": group.customs_office,
+      "data-month": group.month,
+      ...how.attrs,
     });
-    const figure = el("figure", { className: "chart-figure", "data-office": group.customs_office, "data-month": group.month });
-    figure.append(el("figcaption", { id: titleId, text: title }));
+    figure.append(el("figcaption", { id: titleId, text: how.title }));
     const chart = svg("svg", {
       viewBox: "0 0 " + width + " " + height,
       width: width,
@@ -1063,15 +1080,15 @@
         t("average") + " " + formatDuration(s.average_s) + " · " + t("median") + " " + formatDuration(s.median_s) +
         " · " + t("count_n", { n: s.count });
       const row = svg("g", { "data-stage": s.stage });
-      row.append(svg("title", {}, stageLabel(s.stage) + ": " + words));
+      row.append(svg("title", {}, stageName(s.stage) + ": " + words));
       if (narrow) {
         // Stage, then its figures, then its bars: each on a line of its own.
-        row.append(svg("text", { x: 0, y: y + 13, class: "chart-label" }, stageLabel(s.stage)));
+        row.append(svg("text", { x: 0, y: y + 13, class: "chart-label" }, stageName(s.stage)));
         row.append(svg("text", { x: 0, y: y + 30, class: "chart-value" }, words));
         row.append(svg("rect", { x: 0, y: y + 38, width: avgWidth, height: 14, class: "bar bar-average" }));
         row.append(svg("rect", { x: 0, y: y + 54, width: medWidth, height: 8, class: "bar bar-median" }));
       } else {
-        row.append(svg("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, stageLabel(s.stage)));
+        row.append(svg("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end", class: "chart-label" }, stageName(s.stage)));
         row.append(svg("rect", { x: labelWidth, y: y, width: avgWidth, height: 14, class: "bar bar-average" }));
         row.append(svg("rect", { x: labelWidth, y: y + 16, width: medWidth, height: 8, class: "bar bar-median" }));
         row.append(svg("text", { x: labelWidth + barArea + 8, y: y + 15, class: "chart-value" }, words));
@@ -1334,6 +1351,13 @@
       duration: "Süre", more: "Daha fazla", close: "Kapat", empty: "TCGB yok.",
       import: "İthalat", export: "İhracat", consignee: "Alıcı", consignor: "Gönderici", both: "Alıcı ve gönderici",
       green: "Yeşil", yellow: "Sarı", red: "Kırmızı", blue: "Mavi", so_far: "{duration} (sürüyor)",
+      averages_title: "TCGB'ler: aşama başına ortalama süreler",
+      averages_text: "Kullandığınız gümrük idarelerinde, o ay tescil edilen tüm TCGB'lerin aşama süreleri. " +
+        "Kalın çubuk: ortalama; ince çubuk: medyan.",
+      all_directions: "İthalat ve ihracat",
+      chart_label: "{office}, {direction}, {month}: TCGB aşama başına ortalama süre",
+      legend: "TCGB: Türkiye Gümrük Beyannamesi, BİLGE'de tescil edilen ithalat ya da ihracat beyannamesi. " +
+        "Bir aşamanın süresi, sonraki aşamaya geçilene kadar geçen süredir.",
     },
     en: {
       title: "My TCGBs (imports and exports)",
@@ -1342,6 +1366,13 @@
       duration: "Duration", more: "More", close: "Close", empty: "No TCGBs.",
       import: "Import", export: "Export", consignee: "Consignee", consignor: "Consignor", both: "Consignee and consignor",
       green: "Green", yellow: "Yellow", red: "Red", blue: "Blue", so_far: "{duration} (ongoing)",
+      averages_title: "TCGBs: average time per stage",
+      averages_text: "Stage times of all TCGBs registered that month at the customs offices you use. " +
+        "Thick bar: average; thin bar: median.",
+      all_directions: "Imports and exports",
+      chart_label: "{office}, {direction}, {month}: average TCGB time per stage",
+      legend: "TCGB: Türkiye Gümrük Beyannamesi, the Turkish customs declaration of an import or export " +
+        "registered in BİLGE. A stage's time runs until the next stage begins.",
     },
   };
   const TCGB_STAGES = {
@@ -1350,7 +1381,17 @@
     en: { registered: "Registered", channel_assigned: "Channel assigned", examined: "Examined / documents checked",
       paid: "Duties paid", released: "Released", exited: "Exited" },
   };
-  const tcgbState = { items: [], next: null, open: null };
+  // averages: the last /api/tcgb-average-times groups; asked: the latest request's number (an older answer is dropped).
+  const tcgbState = { items: [], next: null, open: null, averages: null, monthSet: false, asked: 0 };
+
+  function forgetTcgbs() {
+    Object.assign(tcgbState, { items: [], next: null, open: null, averages: null, monthSet: false });
+    tcgbState.asked += 1;
+    $("tcgb-avg-month").value = "";
+    $("tcgbs-body").replaceChildren();
+    $("tcgb-averages-chart").replaceChildren();
+    $("tcgb-view").hidden = true;
+  }
 
   function tt(key, vars) {
     let text = (TCGB_I18N[state.lang] || TCGB_I18N.tr)[key] || key;
@@ -1401,6 +1442,8 @@
     $("tcgbs-more").textContent = tt("more");
     $("tcgbs-more").hidden = !tcgbState.next;
     renderTcgb();
+    renderTcgbAverageOptions();
+    renderTcgbAverages();
   }
 
   async function openTcgb(number) {
@@ -1446,6 +1489,71 @@
     );
   }
 
+  // A1 for TCGBs: the ATA averages' bars (drawAverages), per office of registration, direction and month.
+
+  /** The offices where the firm's TCGBs on the page were registered (their averages are the ones shown). */
+  function tcgbOffices() {
+    return new Map(tcgbState.items.map((x) => [x.customs_office, x.customs_office_name]));
+  }
+
+  function renderTcgbAverageOptions() {
+    const office = $("tcgb-avg-office");
+    const direction = $("tcgb-avg-direction");
+    const keepOffice = office.value;
+    const keepDirection = direction.value;
+    const offices = [...tcgbOffices().entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    office.replaceChildren(
+      el("option", { value: "", text: t("all_my_offices") }),
+      ...offices.map(([code, name]) => el("option", { value: code, text: officeText(code, name) })),
+    );
+    office.value = offices.some(([code]) => code === keepOffice) ? keepOffice : "";
+    direction.replaceChildren(
+      ...["", "import", "export"].map((way) => el("option", { value: way, text: tt(way || "all_directions") })),
+    );
+    direction.value = keepDirection;
+    $("tcgb-avg-direction-label").textContent = tt("direction");
+    // The month of the firm's latest registration (the list is newest first), as for its ATA declarations.
+    if (!tcgbState.monthSet && tcgbState.items.length) {
+      const latest = Date.parse(tcgbState.items[0].registered_at);
+      if (!Number.isNaN(latest)) $("tcgb-avg-month").value = turkishMonth(new Date(latest));
+      tcgbState.monthSet = true;
+    }
+  }
+
+  async function loadTcgbAverages() {
+    const params = new URLSearchParams();
+    if ($("tcgb-avg-office").value) params.set("office", $("tcgb-avg-office").value);
+    if ($("tcgb-avg-direction").value) params.set("direction", $("tcgb-avg-direction").value);
+    if ($("tcgb-avg-month").value) params.set("month", $("tcgb-avg-month").value);
+    const asked = ++tcgbState.asked;
+    try {
+      const answer = await authed("GET", "/api/tcgb-average-times" + (params.toString() ? "?" + params : ""));
+      if (asked !== tcgbState.asked) return; // a later request (another month, another firm) answers instead
+      tcgbState.averages = (answer && answer.groups) || [];
+      // The field names the month shown: left empty, the server answers this month and says so.
+      if (answer && answer.month) $("tcgb-avg-month").value = answer.month;
+      renderTcgbAverages();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function renderTcgbAverages() {
+    $("tcgb-averages-title").textContent = tt("averages_title");
+    $("tcgb-averages-text").textContent = tt("averages_text");
+    $("tcgb-averages-legend").textContent = tt("legend") + " " + t("averages_legend");
+    const mine = tcgbOffices();
+    drawAverages($("tcgb-averages-chart"), $("tcgb-averages-empty"), tcgbState.averages, (g) => mine.has(g.customs_office), (g) => ({
+      title: tt("chart_label", {
+        office: officeText(g.customs_office, g.customs_office_name),
+        direction: tt(g.direction),
+        month: formatMonth(g.month),
+      }),
+      stageName: tcgbStage,
+      attrs: { "data-direction": g.direction },
+    }));
+  }
+
   function closeTcgb() {
     const number = tcgbState.open && tcgbState.open.tcgb_number;
     tcgbState.open = null;
@@ -1477,6 +1585,10 @@
     $("timeline-close").addEventListener("click", closeTimeline);
     $("tcgbs-more").addEventListener("click", () => loadTcgbs(true)); // A2
     $("tcgb-close").addEventListener("click", closeTcgb);
+    $("tcgb-averages-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadTcgbAverages(); // A1
+    });
     $("averages-form").addEventListener("submit", (event) => {
       event.preventDefault();
       loadAverages();
@@ -1499,6 +1611,7 @@
       if (window.innerWidth === lastWidth || !state.session) return;
       lastWidth = window.innerWidth;
       renderAverages();
+      renderTcgbAverages();
       renderStatistics();
     });
 

@@ -1,15 +1,17 @@
 """The GET-APP page's defects a first user saw (issue 14, part 4), checked in a real headless Chromium
-on a phone's width (390 px), with a declaration's timeline, the averages and the statistics on screen.
+on a phone's width (390 px), with a declaration's timeline, the averages and the statistics on screen,
+and the firm's TCGBs (A2): their list, a TCGB's timeline and the TCGB averages.
 
 Seeded as tests/getapp_web/test_page.py seeds (the real account service, a real SMTP server, the hub's
 event envelopes through the tracking projection), plus one declaration of the firm processed in under a
-second (a bar of 0.4 s must not read "0 sn").
+second (a bar of 0.4 s must not read "0 sn"), and the TCGBs of tests/getapp_web/test_page_tcgbs.py.
 
 Checked: no element overflows 390 px on any of the three screens (the page's scroll width, and every
-element's right edge); durations under a second and under ten seconds read as such; the averages' month
-field names the month the charts show; a declaration whose inspection is completed reads "… önce", not
-"(sürüyor)", while one waiting for inspection runs; the statistics' button and column say the same and
-GDTBM is explained; the page's icon loads and /favicon.ico answers it (no 404 anywhere).
+element's right edge), nor on the TCGB list, a TCGB's timeline and the TCGB averages; durations under a
+second and under ten seconds read as such; the averages' month field names the month the charts show; a
+declaration whose inspection is completed reads "… önce", not "(sürüyor)", while one waiting for
+inspection runs; the statistics' button and column say the same and GDTBM is explained; the page's icon
+loads and /favicon.ico answers it (no 404 anywhere).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from tests.getapp_web.test_page import (
     _no_ykts,
     smtp,
 )
+from tests.getapp_web.test_page_tcgbs import IMPORT_NO, _feed_tcgbs
 from tests.store_fixture import StoreKind
 
 __all__ = ["smtp"]  # the fixture, used by name
@@ -103,14 +106,15 @@ async def _fits(page: Page, screen: str, shots: Path) -> None:
 
 
 @pytest.mark.browser
-async def test_a1_c4_page_fits_a_390_px_phone_with_timeline_averages_statistics(
+async def test_a1_a2_c4_page_fits_a_390_px_phone_with_timelines_averages_statistics_tcgbs(
     stores: StoreKind, smtp: tuple[Inbox, int], tmp_path: Path
 ) -> None:
-    # rule: A1, C4
+    # rule: A1, A2, C4
     inbox, smtp_port = smtp
     database = stores.new_url("getapp")
     owner = await _approve_firm(database, smtp_port, inbox)
     await _feed(database)
+    await _feed_tcgbs(database)  # A2: the TCGB list, timeline and averages on the phone too
     engine = create_engine(database)
     app = create_getapp_app(AccountService(engine, _no_ykts), engine)
     page_errors: list[str] = []
@@ -195,6 +199,22 @@ async def _on_a_phone(page: Page, base_url: str, owner: Credentials, shots: Path
     await expect(stages.locator(".duration").first).to_have_text("0,4 sn")
     await expect(stages.locator(".duration").nth(1)).to_have_text("0,8 sn")
 
+    # --- the firm's TCGBs (A2): the list, then a TCGB's timeline -----------------------------------------
+    await page.locator("#timeline-close").click()
+    tcgbs = page.locator("#tcgbs-body tr")
+    await expect(tcgbs).to_have_count(2)
+    await tcgbs.nth(1).scroll_into_view_if_needed()
+    await _fits(page, "tcgbs", shots)
+    await page.get_by_role("button", name=IMPORT_NO).click()
+    tcgb_stages = page.locator("#tcgb-timeline-body tr")
+    await expect(tcgb_stages).to_have_count(3)
+    await expect(tcgb_stages.nth(2).locator(".duration")).to_have_text(_ends_with(" (sürüyor)"))
+    await _fits(page, "tcgb-timeline", shots)
+    tcgb_duration = tcgb_stages.nth(1).locator("td.duration")
+    assert await tcgb_duration.get_attribute("data-label") == "Süre"
+    box = await tcgb_duration.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+
     # --- averages: the month field names the charts' month ----------------------------------------------
     await page.get_by_role("tab", name="Ortalama süreler").click()
     await expect(page.locator("#avg-month")).to_have_value("2026-03")  # the firm's latest lodgement (Türkiye)
@@ -208,6 +228,13 @@ async def _on_a_phone(page: Page, base_url: str, owner: Credentials, shots: Path
     await expect(page.locator("#averages-chart")).not_to_contain_text("ortalama 0 sn")
     await expect(page.locator("#averages-legend")).to_contain_text("sn: saniye")
     await _fits(page, "averages", shots)
+    # The TCGB averages below them: stage names above their figures and bars, the figures in one line.
+    kapikule = page.locator('#tcgb-averages-chart figure[data-office="220100"][data-direction="import"]')
+    await expect(kapikule.locator("svg g").first).to_contain_text("ortalama 10 dk · medyan 5 dk · n = 3")
+    await kapikule.scroll_into_view_if_needed()
+    await _fits(page, "tcgb-averages", shots)
+    svg_width = await kapikule.locator("svg").evaluate("s => s.getBoundingClientRect().width")
+    assert svg_width <= PHONE["width"]
 
     # --- statistics: one name for the grouping, GDTBM explained ------------------------------------------
     await page.get_by_role("tab", name="İstatistikler").click()

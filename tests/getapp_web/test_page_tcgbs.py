@@ -85,12 +85,12 @@ async def _feed_tcgbs(database: str) -> None:
         await engine.dispose()
 
 
-async def test_a2_a3_a8_the_firm_sees_its_import_and_export_tcgbs_in_chromium(
+async def test_a1_a2_a3_a8_the_firm_sees_its_import_and_export_tcgbs_and_their_average_times_in_chromium(
     stores: StoreKind,
     smtp: tuple[Inbox, int],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    # rule: A2, A3, A8
+    # rule: A1, A2, A3, A8
     inbox, smtp_port = smtp
     database = stores.new_url("getapp")
     owner = await _approve_firm(database, smtp_port, inbox)

@@ -207,3 +207,13 @@ async def _tcgb_averages(page: Page) -> None:
     await expect(stages.nth(0).locator(".chart-value")).to_have_text("average 10 min · median 5 min · n = 3")
     await expect(page.locator("#tcgb-averages-legend")).to_contain_text("min: minutes")
     await _notice_shown(page, "en")
+    # Logging out leaves nothing of the firm's TCGBs in the page for whoever logs in next (A3).
+    await page.get_by_role("tab", name="Declarations").click()
+    await page.get_by_role("button", name=IMPORT_NO).click()
+    await expect(page.locator("#tcgb-view")).to_be_visible()
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page.locator("#login-form")).to_be_visible()
+    await expect(page.locator("#tcgbs-body tr")).to_have_count(0)
+    await expect(page.locator("#tcgb-averages-chart figure")).to_have_count(0)
+    await expect(page.locator("#tcgb-view")).to_have_attribute("hidden", "")
+    await expect(page.locator("#tcgb-avg-month")).to_have_value("")

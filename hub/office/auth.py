@@ -1,7 +1,7 @@
 """Who may use the offices' API, enforced in one place for every route: `install_guard(app, sessions)`.
 
 In front of every route, outermost first:
-1. GET-APP's Origin check (hub/getapp/web/guard.py `OriginGuard`): a state-changing request from a page
+1. the pages' Origin check (hub/web/origins.py `OriginGuard`, GET-APP's): a state-changing request from a page
    of another origin is refused 403, before anything is parsed;
 2. logins per client address (hub/web/limits.py), beyond the limit 429 with `Retry-After`;
 3. the session: every path of the API (``/api/...``) and its OpenAPI document (``/docs``,
@@ -27,10 +27,10 @@ from starlette.types import Receive, Scope, Send
 
 from hub.console.operators import MAX_PASSWORD_LENGTH
 from hub.domain.offices import OFFICES
-from hub.getapp.web.guard import OriginGuard
 from hub.office.accounts import OfficerSessions, SessionOfficer
 from hub.web.limits import ClientLimits
 from hub.web.logins import LoggedIn
+from hub.web.origins import OriginGuard
 from hub.web.sessions import set_session_cookie
 
 log = logging.getLogger(__name__)
@@ -49,18 +49,6 @@ def refused(status: int, reason: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse(
         {"reason": reason}, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})}
     )
-
-
-class OfficeOriginGuard(OriginGuard):
-    """GET-APP's Origin check, answering in the office API's words (no A8 notice: this is no firm's page)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        why = self.refusal(scope)
-        if why is None:
-            await self.app(scope, receive, send)
-            return
-        log.warning("office API refused %s %s: %s", scope["method"], scope["path"], why)
-        await refused(403, why)(scope, receive, send)
 
 
 async def _over_limit(scope: Scope, receive: Receive, send: Send, what: str, item: RateLimitItem, wait: int) -> None:
@@ -136,7 +124,7 @@ def install_guard(
         ClientLimits, limits={LOGIN_PATH: ("logins", login_limit)}, refuse=_over_limit, storage=rate_limit_storage,
         who="office",
     )  # fmt: skip
-    app.add_middleware(OfficeOriginGuard, allowed_origins=allowed_origins)
+    app.add_middleware(OriginGuard, allowed_origins=allowed_origins, who="office API")
 
     @app.post(LOGIN_PATH, response_model=SessionOut, responses={401: {}, 423: {}, 429: {}})
     async def login(body: LoginIn, request: Request) -> JSONResponse:

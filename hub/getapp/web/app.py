@@ -30,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from hub.getapp.accounts.api import NOTICE, answer, current_firm, install_accounts, malformed
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking.api import tracking_router
-from hub.getapp.web.guard import OriginGuard, client_limits
+from hub.getapp.web.guard import client_limits, origin_guard
 from hub.getapp.web.settings import WebSettings
 from hub.web import serve_page
 
@@ -84,7 +84,7 @@ def create_getapp_app(
         application=web.application_limit,
         storage=web.rate_limit_storage,
     )
-    app.add_middleware(OriginGuard, allowed_origins=web.allowed_origins)
+    app.add_middleware(origin_guard, allowed_origins=web.allowed_origins)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(web.trusted_proxies))
     serve_page(app, STATIC_DIR, "getapp-page")  # last: its mount at "/" takes every other path
     return app

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -29,7 +29,7 @@ from hub.console.operators import MAX_PASSWORD_LENGTH
 from hub.domain.offices import OFFICES
 from hub.office.accounts import OfficerSessions, SessionOfficer
 from hub.web.limits import ClientLimits
-from hub.web.logins import LoggedIn
+from hub.web.logins import LoggedIn, principal_of, retry_after_s
 from hub.web.origins import OriginGuard
 from hub.web.sessions import set_session_cookie
 
@@ -58,10 +58,7 @@ async def _over_limit(scope: Scope, receive: Receive, send: Send, what: str, ite
 
 def current_officer(request: Request) -> SessionOfficer:
     """FastAPI dependency: the logged-in officer the guard found (401 if a route escaped the guard)."""
-    officer = getattr(request.state, "officer", None)
-    if not isinstance(officer, SessionOfficer):
-        raise HTTPException(401, "log in first")
-    return officer
+    return principal_of(request, "officer", SessionOfficer)
 
 
 CurrentOfficer = Annotated[SessionOfficer, Depends(current_officer)]
@@ -135,7 +132,7 @@ def install_guard(
         outcome = await sessions.login(body.name, password)
         if not isinstance(outcome, LoggedIn):
             if outcome.reason == "locked" and outcome.until is not None:
-                wait = max(int((outcome.until - sessions.clock()).total_seconds()), 1)
+                wait = retry_after_s(outcome.until, sessions.clock())
                 until = outcome.until.strftime("%H:%M UTC")
                 return refused(423, f"locked after failed logins: try again after {until}", {"Retry-After": str(wait)})
             return refused(401, "wrong staff id or password")

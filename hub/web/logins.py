@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Generic, Literal, TypeVar
 
+from fastapi import HTTPException, Request
 from sqlalchemy import ColumnElement, Delete, Row, Table, delete, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -120,6 +121,20 @@ Principal = Callable[[Row[Any], datetime, str], P]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def principal_of(request: Request, attribute: str, kind: type[P]) -> P:
+    """What a page's session guard put in ``request.state.<attribute>``, for the routes' dependency
+    (`CurrentOperator`, `CurrentOfficer`); 401 if a route escaped the guard."""
+    found = getattr(request.state, attribute, None)
+    if not isinstance(found, kind):
+        raise HTTPException(401, "log in first")
+    return found
+
+
+def retry_after_s(until: datetime, now: datetime) -> int:
+    """Whole seconds until a lock ends, at least 1: the `Retry-After` of a locked login."""
+    return max(int((until - now).total_seconds()), 1)
 
 
 class Logins(Generic[P]):

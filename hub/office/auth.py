@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from hub.console.operators import MAX_PASSWORD_LENGTH
 from hub.domain.offices import OFFICES
 from hub.office.accounts import OfficerSessions, SessionOfficer
+from hub.web import is_api
 from hub.web.limits import ClientLimits
 from hub.web.logins import LoggedIn, principal_of, retry_after_s
 from hub.web.origins import OriginGuard
@@ -105,7 +106,7 @@ def install_guard(
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path == LOGIN_PATH or not (path.startswith("/api/") or path == "/api" or path in API_DOCUMENTS):
+        if path == LOGIN_PATH or not (is_api(path) or path in API_DOCUMENTS):
             return await call_next(request)
         token = request.cookies.get(cookie)
         officer = await sessions.session(token)

@@ -53,8 +53,8 @@ def processes() -> dict[str, Process]:
     from adapters.ykts.client import YktsSettings
     from adapters.ykts.simulator import YktsSimulatorSettings
     from hub.config import Settings, SigningSettings
-    from hub.console.cli import OperatorToolSettings
     from hub.console.process import ConsoleSettings
+    from hub.console.staff_cli import OperatorToolSettings
     from hub.devtools.settings import DevelopmentSettings
     from hub.getapp.accounts.mail import SmtpSettings
     from hub.getapp.process import NAME as GETAPP

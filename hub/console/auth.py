@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -36,6 +36,7 @@ from starlette.types import Receive, Scope, Send
 from hub.console.operators import MAX_PASSWORD_LENGTH, Role
 from hub.console.sessions import LoggedIn, SessionOperator, Sessions, csrf_matches
 from hub.web.limits import ClientLimits
+from hub.web.logins import principal_of, retry_after_s
 from hub.web.sessions import set_session_cookie
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,7 @@ def _answer(status: int, body: dict[str, Any], *, forget_cookie: bool = False) -
 
 def current_operator(request: Request) -> SessionOperator:
     """FastAPI dependency: the logged-in operator the guard found (401 if a route escaped the guard)."""
-    operator = getattr(request.state, "operator", None)
-    if not isinstance(operator, SessionOperator):
-        raise HTTPException(401, "log in first")
-    return operator
+    return principal_of(request, "operator", SessionOperator)
 
 
 CurrentOperator = Annotated[SessionOperator, Depends(current_operator)]
@@ -155,8 +153,7 @@ def install_login(app: FastAPI, sessions: Sessions, *, login_limit: str = DEFAUL
             if outcome.reason == "locked":
                 response = _refused(423, f"locked after failed logins: try again {_until(outcome.until)}")
                 if outcome.until is not None:
-                    wait = outcome.until - sessions.clock()
-                    response.headers["Retry-After"] = str(max(int(wait.total_seconds()), 1))
+                    response.headers["Retry-After"] = str(retry_after_s(outcome.until, sessions.clock()))
                 return response
             return _refused(401, "wrong name or password")
         await sessions.logout(request.cookies.get(COOKIE))  # a session this browser had before ends

@@ -22,12 +22,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.console.tables import operators, sessions
 from hub.getapp.accounts.passwords import Passwords, initial_password
+from hub.web.logins import AccountTables, replace_password
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ NAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MIN_PASSWORD_LENGTH: Final = 12
 MAX_PASSWORD_LENGTH: Final = 256  # hashing a password costs; a megabyte "password" must not
 DEVELOPMENT_OPERATOR: Final = "dev"
+TABLES: Final = AccountTables(operators, sessions, owner="operator", what="operator")
 
 
 class Role(StrEnum):
@@ -115,22 +117,14 @@ class OperatorAccounts:
         if problem:
             raise OperatorError(problem)
         hashed = await self.passwords.hash(password)
-        async with self._engine.begin() as conn:
-            changed = await conn.execute(
-                update(operators)
-                .where(operators.c.name == name)
-                .values(password_hash=hashed, failed_logins=0, locked_until=None, password_changed_at=self._now())
-            )
-            if changed.rowcount == 0:
-                raise OperatorError(f"there is no operator named {name}")
-            await conn.execute(delete(sessions).where(sessions.c.operator == name))
-        log.info("operator %s has a new password; their sessions ended", name)
+        if not await replace_password(self._engine, TABLES, name, hashed, self._now()):
+            raise OperatorError(f"there is no operator named {name}")
 
     async def remove(self, typed_name: str) -> None:
         """Remove the operator and end their sessions. What they decided stays recorded under their name."""
         name = normal_name(typed_name)
         async with self._engine.begin() as conn:
-            await conn.execute(delete(sessions).where(sessions.c.operator == name))
+            await conn.execute(TABLES.sessions_of(name))
             removed = await conn.execute(delete(operators).where(operators.c.name == name))
             if removed.rowcount == 0:
                 raise OperatorError(f"there is no operator named {name}")

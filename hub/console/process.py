@@ -27,10 +27,10 @@ from hub.console.auth import DEFAULT_LOGIN_LIMIT
 from hub.console.operators import OperatorAccounts
 from hub.console.sessions import Sessions
 from hub.contract import ASYNCAPI
-from hub.getapp.web.settings import LIMIT, rate_limit
 from hub.http_server import LoopServer
 from hub.store.engine import create_engine
 from hub.store.schema import require_current
+from hub.web.settings import LIMIT, rate_limit
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,7 @@ from typing import Any, Final
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.console.operators import Role, normal_name
-from hub.console.tables import operators, sessions
+from hub.console.operators import TABLES, Role, normal_name
 from hub.getapp.accounts.passwords import Passwords
 from hub.web import logins
 from hub.web.logins import (
@@ -33,7 +32,6 @@ from hub.web.logins import (
     MAX_FAILED_LOGINS,
     SESSION_TTL,
     TOUCH_EVERY,
-    AccountTables,
     LoginRefused,
     Logins,
 )
@@ -53,7 +51,6 @@ __all__ = [
 ]
 
 _CSRF_LABEL: Final = b"hub-console-csrf-v1"
-TABLES: Final = AccountTables(operators, sessions, owner="operator", what="operator")
 
 
 def csrf_token(session_token: str) -> str:

@@ -14,7 +14,6 @@ A password is never an argument (shell history, `ps`): it comes from ``--passwor
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from hub.console.cli import PasswordFile
-from hub.console.cli import _password as password_from  # the console's rules: file, variable, prompt
+from hub.console.staff_cli import PasswordFile, locked_note, on_store, password_from
 from hub.domain.model import Role
 from hub.office.accounts import OfficerAccounts, OfficerError
 from hub.office.settings import DEFAULT_OPS_PORT, DEFAULT_PORT
@@ -40,26 +38,7 @@ StaffId = Annotated[str, typer.Argument(help="The officer's staff id, their logi
 
 
 def _run(work: Callable[[OfficerAccounts], Awaitable[T]]) -> T:
-    from hub.config import Settings
-    from hub.entrypoints.cli_config import configured
-    from hub.store.engine import create_engine
-    from hub.store.schema import SchemaNotCurrent, require_current
-
-    database_url = configured(Settings.from_env).database_url
-
-    async def run() -> T:
-        engine = create_engine(database_url)
-        try:
-            await require_current(engine)
-            return await work(OfficerAccounts(engine))
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except (OfficerError, SchemaNotCurrent) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(1) from None
+    return on_store(OfficerAccounts, (OfficerError,), work)
 
 
 @officers_app.command("add")
@@ -96,8 +75,7 @@ def listed() -> None:
     """The officers: staff id, office, role, and who is locked out or disabled."""
     now = datetime.now(UTC)
     for officer in _run(lambda accounts: accounts.listed()):
-        lock = officer.locked_until
-        state = f", locked until {lock:%Y-%m-%d %H:%M} UTC" if lock is not None and lock > now else ""
+        state = locked_note(officer.locked_until, now)
         if officer.disabled_at is not None:
             state = f", disabled since {officer.disabled_at:%Y-%m-%d}"
         print(f"{officer.name}\t{officer.office}\t{officer.role}\t{officer.full_name}{state}")

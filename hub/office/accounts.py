@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,7 +30,7 @@ from hub.domain.model import Role
 from hub.domain.offices import OFFICES, OfficeRegistry
 from hub.getapp.accounts.passwords import Passwords, initial_password
 from hub.office.tables import officer_sessions, officers
-from hub.web.logins import AccountTables, LoggedIn, LoginRefused, Logins
+from hub.web.logins import AccountTables, LoggedIn, LoginRefused, Logins, replace_password
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +130,8 @@ class OfficerAccounts:
         if problem:
             raise OfficerError(problem)
         hashed = await self.passwords.hash(password)
-        async with self._engine.begin() as conn:
-            changed = await conn.execute(
-                update(officers)
-                .where(officers.c.name == name)
-                .values(password_hash=hashed, failed_logins=0, locked_until=None, password_changed_at=self._now())
-            )
-            if changed.rowcount == 0:
-                raise OfficerError(f"there is no officer {name}")
-            await conn.execute(delete(officer_sessions).where(officer_sessions.c.officer == name))
-        log.info("officer %s has a new password; their sessions ended", name)
+        if not await replace_password(self._engine, TABLES, name, hashed, self._now()):
+            raise OfficerError(f"there is no officer {name}")
 
     async def disable(self, typed_name: str) -> None:
         """No more logins and every session ends; the account stays (what the officer did names them)."""
@@ -152,7 +144,7 @@ class OfficerAccounts:
             )
             if changed.rowcount == 0:
                 raise OfficerError(f"there is no enabled officer {name}")
-            await conn.execute(delete(officer_sessions).where(officer_sessions.c.officer == name))
+            await conn.execute(TABLES.sessions_of(name))
         log.info("officer %s disabled; their sessions ended", name)
 
     async def listed(self) -> list[Officer]:

@@ -25,6 +25,10 @@ MAX_PERIOD_DAYS: Final = 3 * 366
 FIRST_DAY: Final = date(2000, 1, 1)
 LAST_DAY: Final = date(2099, 12, 31)
 NOT_FOUND: Final = "no declaration with this number that your office may see"
+# The period and grouping of C4, the same for the statistics as JSON and as CSV.
+DateFrom = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day of the period (Türkiye).")]
+DateTo = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day of the period, included.")]
+By = Annotated[GroupBy, Query(description="country (issuing), region, or directorate (GDTBM).")]
 _refusals: Final[dict[int | str, dict[str, Any]]] = {401: {"description": "not logged in"}, 422: {}}
 
 
@@ -45,6 +49,12 @@ def _period(date_from: date, date_to: date) -> None:
 
 def office_router(engine: AsyncEngine) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["office"])
+
+    async def _statistics(office: str, by: GroupBy, date_from: date, date_to: date) -> Statistics:
+        """C4 of the period as `office` may see it, for the JSON and the CSV alike."""
+        _period(date_from, date_to)
+        async with engine.connect() as conn:
+            return await statistics(conn, office, by, date_from, date_to)
 
     @router.get("/declarations", response_model=SearchAnswer, responses=_refusals)
     async def declarations(
@@ -102,27 +112,17 @@ def office_router(engine: AsyncEngine) -> APIRouter:
 
     @router.get("/statistics", response_model=Statistics, responses=_refusals)
     async def statistics_json(
-        officer: CurrentOfficer,
-        date_from: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day of the period (Türkiye).")],
-        date_to: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day of the period, included.")],
-        by: Annotated[GroupBy, Query(description="country (issuing), region, or directorate (GDTBM).")] = "country",
+        officer: CurrentOfficer, date_from: DateFrom, date_to: DateTo, by: By = "country"
     ) -> Statistics:
         """C4: declarations lodged in the period, as your office may see them, by group."""
-        _period(date_from, date_to)
-        async with engine.connect() as conn:
-            return await statistics(conn, officer.office, by, date_from, date_to)
+        return await _statistics(officer.office, by, date_from, date_to)
 
     @router.get("/statistics.csv", responses={**_refusals, 200: {"content": {"text/csv": {}}}})
     async def statistics_csv(
-        officer: CurrentOfficer,
-        date_from: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day of the period (Türkiye).")],
-        date_to: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day of the period, included.")],
-        by: Annotated[GroupBy, Query(description="country (issuing), region, or directorate (GDTBM).")] = "country",
+        officer: CurrentOfficer, date_from: DateFrom, date_to: DateTo, by: By = "country"
     ) -> Response:
         """C4 as CSV (UTF-8 with a byte-order mark, for spreadsheets), one row per group."""
-        _period(date_from, date_to)
-        async with engine.connect() as conn:
-            answer = await statistics(conn, officer.office, by, date_from, date_to)
+        answer = await _statistics(officer.office, by, date_from, date_to)
         name = f"ata-statistics-{by}-{date_from}-{date_to}.csv"
         return Response(
             "\ufeff" + as_csv(answer),

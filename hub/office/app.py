@@ -26,15 +26,10 @@ from hub.office.accounts import OfficerSessions
 from hub.office.api import office_router
 from hub.office.auth import install_guard, refused
 from hub.office.settings import OfficeSettings
-from hub.web import serve_page
+from hub.web import ALL_METHODS, is_api, serve_page
 
 TITLE: Final = "e-ATA/TR — gümrük idareleri (customs offices)"
 STATIC_DIR: Final = Path(__file__).parent / "static"
-ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def _api(request: Request) -> bool:
-    return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
 def create_office_app(
@@ -56,7 +51,7 @@ def create_office_app(
     @app.exception_handler(StarletteHTTPException)
     async def api_errors(request: Request, exc: StarletteHTTPException) -> Response:
         """Every /api refusal as JSON with a `reason`; a body that is not UTF-8 JSON is a 422 as any other."""
-        if _api(request):
+        if is_api(request.url.path):
             if exc.status_code == 400:
                 return refused(422, "the body is not JSON in UTF-8")
             return refused(exc.status_code, str(exc.detail), dict(exc.headers or {}))
@@ -64,7 +59,7 @@ def create_office_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        if _api(request):
+        if is_api(request.url.path):
             errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
             return JSONResponse(
                 {"reason": "the request's parameters are not valid", "errors": errors},

@@ -1,7 +1,7 @@
 """Who may use the offices' API, enforced in one place for every route: `install_guard(app, sessions)`.
 
 In front of every route, outermost first:
-1. GET-APP's Origin check (hub/getapp/web/guard.py `OriginGuard`): a state-changing request from a page
+1. the pages' Origin check (hub/web/origins.py `OriginGuard`, GET-APP's): a state-changing request from a page
    of another origin is refused 403, before anything is parsed;
 2. logins per client address (hub/web/limits.py), beyond the limit 429 with `Retry-After`;
 3. the session: every path of the API (``/api/...``) and its OpenAPI document (``/docs``,
@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -27,10 +27,11 @@ from starlette.types import Receive, Scope, Send
 
 from hub.console.operators import MAX_PASSWORD_LENGTH
 from hub.domain.offices import OFFICES
-from hub.getapp.web.guard import OriginGuard
 from hub.office.accounts import OfficerSessions, SessionOfficer
+from hub.web import is_api
 from hub.web.limits import ClientLimits
-from hub.web.logins import LoggedIn
+from hub.web.logins import LoggedIn, principal_of, retry_after_s
+from hub.web.origins import OriginGuard
 from hub.web.sessions import set_session_cookie
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,6 @@ def refused(status: int, reason: str, headers: dict[str, str] | None = None) -> 
     )
 
 
-class OfficeOriginGuard(OriginGuard):
-    """GET-APP's Origin check, answering in the office API's words (no A8 notice: this is no firm's page)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        why = self.refusal(scope)
-        if why is None:
-            await self.app(scope, receive, send)
-            return
-        log.warning("office API refused %s %s: %s", scope["method"], scope["path"], why)
-        await refused(403, why)(scope, receive, send)
-
-
 async def _over_limit(scope: Scope, receive: Receive, send: Send, what: str, item: RateLimitItem, wait: int) -> None:
     reason = f"too many {what} from this address: at most {item}; try again in {wait} s"
     await refused(429, reason, {"Retry-After": str(wait)})(scope, receive, send)
@@ -70,10 +59,7 @@ async def _over_limit(scope: Scope, receive: Receive, send: Send, what: str, ite
 
 def current_officer(request: Request) -> SessionOfficer:
     """FastAPI dependency: the logged-in officer the guard found (401 if a route escaped the guard)."""
-    officer = getattr(request.state, "officer", None)
-    if not isinstance(officer, SessionOfficer):
-        raise HTTPException(401, "log in first")
-    return officer
+    return principal_of(request, "officer", SessionOfficer)
 
 
 CurrentOfficer = Annotated[SessionOfficer, Depends(current_officer)]
@@ -120,7 +106,7 @@ def install_guard(
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path == LOGIN_PATH or not (path.startswith("/api/") or path == "/api" or path in API_DOCUMENTS):
+        if path == LOGIN_PATH or not (is_api(path) or path in API_DOCUMENTS):
             return await call_next(request)
         token = request.cookies.get(cookie)
         officer = await sessions.session(token)
@@ -136,7 +122,7 @@ def install_guard(
         ClientLimits, limits={LOGIN_PATH: ("logins", login_limit)}, refuse=_over_limit, storage=rate_limit_storage,
         who="office",
     )  # fmt: skip
-    app.add_middleware(OfficeOriginGuard, allowed_origins=allowed_origins)
+    app.add_middleware(OriginGuard, allowed_origins=allowed_origins, who="office API")
 
     @app.post(LOGIN_PATH, response_model=SessionOut, responses={401: {}, 423: {}, 429: {}})
     async def login(body: LoginIn, request: Request) -> JSONResponse:
@@ -147,7 +133,7 @@ def install_guard(
         outcome = await sessions.login(body.name, password)
         if not isinstance(outcome, LoggedIn):
             if outcome.reason == "locked" and outcome.until is not None:
-                wait = max(int((outcome.until - sessions.clock()).total_seconds()), 1)
+                wait = retry_after_s(outcome.until, sessions.clock())
                 until = outcome.until.strftime("%H:%M UTC")
                 return refused(423, f"locked after failed logins: try again after {until}", {"Retry-After": str(wait)})
             return refused(401, "wrong staff id or password")

@@ -1,4 +1,4 @@
-"""What the hub's web pages share (GET-APP, the operator console): their security headers, the
+"""What the hub's web pages share (GET-APP, the operator console, the offices' page): their security headers, the
 files served by each at ``/shared``, and their icon (``/shared/favicon.svg``, also at ``/favicon.ico``)."""
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ SECURITY_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Every method an /api path may be asked with: a page's fallback route takes them all, so that its API
+# answers an unknown path or method in JSON rather than the page's mount.
+ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def is_api(path: str) -> bool:
+    """Is `path` one of a page's API (``/api`` or below), answered in JSON?"""
+    return path == "/api" or path.startswith("/api/")
 
 
 def serve_page(app: FastAPI, static_dir: Path, name: str) -> None:

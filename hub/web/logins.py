@@ -17,7 +17,8 @@ name for LOCK_DURATION, during which no password is even checked. An account tha
 (`AccountTables.active`, e.g. a disabled officer) is answered as an unknown name is.
 
 The CSRF token is HMAC-SHA256 of the page's own label under the session token: it needs no column,
-cannot be computed from the store, and ends with its session.
+cannot be computed from the store, and ends with its session. `replace_password` is how both pages'
+account commands give a new password (`hub operators password`, `hub officers password`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, true, update
+from fastapi import HTTPException, Request
+from sqlalchemy import ColumnElement, Delete, Row, Table, delete, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.getapp.accounts.passwords import Passwords
@@ -74,6 +76,29 @@ class AccountTables:
     def may_log_in(self) -> ColumnElement[bool]:
         return self.active if self.active is not None else true()
 
+    def sessions_of(self, name: str) -> Delete:
+        """The statement that ends every session of the account `name`."""
+        return delete(self.sessions).where(self.sessions.c[self.owner] == name)
+
+
+async def replace_password(
+    engine: AsyncEngine, tables: AccountTables, name: str, password_hash: str, now: datetime
+) -> bool:
+    """Store the account's new password hash: it is unlocked and every session of theirs ends, in one
+    transaction. False (nothing changed) when there is no account `name`."""
+    accounts = tables.accounts
+    async with engine.begin() as conn:
+        changed = await conn.execute(
+            update(accounts)
+            .where(accounts.c.name == name)
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None, password_changed_at=now)
+        )
+        if changed.rowcount == 0:
+            return False
+        await conn.execute(tables.sessions_of(name))
+    log.info("%s %s has a new password; their sessions ended", tables.what, name)
+    return True
+
 
 @dataclass(frozen=True, repr=False)
 class LoggedIn(Generic[P]):
@@ -96,6 +121,20 @@ Principal = Callable[[Row[Any], datetime, str], P]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def principal_of(request: Request, attribute: str, kind: type[P]) -> P:
+    """What a page's session guard put in ``request.state.<attribute>``, for the routes' dependency
+    (`CurrentOperator`, `CurrentOfficer`); 401 if a route escaped the guard."""
+    found = getattr(request.state, attribute, None)
+    if not isinstance(found, kind):
+        raise HTTPException(401, "log in first")
+    return found
+
+
+def retry_after_s(until: datetime, now: datetime) -> int:
+    """Whole seconds until a lock ends, at least 1: the `Retry-After` of a locked login."""
+    return max(int((until - now).total_seconds()), 1)
 
 
 class Logins(Generic[P]):

@@ -39,6 +39,7 @@ from hub.getapp.accounts.models import (
 )
 from hub.getapp.accounts.rules import NOTICE_EN, NOTICE_TR, Refusal, RefusalKind
 from hub.getapp.accounts.service import AccountService, LoggedIn, SessionUser
+from hub.web.logins import retry_after_s
 from hub.web.sessions import set_session_cookie
 
 NOTICE: Final[Mapping[str, str]] = {"tr": NOTICE_TR, "en": NOTICE_EN}  # rule: A8
@@ -240,8 +241,7 @@ def accounts_router(service: AccountService, *, secure_cookie: bool = True) -> A
             if outcome.reason == "locked":
                 headers = {}
                 if outcome.until is not None:
-                    wait = outcome.until - service.clock()
-                    headers["Retry-After"] = str(max(int(wait.total_seconds()), 1))
+                    headers["Retry-After"] = str(retry_after_s(outcome.until, service.clock()))
                 return answer(
                     423,
                     {"reason": "locked", "rule": "A7", "message": outcome.message, "until": _iso(outcome.until)},

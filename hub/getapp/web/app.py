@@ -30,9 +30,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from hub.getapp.accounts.api import NOTICE, answer, current_firm, install_accounts, malformed
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking.api import tracking_router
-from hub.getapp.web.guard import OriginGuard, client_limits
+from hub.getapp.web.guard import client_limits, origin_guard
 from hub.getapp.web.settings import WebSettings
-from hub.web import serve_page
+from hub.web import ALL_METHODS, is_api, serve_page
 
 TITLE: Final = "GET-APP (e-ATA/TR hub)"
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -63,7 +63,7 @@ def create_getapp_app(
     @app.exception_handler(StarletteHTTPException)
     async def api_errors_with_notice(request: Request, exc: StarletteHTTPException) -> Response:
         """An /api path no route takes (404, 405): JSON with the A8 notice, not the static page's plain text."""
-        if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        if is_api(request.url.path):
             if exc.status_code == 400:
                 # FastAPI's "error parsing the body" (bytes that are not UTF-8), raised before any route
                 # handler: a malformed request like any other, 422 as documented (schemathesis found it).
@@ -84,13 +84,10 @@ def create_getapp_app(
         application=web.application_limit,
         storage=web.rate_limit_storage,
     )
-    app.add_middleware(OriginGuard, allowed_origins=web.allowed_origins)
+    app.add_middleware(origin_guard, allowed_origins=web.allowed_origins)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(web.trusted_proxies))
     serve_page(app, STATIC_DIR, "getapp-page")  # last: its mount at "/" takes every other path
     return app
-
-
-ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _api_fallback(app: FastAPI) -> None:

@@ -11,8 +11,9 @@ from adapters.bilge.tcgb_life import DEFAULT_START, default_firms, plain_tcgb_li
 
 
 def test_a2_plain_lives_are_the_tcgbs_of_tcgb_lives() -> None:
-    arguments = {"seed": 6, "span": timedelta(days=30), "firms": default_firms(6, 500), "first_sequence": 40}
-    for plain, life in zip(plain_tcgb_lives(300, **arguments), tcgb_lives(300, **arguments), strict=True):
+    firms, span = default_firms(6, 500), timedelta(days=30)
+    plains = plain_tcgb_lives(300, seed=6, span=span, firms=firms, first_sequence=40)
+    for plain, life in zip(plains, tcgb_lives(300, seed=6, span=span, firms=firms, first_sequence=40), strict=True):
         head = life[0]
         assert (plain.number, plain.direction, plain.regime, plain.office) == (
             head.tcgb_number, head.direction, head.regime, head.customs_office,

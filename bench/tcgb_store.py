@@ -1,9 +1,10 @@
 """The query store of the tracking benchmark (bench/tracking_bench.py): a million TCGBs as the projection
 would have written them, bulk-loaded (PostgreSQL: COPY; SQLite: one executemany), then ANALYZEd.
 
-Rows for `count` whole TCGB lives of bench/tcgb_stream.py registered over 2026, one firm named on
-`firm_count` of them; the duration bins their stages make, with the projection's own `BinDelta`; stage
-rows for the firm's TCGBs only (no other benched query reads stages).
+Rows for `count` whole TCGB lives of the BİLGE simulator's generator (adapters/bilge/tcgb_life.py, as
+plain values: no model built) registered over 2026 at every office, 5,000 firms trading, one firm named
+on `firm_count` of them; the duration bins their stages make, with the projection's own `BinDelta`;
+stage rows for the firm's TCGBs only (no other benched query reads stages).
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import text
 
-from bench import tcgb_stream
+from adapters.bilge.tcgb_life import default_firms, plain_tcgb_lives
 from hub.domain.bilge import TcgbDirection, TcgbStage
 from hub.getapp.tracking import create_tracking_schema
 from hub.getapp.tracking.bulk import sqlite_value
-from hub.getapp.tracking.stages import month_of
+from hub.getapp.tracking.stages import TURKEY, month_of
 from hub.getapp.tracking.tables import getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
 from hub.getapp.tracking.tcgb_timeline import RANK, BinDelta
 from hub.store.engine import create_engine
 
-FIRM = "4810023456"
+FIRM: Final = "4810023456"  # not one of FIRMS: it is on the TCGBs the store gives it, no others
+FIRMS: Final = tuple(default_firms(seed=14, count=5000))  # the firms that trade, busiest first
+YEAR: Final = datetime(2026, 1, 1, tzinfo=TURKEY)
 
 
 _TCGB_COLUMNS = [c.name for c in getapp_tcgbs.c]
@@ -43,18 +46,21 @@ class Store:
 
 
 def build_rows(count: int, firm_count: int) -> Store:
-    """Rows as the projection would have written them for `count` whole TCGB lives over 2026."""
+    """Rows as the projection would have written them for `count` whole TCGB lives over 2026: every
+    ``count // firm_count``-th TCGB is the firm's (its consignee's on an import, its consignor's on an
+    export)."""
     every = max(1, count // max(firm_count, 1))
     now = datetime(2027, 1, 1, tzinfo=UTC)
     tcgbs: list[tuple[Any, ...]] = []
     stages: list[tuple[Any, ...]] = []
     firm_rows: list[tuple[datetime, str]] = []
     delta = BinDelta()
-    spacing = 365 * 86400 / count
-    for i, life in enumerate(tcgb_stream.lives(count, seed=3, spacing_s=spacing)):
+    lives = plain_tcgb_lives(count, seed=3, start=YEAR, span=timedelta(days=365), firms=FIRMS)
+    for i, life in enumerate(lives):
         ours = i % every == 0 and len(firm_rows) < firm_count
-        consignee = FIRM if ours and life.consignee else life.consignee
-        consignor = FIRM if ours and life.consignor else life.consignor
+        importing = life.direction is TcgbDirection.IMPORT
+        consignee = FIRM if ours and importing else life.consignee
+        consignor = FIRM if ours and not importing else life.consignor
         registered_at = life.stages[0][1]
         month = month_of(registered_at)
         last_stage, last_at, _ = life.stages[-1]

@@ -6,14 +6,17 @@
 Starts a Kafka broker (``.kafka/run/bench-<pid>``) and a PostgreSQL server (``.data/pg/bench-<pid>``) of
 its own, as bench/pipeline_bench.py does, then:
 
-(a) ingestion: ``--events`` TcgbStageReached envelopes of a deterministic stream (bench/tcgb_stream.py:
-    whole TCGB lives interleaved by time) are produced onto ``bilge.tcgb.events`` with a raw aiokafka
+(a) ingestion: ``--events`` TcgbStageReached envelopes of the BİLGE simulator's deterministic stream
+    (adapters/bilge/tcgb_life.py ``tcgb_stage_events``: TCGB lives registered over a day, interleaved
+    by time, cut at the ``--events``-th stage), enveloped as the BİLGE adapter publishes them (key,
+    ids derived from TCGB and stage), are produced onto ``bilge.tcgb.events`` with a raw aiokafka
     producer; the raw aiokafka consume rate of them is measured; then GET-APP's TCGB consumer, the real
     path (hub.kafka.batches.subscribe_in_batches with the limits and the projection GET-APP uses, JSON
     logging on as in the process), drains them into a store, on PostgreSQL then on SQLite, each in a
     consumer group of its own. Its rate counts from its first poll handled to the last (the group's
     join is left out, and printed apart).
-(b) queries: a store of ``--tcgbs`` TCGBs (registered over 2026, ten offices, 5,000 firms) with one firm
+(b) queries: a store of ``--tcgbs`` TCGBs of the same generator (registered over 2026, twelve offices,
+    5,000 firms) with one firm
     named on ``--firm-tcgbs`` of them (bench/tcgb_store.py), bulk-loaded (PostgreSQL: COPY; SQLite: one
     executemany) with the duration bins their stages make (the same `tcgb_timeline.BinDelta` the
     projection uses), stage rows for the firm's TCGBs only (no other benched query reads stages). Then
@@ -49,9 +52,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI, Header, HTTPException
 from sqlalchemy import func, select
 
-from bench import tcgb_stream
+from adapters.bilge.tcgb_life import tcgb_stage_events
+from adapters.bilge.tcgb_stages import stage_envelope
 from bench.pipeline_bench import broker, sweep
-from bench.tcgb_store import FIRM, Store, build_rows, load_postgresql, load_sqlite
+from bench.tcgb_store import FIRM, FIRMS, Store, build_rows, load_postgresql, load_sqlite
 from hub.devtools.postgres import PostgresServer
 from hub.getapp.tracking import create_tracking_schema, tracking_router
 from hub.getapp.tracking.consumer import TCGB_LIMITS
@@ -75,6 +79,8 @@ from hub.topics import PROJECT_ROOT, catalog
 EVENTS_TARGET = 5000  # events/s
 P99_TARGET_MS = 100
 MONTH = "2026-06"
+OFFICE = "220100"  # Kapıkule, for the averages of one office
+MIN_STAGES = 4  # of a whole life: registered, channel assigned, released, and paid (import) or exited (export)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -112,10 +118,17 @@ async def produce(bootstrap: str, events: Sequence[Envelope[Any]]) -> float:
     return time.monotonic() - began
 
 
+def stage_stream(count: int) -> list[Envelope[Any]]:
+    """The first ``count`` stages BİLGE records of enough TCGB lives to have them, in time order,
+    enveloped as the BİLGE adapter publishes them."""
+    stages = tcgb_stage_events(-(-count // MIN_STAGES), seed=14, firms=FIRMS)[:count]
+    return [stage_envelope(stage) for stage in stages]
+
+
 async def produce_stream(bootstrap: str, count: int) -> int:
     """Generate the stream and produce it; nothing of it is kept."""
     began = time.monotonic()
-    events = tcgb_stream.events(count)
+    events = stage_stream(count)
     print(f"  (a) {len(events)} events generated in {time.monotonic() - began:.1f} s", flush=True)
     took = await produce(bootstrap, events)
     print(f"      produced in {took:.1f} s ({len(events) / took:,.0f}/s)", flush=True)
@@ -240,14 +253,13 @@ def percentile(samples: Sequence[float], p: float) -> float:
 async def latencies(client: httpx.AsyncClient, store: Store, requests: int) -> dict[str, tuple[float, float, str]]:
     deep_at = store.firm_rows[min(len(store.firm_rows) - 1, int(len(store.firm_rows) * 0.9))]
     some = [number for _, number in store.firm_rows[:: max(1, len(store.firm_rows) // requests)]]
-    office = tcgb_stream.OFFICES[0]
     kinds: dict[str, Any] = {
         "list: first page (50)": lambda i: ("/api/tcgbs", {}),
         "list: deep page (90 % down)": lambda i: ("/api/tcgbs", {"after": encode_cursor(*deep_at)}),
         "list: exports being released": lambda i: ("/api/tcgbs", {"direction": "export", "stage": "released"}),
         "one TCGB with its timeline": lambda i: (f"/api/tcgbs/{some[i % len(some)]}", {}),
         "averages: a month, all offices": lambda i: ("/api/tcgb-average-times", {"month": MONTH}),
-        "averages: a month, one office": lambda i: ("/api/tcgb-average-times", {"month": MONTH, "office": office}),
+        "averages: a month, one office": lambda i: ("/api/tcgb-average-times", {"month": MONTH, "office": OFFICE}),
     }
     figures: dict[str, tuple[float, float, str]] = {}
     for name, request in kinds.items():

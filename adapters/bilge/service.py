@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from adapters.bilge.tcgb_stages import STATUS_ROOT, TcgbStatusBatch, stage_event_id, statuses_from, tcgb_flow_id
+from adapters.bilge.tcgb_stages import STATUS_ROOT, TcgbStatusBatch, stage_envelope, statuses_from
 from adapters.bilge.xml import MAX_TCGB_BYTES, TCGB_SCHEMA_PATH, ParsedTcgb, drawdowns_by_carnet, tcgb_from
 from hub.domain import bilge
 from hub.kafka.consuming import RetryLater
@@ -89,17 +89,7 @@ class BilgeService:
         reading it again after a failure) makes no new event. The whole batch is acknowledged by the
         broker before the record of it is committed."""
         # rule: A2 (every import and export TCGB's life, as BİLGE records it, becomes events for GET-APP)
-        events = [
-            envelope(
-                stage,
-                carnet_number=stage.tcgb_number,  # topics.yaml: bilge.tcgb.events is keyed by TCGB number
-                occurred_at=stage.reached_at,
-                message_id=stage_event_id(stage.tcgb_number, stage.stage),
-                correlation_id=tcgb_flow_id(stage.tcgb_number),
-            )
-            for stage in batch.stages
-        ]
-        await self._publisher.publish_many(TCGB_EVENTS_TOPIC, events)
+        await self._publisher.publish_many(TCGB_EVENTS_TOPIC, [stage_envelope(stage) for stage in batch.stages])
 
     async def _draw_down(self, tcgb: ParsedTcgb) -> None:
         """A TCGB: an anomaly to report (L2), or drawing-downs for the core, one command per carnet (F1)."""

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from adapters.bilge.xml import MAX_TCGB_BYTES, SCHEMA_DIR
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
+from hub.messages.envelope import Envelope, envelope
 from hub.xmlsafe import XmlRejected, load_schema, parse_untrusted
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "TCGB_STATUS_SCHEMA_PATH",
     "TcgbStatusBatch",
     "parse_tcgb_statuses",
+    "stage_envelope",
     "stage_event_id",
     "statuses_from",
     "tcgb_flow_id",
@@ -74,6 +76,19 @@ def stage_event_id(tcgb_number: str, stage: TcgbStage) -> uuid.UUID:
 def tcgb_flow_id(tcgb_number: str) -> uuid.UUID:
     """The correlation id every stage event of one TCGB shares: its life is one flow."""
     return uuid.uuid5(TCGB_STAGE_EVENTS, tcgb_number)
+
+
+def stage_envelope(stage: TcgbStageReached) -> Envelope[TcgbStageReached]:
+    """A stage as the adapter publishes it on `bilge.tcgb.events`: keyed by its TCGB (topics.yaml), occurred
+    when BİLGE recorded it, its id derived from TCGB and stage and its correlation id from the TCGB, so
+    the same stage is one event however often it is sent (A2)."""
+    return envelope(
+        stage,
+        carnet_number=stage.tcgb_number,
+        occurred_at=stage.reached_at,
+        message_id=stage_event_id(stage.tcgb_number, stage.stage),
+        correlation_id=tcgb_flow_id(stage.tcgb_number),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ and a bad one is dead-lettered with its reason (issue 14, part 2)."""
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from collections import Counter
 from typing import Any
 
@@ -32,7 +34,19 @@ GETAPP = "getapp"  # the principal GET-APP reads with (topics.yaml principals)
 
 def _first_sequence() -> int:
     """TCGB numbers of their own: tests share the session's broker."""
-    return random.randrange(100_000, 800_000)  # the live feed's from 850,000
+    return random.randrange(100_000, 800_000)  # the live feeds' from 850,000
+
+
+# Each live feed of the session (one per store) numbers its TCGBs from a start of its own.
+_FEED_STARTS = itertools.count(850_000, 10_000)
+
+_GENERATED = re.compile(rb"^[0-9]{8}(IM|EX)([0-9]{6})$")  # tcgb_life's numbers; other tests key the topic too
+
+
+def _sequence(key: bytes) -> int | None:
+    """The sequence of a TCGB number the simulator generated, None for another test's key."""
+    found = _GENERATED.fullmatch(key)
+    return int(found.group(2)) if found else None
 
 
 def _push(bilge: BackgroundServer, stack: Stack, document: bytes, number: str) -> dict[str, Any]:
@@ -90,7 +104,7 @@ async def test_a2_simulator_pushes_a_live_day_of_tcgbs(stack: Stack, bilge_simul
 
     async def ours() -> list[Any]:
         records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
-        mine = [decode(r.value) for r in records if first <= int(r.key[-6:]) < first + 30]
+        mine = [decode(r.value) for r in records if first <= (_sequence(r.key) or -1) < first + 30]
         return mine if len(mine) >= answer["stages"] else []
 
     events = await eventually(ours, wait_s=90, every_s=1)
@@ -102,7 +116,8 @@ async def test_a2_simulator_pushes_a_live_day_of_tcgbs(stack: Stack, bilge_simul
 async def test_a2_simulator_feeds_tcgb_stages_live_as_they_are_reached(
     stack: Stack, bilge_simulator: BackgroundServer
 ) -> None:
-    feed = {"target_url": stack.bilge_intake_url, "per_hour": 36_000, "first_sequence": 850_000, "every_s": 0.2}
+    start = next(_FEED_STARTS)
+    feed = {"target_url": stack.bilge_intake_url, "per_hour": 36_000, "first_sequence": start, "every_s": 0.2}
     async with httpx.AsyncClient(timeout=60, base_url=bilge_simulator.base_url) as http:
         assert (await http.post("/_sim/tcgb-feed", json=feed)).json()["running"] is True
 
@@ -117,7 +132,7 @@ async def test_a2_simulator_feeds_tcgb_stages_live_as_they_are_reached(
 
     async def ours() -> list[Any]:
         records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
-        mine = [decode(r.value) for r in records if int(r.key[-6:]) >= 850_000]
+        mine = [decode(r.value) for r in records if start <= (_sequence(r.key) or -1) < start + 10_000]
         return mine if len(mine) >= state["stages"] else []
 
     events = await eventually(ours, wait_s=90, every_s=1)

@@ -14,7 +14,8 @@ def write_new_secret(target: Path, nbytes: int = 32, *, private_dir: bool = Fals
     the owner alone (a folder of secrets); otherwise the folder keeps the default mode, since others
     may need to pass through it (.data/ holds PostgreSQL's home, which the postgres user enters)."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private_dir else 0o777)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # A scratch name of its own per call: the brokers of a cluster are launched by threads of one process.
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(secrets.token_urlsafe(nbytes) + "\n")

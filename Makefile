@@ -25,11 +25,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## check: lint, types, schema drift
+## check: lint, types, the layers of docs/architecture.md, schema drift
 check: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check hub adapters bench tests
 	@$(VENV)/bin/mypy hub adapters tests bench
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/hub schemas check
 
 ## schemas: regenerate schemas/ and docs/{messages,rules,offices}.md after changing a message or offices.csv

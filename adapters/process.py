@@ -1,6 +1,6 @@
 """The one shape of an adapter process: an external system behind Kafka.
 
-Each system's port (hub/messages/ports.py) names its requests topic; the adapter consumes it, asks the
+Each system's port (hub/contract/messages/ports.py) names its requests topic; the adapter consumes it, asks the
 system through its client (`client.py`, over HTTP/XML, retried, behind a circuit breaker) and publishes
 the answer through its service (`service.py`). TOBB, BİLGE and YKTS are this process with their own
 client and service; BİLGE adds what is its own (the intake of BİLGE's documents).
@@ -11,13 +11,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from hub.config import Settings
-from hub.edge import ExternalSystemClient, ExternalSystemSettings
-from hub.kafka.publishing import Publisher
-from hub.messages.envelope import Envelope
-from hub.messages.ports import Port
-from hub.process import KafkaProcess
-from hub.topics import TopicCatalog
+from hub.configuration.settings import Settings
+from hub.contract.messages.envelope import Envelope
+from hub.contract.messages.ports import Port
+from hub.contract.topics import TopicCatalog
+from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings
+from hub.runtime.kafka.publishing import Publisher
+from hub.runtime.process import KafkaProcess
 
 C = TypeVar("C", bound=ExternalSystemClient)
 S = TypeVar("S", bound=ExternalSystemSettings)

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.configuration.base import HubSettings, variable
-from hub.xmlsafe import XsdSchema, serialize_validated
+from hub.runtime.xmlsafe import XsdSchema, serialize_validated
 
 REQUEST_LOG_SIZE = 200  # newest calls kept for tests and demos
 XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"

@@ -42,11 +42,11 @@ from types import FrameType
 
 from bench.pipeline import cases, report
 from bench.pipeline.children import sweep_children
-from hub.client import COMMANDS_TOPIC
+from hub.contract.topics import PROJECT_ROOT, catalog
+from hub.devtools.kafka.launcher import KafkaBroker, KafkaStartError, pid_alive, stop_detached
 from hub.devtools.postgres import PostgresServer, sweep_stale_homes
-from hub.kafka.admin import apply_topics
-from hub.kafka.launcher import KafkaBroker, KafkaStartError, pid_alive, stop_detached
-from hub.topics import PROJECT_ROOT, catalog
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import COMMANDS_TOPIC
 
 _HOME = re.compile(r"^bench-(\d+)$")
 

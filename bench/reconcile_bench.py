@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters.bilge.export import NS
+from hub.contract.topics import PROJECT_ROOT
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.model import Carnet, CarnetSource, Declarant, Declaration, DeclarationLine, OfficeKind, Regime, Status
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import create_engine, create_schema
-from hub.topics import PROJECT_ROOT
 
 CUTOVER = date(2021, 6, 2)
 OFFICE = "220100"

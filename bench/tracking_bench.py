@@ -11,7 +11,7 @@ its own, as bench/pipeline_bench.py does, then:
     by time, cut at the ``--events``-th stage), enveloped as the BİLGE adapter publishes them (key,
     ids derived from TCGB and stage), are produced onto ``bilge.tcgb.events`` with a raw aiokafka
     producer; the raw aiokafka consume rate of them is measured; then GET-APP's TCGB consumer, the real
-    path (hub.kafka.batches.subscribe_in_batches with the limits and the projection GET-APP uses, JSON
+    path (hub.runtime.kafka.batches.subscribe_in_batches with the limits and the projection GET-APP uses, JSON
     logging on as in the process), drains them into a store, on PostgreSQL then on SQLite, each in a
     consumer group of its own. Its rate counts from its first poll handled to the last (the group's
     join is left out, and printed apart).
@@ -56,6 +56,10 @@ from adapters.bilge.tcgb_life import tcgb_stage_events
 from adapters.bilge.tcgb_stages import stage_envelope
 from bench.pipeline_bench import broker, sweep
 from bench.tcgb_store import FIRM, FIRMS, Store, build_rows, load_postgresql, load_sqlite
+from hub.contract.messages.batch import BatchResult, MessageScope
+from hub.contract.messages.envelope import Envelope
+from hub.contract.topics import PROJECT_ROOT, catalog
+from hub.devtools.kafka.launcher import KafkaStartError
 from hub.devtools.postgres import PostgresServer
 from hub.getapp.tracking import create_tracking_schema, tracking_router
 from hub.getapp.tracking.consumer import TCGB_LIMITS
@@ -65,16 +69,12 @@ from hub.getapp.tracking.tables import (
 )
 from hub.getapp.tracking.tcgb_projection import TCGB_TOPIC, TcgbProjection
 from hub.getapp.tracking.tcgb_queries import encode_cursor
-from hub.kafka.admin import apply_topics
-from hub.kafka.batches import subscribe_in_batches
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.launcher import KafkaStartError
-from hub.kafka.security import ADMIN, client_options
-from hub.logs import configure as configure_logging
-from hub.messages.batch import BatchResult, MessageScope
-from hub.messages.envelope import Envelope
+from hub.operations.kafka.admin import apply_topics
+from hub.operations.logs import configure as configure_logging
+from hub.runtime.kafka.batches import subscribe_in_batches
+from hub.runtime.kafka.brokers import kafka_broker
+from hub.runtime.kafka.security import ADMIN, client_options
 from hub.store.engine import create_engine
-from hub.topics import PROJECT_ROOT, catalog
 
 EVENTS_TARGET = 5000  # events/s
 P99_TARGET_MS = 100

@@ -24,17 +24,17 @@ from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, FIXTURE_DAY, create_app
 from adapters.ykts import simulator as ykts_sim
 from adapters.ykts.client import YktsSettings
-from hub.client import HubClient
-from hub.config import Settings
+from hub.configuration.dev_senders import ensure_dev_senders
+from hub.configuration.settings import Settings
+from hub.contract.topics import catalog
+from hub.devtools.kafka.launcher import KafkaBroker
 from hub.devtools.pki import ensure_dev_pki
-from hub.devtools.signing import ensure_dev_senders
-from hub.edge import ExternalSystemSettings
 from hub.entrypoints.stack import Stack, running_stack
-from hub.http_server import BackgroundServer
-from hub.kafka.admin import apply_topics
-from hub.kafka.launcher import KafkaBroker
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
+from hub.runtime.edge import ExternalSystemSettings
+from hub.runtime.http_server import BackgroundServer
 from hub.store.engine import create_engine, create_schema
-from hub.topics import catalog
 from tests.kafka_fixture import kafka_broker  # noqa: F401
 from tests.store_fixture import StoreKind, postgres_server, stores  # noqa: F401
 from tests.tracing_fixture import fresh_spans, spans  # noqa: F401

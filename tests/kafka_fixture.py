@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.kafka.cluster import KafkaCluster, stop_detached
-from hub.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, pid_alive
+from hub.devtools.kafka.cluster import KafkaCluster, stop_detached
+from hub.devtools.kafka.launcher import KafkaBroker, KafkaStartError, find_project_root, pid_alive
 
 _TEST_HOME = re.compile(r"^test-(\d+)(?:-.*)?$")
 

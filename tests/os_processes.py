@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from hub.kafka.launcher import find_project_root
+from hub.devtools.kafka.launcher import find_project_root
 from tests.e2e.helpers import eventually
 
 ROOT = find_project_root()

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.devtools.kafka.launcher import find_project_root
 from hub.devtools.postgres import PostgresServer, PostgresStartError, sweep_stale_homes
-from hub.kafka.launcher import find_project_root
 
 STORES = ("sqlite", "postgresql")
 _PG_HOMES = find_project_root() / ".data" / "pg"

@@ -1,4 +1,4 @@
-"""The AsyncAPI document as a page a person reads (hub/asyncapi_page.py), from schemas/asyncapi.yaml."""
+"""The AsyncAPI document as a page a person reads (hub/contract/asyncapi_page.py), from schemas/asyncapi.yaml."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.asyncapi_page import render_asyncapi_html
-from hub.contract import ASYNCAPI
-from hub.topics import catalog
+from hub.contract.asyncapi_page import render_asyncapi_html
+from hub.contract.schemas import ASYNCAPI
+from hub.contract.topics import catalog
 
 
 class Page(HTMLParser):

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from hub import asyncapi_servers
-from hub.contract import ASYNCAPI
-from hub.topics import PROJECT_ROOT
+from hub.contract import asyncapi_servers
+from hub.contract.schemas import ASYNCAPI
+from hub.contract.topics import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,16 @@ import pytest
 
 from adapters.bilge.intake import BilgeIntakeSettings
 from adapters.tobb.client import TobbSettings
-from hub import contract
-from hub.config import DATA_DIR, Settings
 from hub.configuration.base import ConfigurationError, load
-from hub.configuration.document import render
-from hub.configuration.processes import effective, processes
-from hub.console.process import ConsoleSettings
+from hub.configuration.settings import DATA_DIR, Settings
+from hub.contract.topics import PROJECT_ROOT
+from hub.entrypoints import checked_in
+from hub.entrypoints.configuration_doc import render
+from hub.entrypoints.process_settings import effective, processes
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.web.settings import WebSettings
-from hub.logs import LogSettings
-from hub.topics import PROJECT_ROOT
+from hub.operations.console.process import ConsoleSettings
+from hub.operations.logs import LogSettings
 
 HUB = Path(sys.executable).parent / "hub"
 OURS = ("HUB_", "TOBB_", "BILGE_", "YKTS_", "GETAPP_")
@@ -163,9 +163,9 @@ def test_the_configuration_document_is_the_models_own() -> None:
 
 
 def test_schemas_check_fails_when_the_document_and_a_field_disagree(tmp_path: Path) -> None:
-    contract.write(tmp_path)
-    assert contract.drift(tmp_path) == []
+    checked_in.write(tmp_path)
+    assert checked_in.drift(tmp_path) == []
     document = tmp_path / "docs" / "configuration.md"
     row = "| `HUB_CONSUMER_MAX_ATTEMPTS` | an integer ≥ 1 | 5 |"
     document.write_text(document.read_text(encoding="utf-8").replace(row, row.replace("| 5 |", "| 6 |")), "utf-8")
-    assert contract.drift(tmp_path) == ["docs/configuration.md"]
+    assert checked_in.drift(tmp_path) == ["docs/configuration.md"]

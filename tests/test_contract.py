@@ -15,24 +15,25 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub import contract
-from hub.catalogue import MissingDocstring, own_doc, render
-from hub.client import HubClient
-from hub.kafka.consuming import subscribe_reliably
-from hub.kafka.publishing import Publisher
-from hub.messages.envelope import UndecodableMessage, decode, envelope
-from hub.messages.types import all_types
+from hub.contract.catalogue import MissingDocstring, own_doc, render
+from hub.contract.messages.envelope import UndecodableMessage, decode, envelope
+from hub.contract.messages.types import all_types
+from hub.contract.schemas import catalog_problems
+from hub.contract.topics import PROJECT_ROOT, TopicCatalog, UndeclaredTopic, catalog
+from hub.entrypoints import checked_in
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.consuming import subscribe_reliably
+from hub.runtime.kafka.publishing import Publisher
 from hub.store.uow import UnitOfWork
-from hub.topics import PROJECT_ROOT, TopicCatalog, UndeclaredTopic, catalog
 from tests.e2e.helpers import foreign_5800
 
 
 def test_checked_in_json_schemas_and_asyncapi_match_the_code() -> None:
-    assert contract.drift() == [], "run `hub schemas write` and commit schemas/"
+    assert checked_in.drift() == [], "run `hub schemas write` and commit schemas/"
 
 
 def test_topics_yaml_names_the_generated_schema_of_every_message_type() -> None:
-    assert contract.catalog_problems(catalog()) == []
+    assert catalog_problems(catalog()) == []
 
 
 def test_asyncapi_document_has_only_topics_of_topics_yaml() -> None:
@@ -102,7 +103,7 @@ def test_a_message_type_without_a_docstring_stops_the_catalogue() -> None:
 
     spec = dataclasses.replace(catalog().topic("ata.declaration.events"), messages={"Undocumented": "x.json"})
     with (
-        patch("hub.catalogue.all_types", return_value={"Undocumented": (Undocumented, 1)}),
+        patch("hub.contract.catalogue.all_types", return_value={"Undocumented": (Undocumented, 1)}),
         pytest.raises(MissingDocstring, match="Undocumented"),
     ):
         render(TopicCatalog([spec]))

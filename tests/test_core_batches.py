@@ -12,13 +12,13 @@ from pydantic import BaseModel
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topics import catalog
 from hub.domain import events as ev
 from hub.domain.commands import AcceptDeclaration, CompleteInspection, LodgeDeclaration
-from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
 from hub.store.tables import declaration_lines, declarations, outbox, pending_lookups, processed_messages
-from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON, carnet_data, lodge
 from tests.e2e.helpers import foreign_5800
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topics import catalog
 from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.commands import LodgeDeclaration
 from hub.domain.events import TcgbReference
-from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.tables import outbox
-from hub.topics import catalog
 from tests.domain.builders import carnet_data, lodge
 
 # 23:58 on 1 March in Türkiye; the hub receives the command at 00:01 on 2 March, three minutes on.

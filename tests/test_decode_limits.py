@@ -12,10 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
-from hub.kafka.consuming import decoded
-from hub.messages.envelope import (
+from hub.contract.messages.envelope import (
     MAX_MESSAGE_BYTES,
     MAX_NESTING,
     MAX_NUMBER_DIGITS,
@@ -26,6 +23,9 @@ from hub.messages.envelope import (
     nesting,
     parse_json,
 )
+from hub.domain.carnet import CarnetData, GoodsListLine
+from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
+from hub.runtime.kafka.consuming import decoded
 from tests.domain.builders import BORDER, HOLDER
 
 COMMANDS = {"LodgeDeclaration"}

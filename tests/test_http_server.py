@@ -7,7 +7,7 @@ import signal
 import httpx
 from fastapi import FastAPI
 
-from hub.http_server import LoopServer
+from hub.runtime.http_server import LoopServer
 
 
 async def test_a_loop_server_leaves_sigint_and_sigterm_to_the_process() -> None:

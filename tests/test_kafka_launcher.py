@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
-from hub.kafka import launcher
-from hub.kafka.launcher import (
+from hub.devtools.kafka import launcher
+from hub.devtools.kafka.launcher import (
     KafkaBroker,
     KafkaStartError,
     ensure_jars,
@@ -30,7 +30,7 @@ from hub.kafka.launcher import (
     status,
     stop_detached,
 )
-from hub.kafka.security import ADMIN, client_options
+from hub.runtime.kafka.security import ADMIN, client_options
 from tests.kafka_fixture import kafka_test_home
 
 pytestmark = pytest.mark.kafka

@@ -16,10 +16,10 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from hub.kafka.acls import Acl, Operation, Resource, UnmappedName, generate_acls, load_principals
-from hub.kafka.authorization import hub_acls, hub_principals, sync_security
-from hub.kafka.security import KafkaSecurity, client_options
-from hub.topics import TopicCatalog, catalog
+from hub.contract.topics import TopicCatalog, catalog
+from hub.operations.kafka.acls import Acl, Operation, Resource, UnmappedName, generate_acls, load_principals
+from hub.operations.kafka.authorization import hub_acls, hub_principals, sync_security
+from hub.runtime.kafka.security import KafkaSecurity, client_options
 from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.kafka

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub.kafka.broker_security import BrokerTls
-from hub.kafka.launcher import KafkaBroker, find_project_root
-from hub.kafka.security import ADMIN, KafkaSecurity, client_options
+from hub.devtools.kafka.broker_security import BrokerTls
+from hub.devtools.kafka.launcher import KafkaBroker, find_project_root
+from hub.runtime.kafka.security import ADMIN, KafkaSecurity, client_options
 from tests.kafka_fixture import kafka_test_home
 
 pytestmark = pytest.mark.kafka

@@ -15,12 +15,12 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from hub import tracing
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import subscribe_reliably
-from hub.logs import JsonFormatter, MessageContextFilter, TextFormatter, configure, message_context
-from hub.messages.envelope import Envelope
-from hub.topics import catalog
+from hub.contract.messages.envelope import Envelope
+from hub.contract.topics import catalog
+from hub.operations import tracing
+from hub.operations.logs import JsonFormatter, MessageContextFilter, TextFormatter, configure, message_context
+from hub.runtime.kafka.brokers import kafka_broker
+from hub.runtime.kafka.consuming import subscribe_reliably
 from tests.getapp_tracking.builders import two_firms
 
 TOPIC = "ata.declaration.events"
@@ -283,7 +283,7 @@ def test_a_process_does_not_warn_at_each_subscription_that_it_creates_no_topics(
     # Topics come from topics.yaml: FastStream's warning, ten times at every start, told an operator nothing.
     kafka_broker("127.0.0.1:1", "hub-core")
     caplog.set_level(logging.WARNING)
-    faststream_logger = logging.getLogger("hub.kafka.hub-core")  # what FastStream logs through
+    faststream_logger = logging.getLogger("hub.runtime.kafka.hub-core")  # what FastStream logs through
     faststream_logger.warning("Auto create topics is disabled. Make sure the topics exist.")
     faststream_logger.warning("Consumer group rebalanced")
     assert [r.getMessage() for r in caplog.records] == ["Consumer group rebalanced"]

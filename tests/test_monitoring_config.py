@@ -1,7 +1,7 @@
 """The monitoring of docker-compose.yml, checked without Docker: the files parse, they agree with each
 other (every hub process serves its ops endpoints where Prometheus and the console look for them,
 Grafana reads the Prometheus that is provisioned and the dashboards that are mounted), and every
-query on the dashboard names metrics and labels the hub really exports (hub/health/metrics.py).
+query on the dashboard names metrics and labels the hub really exports (hub/operations/health/metrics.py).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 from typer.core import TyperGroup
 
+from hub.contract.topics import PROJECT_ROOT
 from hub.entrypoints.cli import app as hub_cli
-from hub.health.metrics import CIRCUIT_STATES, ProcessMetrics
-from hub.kafka.authorization import hub_principals
-from hub.kafka.security import ADMIN, password_variable
-from hub.topics import PROJECT_ROOT
+from hub.operations.health.metrics import CIRCUIT_STATES, ProcessMetrics
+from hub.operations.kafka.authorization import hub_principals
+from hub.runtime.kafka.security import ADMIN, password_variable
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 DASHBOARDS = PROJECT_ROOT / "deploy" / "grafana" / "dashboards"
@@ -42,7 +42,9 @@ JOBS = {
 }
 PROMETHEUS_LABELS = frozenset({"job", "instance"})  # added to every series at scrape
 PROMETHEUS_METRICS = {"up": PROMETHEUS_LABELS}  # written by Prometheus itself for every target
-FASTSTREAM_PREFIX = "faststream_"  # FastStream's Prometheus middleware, in the same registry (hub/kafka/brokers.py)
+FASTSTREAM_PREFIX = (
+    "faststream_"  # FastStream's Prometheus middleware, in the same registry (hub/runtime/kafka/brokers.py)
+)
 
 
 # --- the files -----------------------------------------------------------------------------------------
@@ -446,7 +448,7 @@ def test_every_metric_the_hub_exports_is_on_the_dashboard(
 ) -> None:
     used = frozenset().union(*(t.query.metrics for t in targets(dashboard)))
     missing = [family for family, series in exported.items() if not set(series) & used]
-    assert missing == [], "metrics of hub/health/metrics.py no panel shows"
+    assert missing == [], "metrics of hub/operations/health/metrics.py no panel shows"
     assert "up" in used  # whether each process answers at all
     assert any("histogram_quantile" in t.query.expr and "hub_message_handling_seconds_bucket" in t.query.metrics
                for t in targets(dashboard))  # fmt: skip

@@ -10,27 +10,27 @@ from pathlib import Path
 
 import pytest
 
-from hub import contract
+from hub.contract.topics import PROJECT_ROOT
 from hub.domain.offices import OfficeRegistry
-from hub.topics import PROJECT_ROOT
+from hub.entrypoints import checked_in
 from tests.domain.test_offices import BEFORE_THE_DATA_FILE, HEADER
 
 
 def test_docs_offices_md_shows_each_office_and_its_drift_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contract.write(tmp_path)
+    checked_in.write(tmp_path)
     page = (tmp_path / "docs" / "offices.md").read_text(encoding="utf-8")
     assert "| 342000 | Erenköy Gümrük Müdürlüğü | inland | İstanbul GDTBM | Marmara | E1, E2, E4, I2" in page
     assert "| 220100 | Kapıkule Gümrük Müdürlüğü | border | Trakya GDTBM | Marmara | E1, E2, E3, I1, I3" in page
     assert "- **T3** A 5800 lodged at an inland office must reference a GİRİŞ transit" in page
-    assert contract.drift(tmp_path) == []
+    assert checked_in.drift(tmp_path) == []
 
     # Erenköy made a border office in offices.csv, docs/offices.md not written again: drift.
     text = "".join([HEADER, *(f"{','.join(row)}\n" for row in BEFORE_THE_DATA_FILE)])
     edited = OfficeRegistry.from_csv(text.replace("Erenköy Gümrük Müdürlüğü,inland", "Erenköy Gümrük Müdürlüğü,border"))
-    monkeypatch.setattr("hub.office_table.OFFICES", edited)
-    assert contract.drift(tmp_path) == ["docs/offices.md"]
+    monkeypatch.setattr("hub.contract.office_table.OFFICES", edited)
+    assert checked_in.drift(tmp_path) == ["docs/offices.md"]
 
 
 def test_an_installed_hub_finds_its_office_list(tmp_path: Path) -> None:

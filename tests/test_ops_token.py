@@ -1,4 +1,5 @@
-"""The operations token (hub/config.py): from the environment, a secret file, or made once per machine."""
+"""The operations token (hub/configuration/settings.py): from the environment, a secret file, or made once per
+machine."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import hub.config
-from hub.config import ops_token
+import hub.configuration.settings
+from hub.configuration.settings import ops_token
 
 
 def test_the_token_comes_from_the_environment_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -39,7 +40,7 @@ def test_without_either_one_token_is_made_readable_by_its_owner_only_and_kept(
 ) -> None:
     monkeypatch.delenv("HUB_OPS_TOKEN", raising=False)
     monkeypatch.delenv("HUB_OPS_TOKEN_FILE", raising=False)
-    monkeypatch.setattr(hub.config, "OPS_TOKEN_FILE", tmp_path / "data" / "ops-token")
+    monkeypatch.setattr(hub.configuration.settings, "OPS_TOKEN_FILE", tmp_path / "data" / "ops-token")
     first = ops_token()
     assert len(first) >= 40 and ops_token() == first  # the processes of one machine agree
     assert stat.S_IMODE((tmp_path / "data" / "ops-token").stat().st_mode) == 0o600
@@ -52,7 +53,7 @@ def test_the_folder_made_for_the_token_stays_passable_by_others(
     """.data/ holds PostgreSQL's home too, which the postgres user must enter: only the file is private."""
     monkeypatch.delenv("HUB_OPS_TOKEN", raising=False)
     monkeypatch.delenv("HUB_OPS_TOKEN_FILE", raising=False)
-    monkeypatch.setattr(hub.config, "OPS_TOKEN_FILE", tmp_path / "data" / "ops-token")
+    monkeypatch.setattr(hub.configuration.settings, "OPS_TOKEN_FILE", tmp_path / "data" / "ops-token")
     before = os.umask(0o022)
     try:
         ops_token()

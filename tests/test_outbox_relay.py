@@ -1,5 +1,5 @@
 """The outbox relay on the real broker: every committed row leaves once, in commit order, and is marked
-sent; a relay started again sends only what was not marked (hub/relay.py)."""
+sent; a relay started again sends only what was not marked (hub/runtime/relay.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.kafka.admin import apply_topics
-from hub.kafka.reading import read_topic
-from hub.kafka.security import ADMIN
-from hub.relay import OutboxRelay, unsent_outbox
+from hub.contract.topics import TopicCatalog
+from hub.operations.kafka.admin import apply_topics
+from hub.operations.kafka.reading import read_topic
+from hub.runtime.kafka.security import ADMIN
+from hub.runtime.relay import OutboxRelay, unsent_outbox
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox
-from hub.topics import TopicCatalog
 from tests.e2e.helpers import eventually, one_partition_topic, unique
 from tests.store_fixture import StoreKind
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub.polling import keep_relaying
+from hub.runtime.polling import keep_relaying
 
 
 async def test_a_relay_stops_even_when_a_library_swallowed_its_cancellation() -> None:

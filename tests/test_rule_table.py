@@ -1,6 +1,6 @@
 """Every rule this hub enforces so far has a function that enforces it and a test named after it."""
 
-from hub import rule_table
+from hub.contract import rule_table
 
 # Sections I, II and V of Circular 2021/17, and the Convention's V1, V2 (the regime issue).
 REGIME_RULES = (

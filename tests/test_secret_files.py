@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from hub.secret_files import write_new_secret
+from hub.configuration.secret_files import write_new_secret
 
 
 def test_threads_making_one_secret_at_once_all_succeed_and_keep_the_first(tmp_path: Path) -> None:

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.bilge.service import COMMANDS_TOPIC, BilgeService, drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
 from adapters.bilge.xml import parse_tcgb
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.domain import bilge
 from hub.domain.events import TcgbItemDrawn, TcgbReference
-from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.tables import outbox
-from hub.topics import PROJECT_ROOT, catalog
 from tests.domain.builders import BORDER, accept, carnet_data, inspect, lodge
 
 AT = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)  # 12:30 in Türkiye, the carnet valid until 1 March 2027

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from hub.kafka.admin import apply_topics
-from hub.topics import TopicCatalog, catalog
+from hub.contract.topics import TopicCatalog, catalog
+from hub.operations.kafka.admin import apply_topics
 
 pytestmark = pytest.mark.kafka
 

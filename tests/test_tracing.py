@@ -1,4 +1,4 @@
-"""Tracing is off unless OTEL_* turns it on (hub/tracing.py), and what the variables ask for. A trace
+"""Tracing is off unless OTEL_* turns it on (hub/operations/tracing.py), and what the variables ask for. A trace
 end to end: tests/e2e/test_trace.py; log lines inside a span: tests/test_logs.py."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from hub import tracing
+from hub.operations import tracing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _UNSET = """
 import json, sys
 from opentelemetry import trace
-from hub import tracing
-from hub.config import Settings
+from hub.operations import tracing
+from hub.configuration.settings import Settings
 from hub.entrypoints.core import CoreProcess
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings

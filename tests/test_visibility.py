@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import envelope
+from hub.contract.topics import catalog
 from hub.domain.commands import (
     AcceptDeclaration,
     Actor,
@@ -18,11 +20,9 @@ from hub.domain.commands import (
     LodgeDeclaration,
 )
 from hub.domain.visibility import may_see
-from hub.messages.envelope import envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
 from hub.store.queries import declaration_for, visible_to
-from hub.topics import catalog
 from tests.domain.builders import BORDER, EXIT_BORDER, HOLDER, INLAND, carnet_data
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""hub.xmlsafe: hostile, malformed, oversize and schema-invalid XML are refused with a reason."""
+"""hub.runtime.xmlsafe: hostile, malformed, oversize and schema-invalid XML are refused with a reason."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 
-import hub.xmlsafe as xmlsafe
-from hub.http_server import BackgroundServer
-from hub.xmlsafe import (
+import hub.runtime.xmlsafe as xmlsafe
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.xmlsafe import (
     DEFAULT_MAX_BYTES,
     XmlRejected,
     XsdSchema,

@@ -1,5 +1,5 @@
 """Tracing on for the whole session, as an operator turns it on with OTEL_*: every span the
-session's processes end is kept in memory (hub/tracing.py), for the tests that follow a trace."""
+session's processes end is kept in memory (hub/operations/tracing.py), for the tests that follow a trace."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from hub import tracing
+from hub.operations import tracing
 
 
 @pytest.fixture(scope="session", autouse=True)

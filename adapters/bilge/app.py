@@ -12,14 +12,14 @@ from adapters.bilge.client import BilgeClient, BilgeRejected, BilgeSettings, Bil
 from adapters.bilge.intake import IntakeSettings, create_intake
 from adapters.bilge.service import BilgeService, decode_inbound
 from adapters.process import SystemAdapterProcess
-from hub.config import Settings, senders_registry
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.publishing import Publisher
-from hub.messages.ports import BILGE
-from hub.signing import RegistryFile
-from hub.topics import TopicCatalog
-from hub.xmlsafe import XmlRejected
+from hub.configuration.settings import Settings, senders_registry
+from hub.contract.messages.ports import BILGE
+from hub.contract.signing import RegistryFile
+from hub.contract.topics import TopicCatalog
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.publishing import Publisher
+from hub.runtime.xmlsafe import XmlRejected
 
 NAME = "adapter-bilge"
 

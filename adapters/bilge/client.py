@@ -40,7 +40,7 @@ What this adapter decides, and what it leaves to the core:
   what a retry can cure: transport errors, timeouts, HTTP 5xx and 429. Both POSTs are safe to
   repeat: BİLGE applies a closure id once, and records an identical TCGB answer once.
 - Documents the hub sends are validated before they leave; one that breaks its schema is the
-  hub's bug and raises :class:`~hub.xmlsafe.XmlRejected` without calling BİLGE.
+  hub's bug and raises :class:`~hub.runtime.xmlsafe.XmlRejected` without calling BİLGE.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ from adapters.bilge.xml import (
     tcgb_answer_xml,
 )
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.xmlsafe import XmlRejected
+from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
+from hub.runtime.xmlsafe import XmlRejected
 
 __all__ = [
     "BilgeClient",

@@ -26,10 +26,10 @@ What the batches cannot see, the reader checks itself: the root element and its 
 header first and only once, and nothing but records (and white space) between the records: a
 stranger element is left in the parser's tree, where it is found.
 
-Hardening is that of :mod:`hub.xmlsafe`: no entity expansion, no DTD, no network, libxml2's size
+Hardening is that of :mod:`hub.runtime.xmlsafe`: no entity expansion, no DTD, no network, libxml2's size
 limits (``huge_tree=False``), a resolver that refuses every external resource, and any DOCTYPE is
 refused: looked for in the raw bytes until the first record is behind the prolog, and on the parsed
-document. Every failure raises :class:`~hub.xmlsafe.XmlRejected` with the reason and, where libxml2
+document. Every failure raises :class:`~hub.runtime.xmlsafe.XmlRejected` with the reason and, where libxml2
 gives one, the line.
 """
 
@@ -41,8 +41,8 @@ from typing import Any, Final, NamedTuple
 
 from lxml import etree
 
-from hub.topics import PROJECT_ROOT
-from hub.xmlsafe import XmlRejected, XsdSchema, load_schema
+from hub.contract.topics import PROJECT_ROOT
+from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema
 
 __all__ = [
     "NS",
@@ -67,7 +67,7 @@ _CARNET: Final = f"{{{NS}}}KarneNo"
 _STATUS: Final = f"{{{NS}}}Durum"
 _RECORDS: Final = frozenset((_HEADER, _DECLARATION, _DRAW_DOWN))
 
-# "<!DOCTYPE" in every encoding a partner might send (as hub.xmlsafe looks for it).
+# "<!DOCTYPE" in every encoding a partner might send (as hub.runtime.xmlsafe looks for it).
 _DOCTYPE_MARKERS: Final = tuple(
     "<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )

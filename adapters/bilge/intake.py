@@ -3,9 +3,9 @@
     POST /bilge/belgeler   body: the document (BİLGE's XML), header X-Belge-No: its number (the key)
 
 Who may call it: only a caller presenting a client certificate issued by the CA configured for
-BİLGE (mutual TLS, hub/tls.py); anyone else fails the TLS handshake. The certificate's subject is
+BİLGE (mutual TLS, hub/runtime/tls.py); anyone else fails the TLS handshake. The certificate's subject is
 logged with every document and travels with it on the record (header `bilge.sender`). Each document
-also carries BİLGE's signature over its exact bytes (header X-Signature: a detached JWS, hub/signing),
+also carries BİLGE's signature over its exact bytes (header X-Signature: a detached JWS, hub/contract/signing),
 checked against the registry of sending systems: it travels on the record (header `signature`), and
 the adapter checks it again before it parses a byte, so a document on `bilge.inbound` is BİLGE's
 whoever could write to the topic.
@@ -51,11 +51,11 @@ from starlette.requests import ClientDisconnect
 
 from adapters.bilge.xml import MAX_TCGB_BYTES
 from hub.configuration.base import ConfigurationError, HubSettings
-from hub.health.metrics import ProcessMetrics
-from hub.kafka.security import BILGE_INTAKE, client_options
-from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, SignatureRefused
-from hub.tls import ServerTls, client_cert_name, tls_of
-from hub.topics import TopicCatalog
+from hub.contract.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, SignatureRefused
+from hub.contract.topics import TopicCatalog
+from hub.operations.health.metrics import ProcessMetrics
+from hub.runtime.kafka.security import BILGE_INTAKE, client_options
+from hub.runtime.tls import ServerTls, client_cert_name, tls_of
 
 log = logging.getLogger(__name__)
 

@@ -96,12 +96,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bilge.export import ExportDeclaration, ExportDrawDown, ExportReader
 from adapters.bilge.service import drawdown_id
+from hub.contract.messages.envelope import Envelope, envelope
+from hub.contract.topics import TopicCatalog, catalog
 from hub.domain.bilge import ATA_REGIMES_IN_BILGE, DrawDownByTcgb, TcgbRow
 from hub.domain.model import Regime, Status
-from hub.kafka.security import BILGE_RECONCILIATION
-from hub.messages.envelope import Envelope, envelope
+from hub.runtime.kafka.security import BILGE_RECONCILIATION
 from hub.store.tables import declaration_lines, declarations, processed_messages
-from hub.topics import TopicCatalog, catalog
 
 __all__ = [
     "COMMANDS_TOPIC",
@@ -825,7 +825,7 @@ def build_corrections(missing: Iterable[MissingDrawDown]) -> list[CorrectiveComm
 
 
 class EnvelopeSender(Protocol):
-    """What sends a command envelope to the hub: :class:`hub.client.HubClient` is one."""
+    """What sends a command envelope to the hub: :class:`hub.runtime.client.HubClient` is one."""
 
     async def send_envelope(self, message: Envelope[Any]) -> None: ...
 
@@ -873,7 +873,7 @@ async def reconcile(
 
     ``progress`` is called with the number of records read, each time ``progress_every`` more have
     been read (checked after each chunk), and once at the end. Raises
-    :class:`hub.xmlsafe.XmlRejected` for a malformed, hostile or schema-invalid export.
+    :class:`hub.runtime.xmlsafe.XmlRejected` for a malformed, hostile or schema-invalid export.
     """
     if isinstance(source, Path):
         with source.open("rb") as f:
@@ -1021,7 +1021,7 @@ def reconcile_bilge(
     ] = None,
 ) -> None:
     """Read a BİLGE bulk export and report where BİLGE and the hub disagree (F1, F2, L1, L2)."""
-    from hub.config import Settings
+    from hub.configuration.settings import Settings
     from hub.entrypoints.cli_config import configured
 
     settings = configured(Settings.from_env)
@@ -1053,9 +1053,9 @@ def reconcile_bilge(
 
 
 async def _reconcile_cli(source: str, *, cutover: date, database_url: str, api_key: str | None) -> Report | None:
+    from hub.runtime.xmlsafe import XmlRejected
     from hub.store.engine import create_engine
     from hub.store.schema import SchemaNotCurrent, require_current
-    from hub.xmlsafe import XmlRejected
 
     engine = create_engine(database_url)
     show = print_progress()
@@ -1098,8 +1098,8 @@ async def _record_cli(report: Report, source: str, written: list[Path], *, datab
 
 
 async def _emit_cli(report: Report, bootstrap: str, wait: float) -> int:
-    from hub.client import HubClient
-    from hub.topics import UndeclaredTopic
+    from hub.contract.topics import UndeclaredTopic
+    from hub.runtime.client import HubClient
 
     try:
         catalog().check_carries(COMMANDS_TOPIC, DrawDownByTcgb.__name__)

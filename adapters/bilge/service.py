@@ -13,11 +13,11 @@ from typing import Any, Protocol
 
 from adapters.bilge.tcgb_stages import STATUS_ROOT, TcgbStatusBatch, stage_envelope, statuses_from
 from adapters.bilge.xml import MAX_TCGB_BYTES, TCGB_SCHEMA_PATH, ParsedTcgb, drawdowns_by_carnet, tcgb_from
+from hub.contract.messages.envelope import Envelope, UndecodableMessage, envelope, reply
+from hub.contract.messages.ports import BILGE
 from hub.domain import bilge
-from hub.kafka.consuming import RetryLater
-from hub.messages.envelope import Envelope, UndecodableMessage, envelope, reply
-from hub.messages.ports import BILGE
-from hub.xmlsafe import XmlRejected, load_schema, parse_untrusted
+from hub.runtime.kafka.consuming import RetryLater
+from hub.runtime.xmlsafe import XmlRejected, load_schema, parse_untrusted
 
 COMMANDS_TOPIC = "ata.declaration.commands"
 EVENTS_TOPIC = "ata.declaration.events"

@@ -113,11 +113,18 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from hub import tracing
-from hub.config import signing_key as key_of  # create_app's `signing_key` is the key itself
-from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
-from hub.tls import ClientTls, tls_of
-from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate, parse_untrusted, serialize_validated
+from hub.configuration.settings import signing_key as key_of  # create_app's `signing_key` is the key itself
+from hub.contract.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
+from hub.operations import tracing
+from hub.runtime.tls import ClientTls, tls_of
+from hub.runtime.xmlsafe import (
+    XmlRejected,
+    XsdSchema,
+    load_schema,
+    parse_and_validate,
+    parse_untrusted,
+    serialize_validated,
+)
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -485,7 +492,7 @@ def sample_tcgb_xml(
     the TCGB has one item drawing nothing down. ``carnet_number`` goes in the header: a declaration
     lodged under a carnet, e.g. a 5800 BİLGE took after the cut-over (L2). Tariff code,
     description, weights and value of the items are placeholders. Raises
-    :class:`~hub.xmlsafe.XmlRejected` if an argument breaks the schema (e.g. a malformed number).
+    :class:`~hub.runtime.xmlsafe.XmlRejected` if an argument breaks the schema (e.g. a malformed number).
     """
     t = _NS_TCGB
     by_item: dict[int, list[tuple[str, str, int, int]]] = {}

@@ -55,7 +55,7 @@ from lxml import etree
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
 from hub.domain.model import OfficeKind
 from hub.domain.offices import Office, OfficeRegistry
-from hub.xmlsafe import load_schema, serialize_validated
+from hub.runtime.xmlsafe import load_schema, serialize_validated
 
 __all__ = [
     "CHANNEL_SHARES",

@@ -46,8 +46,8 @@ from adapters.bilge.tcgb_life import (
     tcgb_stage_events,
 )
 from adapters.simulation import XML_MEDIA_TYPE
+from hub.contract.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
 from hub.domain.bilge import TcgbStageReached
-from hub.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
 
 __all__ = ["TcgbFeedRequest", "TcgbLifePush", "add_tcgb_life_routes"]
 

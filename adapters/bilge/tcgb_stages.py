@@ -9,7 +9,7 @@ BİLGE's statuses and the stages the hub makes of them (docs/decisions.md, "TCGB
 
 A document is taken or refused whole, like every BİLGE document: hostile, malformed or
 schema-invalid bytes, and valid ones that break what XSD 1.0 cannot say (a channel off its status,
-an exit on an import), raise :class:`~hub.xmlsafe.XmlRejected`; the adapter dead-letters them.
+an exit on an import), raise :class:`~hub.runtime.xmlsafe.XmlRejected`; the adapter dead-letters them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from adapters.bilge.xml import MAX_TCGB_BYTES, SCHEMA_DIR
+from hub.contract.messages.envelope import Envelope, envelope
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
-from hub.messages.envelope import Envelope, envelope
-from hub.xmlsafe import XmlRejected, load_schema, parse_untrusted
+from hub.runtime.xmlsafe import XmlRejected, load_schema, parse_untrusted
 
 __all__ = [
     "MAX_STATUS_RECORDS",

@@ -14,8 +14,8 @@ One namespace and one schema (``schemas/bilge/``) per document family:
 
 All include ``ortak-tipler.xsd`` (numbers, dates, ``<Hata kod="...">``).
 
-Every inbound document goes through :func:`hub.xmlsafe.parse_and_validate` and every outbound one
-through :func:`hub.xmlsafe.serialize_validated`. :class:`~hub.xmlsafe.XmlRejected` propagates:
+Every inbound document goes through :func:`hub.runtime.xmlsafe.parse_and_validate` and every outbound one
+through :func:`hub.runtime.xmlsafe.serialize_validated`. :class:`~hub.runtime.xmlsafe.XmlRejected` propagates:
 malformed, hostile, oversize and schema-invalid documents, and also valid ones that break what XSD
 1.0 cannot say (``reason`` starts with ``inconsistent:``), e.g. a BULUNDU answer without its
 record. The caller dead-letters or refuses; nothing here retries or guesses.
@@ -48,7 +48,14 @@ from hub.domain.bilge import (
     TcgbRow,
 )
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, XsdSchema, load_schema, parse_and_validate, serialize_validated
+from hub.runtime.xmlsafe import (
+    DEFAULT_MAX_BYTES,
+    XmlRejected,
+    XsdSchema,
+    load_schema,
+    parse_and_validate,
+    serialize_validated,
+)
 
 __all__ = [
     "BILGE_NUMBER_PATTERN",

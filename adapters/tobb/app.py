@@ -5,8 +5,8 @@ from __future__ import annotations
 from adapters.process import SystemAdapterProcess
 from adapters.tobb.client import TobbClient, TobbError, TobbSettings
 from adapters.tobb.service import TobbLookupService
-from hub.kafka.publishing import Publisher
-from hub.messages.ports import TOBB
+from hub.contract.messages.ports import TOBB
+from hub.runtime.kafka.publishing import Publisher
 
 NAME = "adapter-tobb"
 

@@ -8,7 +8,7 @@ TOBB, which issues and guarantees Turkish carnets and holds their database (karn
 
 What this adapter decides, and what it leaves to the core:
 
-- It returns TOBB's data as :class:`~hub.messages.carnet.CarnetData`, expired carnets included:
+- It returns TOBB's data as :class:`~hub.contract.messages.carnet.CarnetData`, expired carnets included:
   whether a carnet is still valid (rule V1) is the core's decision, made with the core's clock.
 - ``None`` means TOBB answered BULUNAMADI. An unusable answer raises :class:`TobbRejected` at once;
   TOBB out of reach raises :class:`TobbUnavailable` once the retries are spent. Neither is "not
@@ -36,8 +36,8 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
 
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
+from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
+from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
     "ANSWER_SCHEMA_PATH",

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from hub.contract.messages.envelope import Envelope, reply
+from hub.contract.messages.ports import TOBB
 from hub.domain.carnet import CarnetData
 from hub.domain.events import CarnetLookupFailed, CarnetLookupRequested, CarnetLookupSucceeded, CarnetNotFound
-from hub.messages.envelope import Envelope, reply
-from hub.messages.ports import TOBB
 
 RESULTS_TOPIC = TOBB.results_topic
 

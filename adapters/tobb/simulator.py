@@ -61,8 +61,8 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from hub import tracing
-from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+from hub.operations import tracing
+from hub.runtime.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
 __all__ = [
     "DEFAULT_API_KEY",

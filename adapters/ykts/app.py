@@ -5,8 +5,8 @@ from __future__ import annotations
 from adapters.process import SystemAdapterProcess
 from adapters.ykts.client import YktsClient, YktsError, YktsSettings
 from adapters.ykts.service import YktsService
-from hub.kafka.publishing import Publisher
-from hub.messages.ports import YKTS
+from hub.contract.messages.ports import YKTS
+from hub.runtime.kafka.publishing import Publisher
 
 NAME = "adapter-ykts"
 

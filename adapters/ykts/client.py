@@ -45,8 +45,8 @@ from urllib.parse import quote
 from pydantic_settings import SettingsConfigDict
 
 from hub.domain.identity import tckn_is_valid
-from hub.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
+from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
+from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
 
 __all__ = [
     "ANSWER_SCHEMA_PATH",

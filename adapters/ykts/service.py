@@ -21,9 +21,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.ykts.client import AuthorityAnswer, identity_problem
+from hub.contract.messages.envelope import Envelope, reply
+from hub.contract.messages.ports import YKTS
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
-from hub.messages.envelope import Envelope, reply
-from hub.messages.ports import YKTS
 
 RESULTS_TOPIC = YKTS.results_topic
 TURKIYE = ZoneInfo("Europe/Istanbul")

@@ -66,9 +66,9 @@ from adapters.simulation import (
     xml_response,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from hub import tracing
 from hub.domain.identity import tckn_is_valid
-from hub.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+from hub.operations import tracing
+from hub.runtime.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
 __all__ = [
     "DEFAULT_API_KEY",

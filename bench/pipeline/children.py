@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from hub.topics import PROJECT_ROOT
+from hub.contract.topics import PROJECT_ROOT
 
 _PR_SET_PDEATHSIG = 1
 MARKER = "bench.pipeline."  # in the command line of every child: how a sweep recognises them

@@ -24,7 +24,9 @@ from functools import cache
 from aiokafka.partitioner import murmur2
 from pydantic import BaseModel
 
-from hub.config import signing_key
+from hub.configuration.settings import signing_key
+from hub.contract.messages.envelope import envelope
+from hub.contract.signing import SIGNATURE_HEADER, SigningKey, sign
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import (
     AcceptDeclaration,
@@ -34,9 +36,7 @@ from hub.domain.commands import (
     LineQuantity,
     LodgeDeclaration,
 )
-from hub.kafka.security import FRONTEND
-from hub.messages.envelope import envelope
-from hub.signing import SIGNATURE_HEADER, SigningKey, sign
+from hub.runtime.kafka.security import FRONTEND
 
 OFFICE = "220100"  # Kapıkule, a border office
 LIAISON = Actor(role="liaison", office=OFFICE, officer_id="irtibat-01")

@@ -15,9 +15,9 @@ import signal
 from pathlib import Path
 
 from bench.pipeline.children import die_with_parent
-from hub.config import Settings
+from hub.configuration.settings import Settings
 from hub.entrypoints.core import CoreProcess
-from hub.logs import configure as configure_logging
+from hub.operations.logs import configure as configure_logging
 
 
 async def serve(ready_file: Path) -> None:

@@ -1,6 +1,6 @@
 """The load generator: send commands, read outcomes, match them by causation id.
 
-It sees the system under test as a back end does (`hub/client.py`): commands go to a topic with an
+It sees the system under test as a back end does (`hub/runtime/client.py`): commands go to a topic with an
 idempotent producer (acks=all), outcomes are read from another topic, from its end, without a consumer
 group. An outcome is complete when all its events have arrived (the `outcome_events` header says how
 many; 1 when absent, as for the raw pipe). Times are `time.monotonic()` in this process:
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.pipeline.commands import Command
-from hub.kafka.security import ADMIN, client_options  # the harness is the admin
-from hub.messages.envelope import OUTCOME_SIZE_HEADER
+from hub.contract.messages.envelope import OUTCOME_SIZE_HEADER
+from hub.runtime.kafka.security import ADMIN, client_options  # the harness is the admin
 
 REFUSAL = "CommandRefused"
 

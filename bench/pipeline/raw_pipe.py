@@ -28,7 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.pipeline.children import die_with_parent
-from hub.kafka.security import ADMIN, client_options  # the harness is the admin
+from hub.runtime.kafka.security import ADMIN, client_options  # the harness is the admin
 
 MAX_RECORDS = 500
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# A Kafka node for docker-compose, secured as `hub kafka start` secures its own (hub/kafka/broker_security.py):
+# A Kafka node for docker-compose, secured as `hub kafka start` secures its own (hub/devtools/kafka/broker_security.py):
 # SASL/SCRAM-SHA-512 for clients, SASL/PLAIN for the controller, the StandardAuthorizer with nothing
 # allowed that no ACL allows, `admin` the only super user. The `kafka-security` service then sets every
 # principal's password and the ACLs generated from topics.yaml (`hub kafka acls --apply`).
 #
 # Each node is a combined broker+controller, as `hub kafka start --brokers 3` lays them out
-# (hub/kafka/quorum.py): HUB_KAFKA_NODE_ID its id, HUB_KAFKA_HOST the name the others and the clients
+# (hub/devtools/kafka/quorum.py): HUB_KAFKA_NODE_ID its id, HUB_KAFKA_HOST the name the others and the clients
 # reach it by, HUB_KAFKA_VOTERS the static quorum (`1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093`),
 # HUB_KAFKA_CLUSTER_ID the id every node is formatted with. With 3 voters or more, internal topics get
 # 3 replicas and min.insync.replicas 2; fewer voters, what they can give.

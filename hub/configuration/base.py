@@ -5,7 +5,7 @@ what it expected and what it got (never a secret's value).
 Each concern (the core, an external system, the BİLGE intake, GET-APP's web server, Kafka's client
 security, logging, ...) is one `HubSettings` model next to the code it configures, with the
 environment prefix its variables always had (HUB_, TOBB_, BILGE_, YKTS_, GETAPP_SMTP_); what a
-process is made of is `hub/configuration/processes.py`. An empty variable counts as unset, as it
+process is made of is `hub/entrypoints/process_settings.py`. An empty variable counts as unset, as it
 did before pydantic (`env_ignore_empty`), so `FOO=` in a compose file keeps the default.
 """
 

@@ -1,7 +1,7 @@
 """A development PKI for the BİLGE intake's mutual TLS: made once under `.data/pki`, never for production.
 
     pki = ensure_dev_pki()                     # .data/pki: made on first use, reused after
-    pki.intake_tls()                           # what the intake serves with (hub/tls.py ServerTls)
+    pki.intake_tls()                           # what the intake serves with (hub/runtime/tls.py ServerTls)
     pki.sender_tls()                           # what the BİLGE simulator presents (ClientTls)
 
 It holds a CA, a server certificate for 127.0.0.1, ::1 and localhost (plus the names in
@@ -30,9 +30,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.config import DATA_DIR
+from hub.configuration.settings import DATA_DIR
 from hub.devtools.settings import DevelopmentSettings
-from hub.tls import ClientTls, ServerTls
+from hub.runtime.tls import ClientTls, ServerTls
 
 DEV_PKI_DIR = DATA_DIR / "pki"
 SIMULATOR_SUBJECT = "CN=BİLGE simulator,OU=development,O=e-ATA/TR hub"

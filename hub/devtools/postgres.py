@@ -32,8 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from hub.devtools.kafka.launcher import pid_alive
 from hub.devtools.settings import DevelopmentSettings
-from hub.kafka.launcher import pid_alive
 
 __all__ = ["PostgresServer", "PostgresStartError", "find_bin_dir", "sweep_stale_homes"]
 

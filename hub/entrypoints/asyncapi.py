@@ -2,7 +2,7 @@
 
 Built from the same wiring the processes run with, so it cannot describe other topics than they use.
 `hub schemas write` writes it to schemas/asyncapi.yaml with a neutral server (`{bootstrap}`), and the
-operator console serves it naming the brokers it is configured with (hub/asyncapi_servers.py); FastStream's
+operator console serves it naming the brokers it is configured with (hub/contract/asyncapi_servers.py); FastStream's
 own `faststream docs gen hub.entrypoints.asyncapi:app --yaml` names whatever `$HUB_KAFKA_BOOTSTRAP` says,
 as one server.
 """
@@ -18,7 +18,7 @@ from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
-from hub.config import Settings
+from hub.configuration.settings import Settings
 from hub.entrypoints.core import CoreProcess
 
 _settings = Settings.from_env()

@@ -23,21 +23,21 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 import typer
 
 from adapters.bilge.reconcile import reconcile_app
-from hub.config import DATA_DIR, Settings
-from hub.console.cli import operators_app
+from hub.configuration.settings import DATA_DIR, Settings
+from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.entrypoints.cli_config import config, configured, require
+from hub.entrypoints.cli_console import operators_app
 from hub.entrypoints.cli_db import db_app
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.entrypoints.cli_office import office, office_demo_login, officers_app
 from hub.entrypoints.cli_senders import senders_app
-from hub.kafka.admin import apply_topics
-from hub.logs import configure as configure_logging
-from hub.topics import PROJECT_ROOT, catalog
+from hub.operations.kafka.admin import apply_topics
+from hub.operations.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from hub.console.process import ConsoleProcess
+    from hub.operations.console.process import ConsoleProcess
 
 T = TypeVar("T")
 
@@ -101,18 +101,19 @@ def topics_apply(bootstrap: Bootstrap = None) -> None:
 def schemas_write() -> None:
     """Write schemas/json/*.json, schemas/asyncapi.yaml and docs/messages.md, rules.md, offices.md again from
     the code, topics.yaml and hub/domain/offices.csv."""
-    from hub import contract
+    from hub.entrypoints import checked_in
 
-    for path in contract.write():
+    for path in checked_in.write():
         print(path)
 
 
 @schemas_app.command("check")
 def schemas_check() -> None:
     """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write."""
-    from hub import contract
+    from hub.contract.schemas import catalog_problems
+    from hub.entrypoints import checked_in
 
-    problems = contract.drift() + contract.catalog_problems(catalog())
+    problems = checked_in.drift() + catalog_problems(catalog())
     for problem in problems:
         print(f"drift: {problem}")
     if problems:
@@ -142,9 +143,9 @@ async def _with_dlq_store(bootstrap: str | None, work: Callable[[str, AsyncEngin
 def _dlq_run(bootstrap: str | None, work: Callable[[str, AsyncEngine], Awaitable[T]]) -> T:
     from aiokafka.errors import KafkaError
 
-    from hub.dlq import DeadLetterError
+    from hub.contract.topics import UndeclaredTopic
+    from hub.operations.dlq import DeadLetterError
     from hub.store.schema import SchemaNotCurrent
-    from hub.topics import UndeclaredTopic
 
     try:
         return asyncio.run(_with_dlq_store(bootstrap, work))
@@ -172,7 +173,7 @@ def dlq_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array, every field.")] = False,
 ) -> None:
     """What was set aside and why: the waiting dead letters (oldest first)."""
-    from hub.dlq import dead_letters
+    from hub.operations.dlq import dead_letters
 
     found = _dlq_run(bootstrap, lambda b, e: dead_letters(b, e, include_decided=all_))
     if as_json:
@@ -193,7 +194,7 @@ def dlq_list(
 @dlq_app.command("show")
 def dlq_show(dead_letter_id: DeadLetterId, bootstrap: Bootstrap = None) -> None:
     """Everything about one dead letter: reason, origin, decision, headers and first bytes."""
-    from hub.dlq import find
+    from hub.operations.dlq import find
 
     (letter,) = _dlq_run(bootstrap, lambda b, e: find(b, e, [dead_letter_id]))
     print(json.dumps(letter.as_json(), ensure_ascii=False, indent=2))
@@ -212,7 +213,7 @@ def dlq_replay(
     What fails again is dead-lettered again as a new waiting record: replay never loops by itself.
     A truncated copy (its original was too big to keep) cannot be replayed; --all-waiting leaves it.
     """
-    from hub.dlq import dead_letters, replay
+    from hub.operations.dlq import dead_letters, replay
 
     if bool(ids) == all_waiting:
         _say("error: name the dead letters to replay, or --all-waiting")
@@ -240,7 +241,7 @@ def dlq_discard(
     bootstrap: Bootstrap = None,
 ) -> None:
     """Set a waiting dead letter aside for good, recording why and by whom."""
-    from hub.dlq import discard
+    from hub.operations.dlq import discard
 
     who = _operator(by)
     letter = _dlq_run(bootstrap, lambda b, e: discard(b, e, dead_letter_id, reason, who))
@@ -257,7 +258,7 @@ def run(
     Starts from a clean demo broker and store each time, plays the demo (unless --no-demo), then runs
     until Ctrl-C.
     """
-    from hub.kafka.launcher import KafkaBroker, KafkaStartError, ensure_jars
+    from hub.devtools.kafka.launcher import KafkaBroker, KafkaStartError, ensure_jars
 
     require("run")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too, broker included
@@ -310,9 +311,9 @@ async def _run_stack(settings: Settings, demo: bool, t0: float) -> None:
 
 
 async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
-    from hub.client import HubClient
-    from hub.demo import play, start_tcgb_feed
+    from hub.devtools.demo import play, start_tcgb_feed
     from hub.entrypoints.stack import DEFAULT_OPS_PORTS, running_stack
+    from hub.runtime.client import HubClient
 
     _say("[3/5] topics from topics.yaml")
     for line in (await apply_topics(settings.kafka_bootstrap, catalog())).lines():
@@ -460,7 +461,7 @@ def console(
     the dead letters (with replay and discard), the outbox, the BİLGE reconciliations and the AsyncAPI
     document naming its Kafka brokers. Operators, sessions and decisions in $HUB_DATABASE_URL
     (`hub operators add` first)."""
-    from hub.console.process import ConsoleProcess
+    from hub.operations.console.process import ConsoleProcess
 
     require("console")
     targets: dict[str, str] = {}
@@ -554,7 +555,7 @@ async def _getapp_demo_login(stack: Any) -> None:
 
 async def _console_demo_login(console: ConsoleProcess) -> None:
     """The development operator of a fresh store: made once, printed once, kept in .data/demo/."""
-    from hub.console.operators import development_operator
+    from hub.operations.console.operators import development_operator
 
     where = DATA_DIR / "demo" / "console-operator.txt"
     made = await development_operator(console.operators, where)

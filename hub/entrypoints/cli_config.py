@@ -29,7 +29,7 @@ def _refuse(problems: list[str]) -> typer.Exit:
 
 def require(process: str) -> None:
     """Before `process` starts: every bad variable of it said at once, then exit status 2."""
-    from hub.configuration.processes import problems
+    from hub.entrypoints.process_settings import problems
 
     if found := problems(process):
         raise _refuse(found)
@@ -50,7 +50,7 @@ def config(
     all_: Annotated[bool, typer.Option("--all", help="Every process.")] = False,
 ) -> None:
     """Print the effective settings of a process: each variable, its value (secrets masked) and its source."""
-    from hub.configuration.processes import effective, processes
+    from hub.entrypoints.process_settings import effective, processes
 
     known = processes()
     if process not in known:

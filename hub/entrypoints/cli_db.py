@@ -22,7 +22,7 @@ DatabaseUrl = Annotated[str | None, typer.Option(help="The hub's store (default:
 
 
 def _url(database_url: str | None) -> str:
-    from hub.config import Settings
+    from hub.configuration.settings import Settings
     from hub.entrypoints.cli_config import configured
 
     return database_url or configured(Settings.from_env).database_url

@@ -1,5 +1,5 @@
 """`hub kafka ...`: a local Apache Kafka broker (KRaft, no Docker) for development, or a cluster of
-several (`--brokers 3`, hub/kafka/cluster.py) on this machine.
+several (`--brokers 3`, hub/devtools/kafka/cluster.py) on this machine.
 
 The broker keeps running after `hub kafka start` returns; its files (config, data, broker.log,
 broker.pid, bootstrap.txt) live in <project>/.kafka/run/dev unless --home says otherwise; a cluster's
@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from hub.kafka.cluster import start_detached, status, stop_detached
-from hub.kafka.launcher import KafkaStartError, default_dev_home, ensure_jars, find_project_root
+from hub.devtools.kafka.cluster import start_detached, status, stop_detached
+from hub.devtools.kafka.launcher import KafkaStartError, default_dev_home, ensure_jars, find_project_root
 
 kafka_app = typer.Typer(
     help="Local Apache Kafka (KRaft, no Docker) for development: one broker, or a cluster of several.",
@@ -121,10 +121,10 @@ def acls(
 ) -> None:
     """Print the ACLs generated from topics.yaml (its producers, consumers and principals); with
     --apply, put them on the cluster and remove any other. The launcher does this on every start."""
-    from hub.config import Settings
+    from hub.configuration.settings import Settings
     from hub.entrypoints.cli_config import configured
-    from hub.kafka.authorization import hub_acls, sync_security
-    from hub.kafka.security import KafkaSecurity
+    from hub.operations.kafka.authorization import hub_acls, sync_security
+    from hub.runtime.kafka.security import KafkaSecurity
 
     generated = hub_acls()
     if not apply:

@@ -21,8 +21,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from hub.console.staff_cli import PasswordFile, locked_note, on_store, password_from
 from hub.domain.model import Role
+from hub.entrypoints.cli_staff import PasswordFile, locked_note, on_store, password_from
 from hub.office.accounts import OfficerAccounts, OfficerError
 from hub.office.settings import DEFAULT_OPS_PORT, DEFAULT_PORT
 
@@ -90,11 +90,11 @@ def office(
 ) -> None:
     """Run the offices' page and API (customs officers; C2, C3, C4) on $HUB_DATABASE_URL, with $HUB_OFFICE_*.
     Officers are made with `hub officers add`."""
-    from hub.config import Settings
+    from hub.configuration.settings import Settings
     from hub.entrypoints.cli import _serve
     from hub.entrypoints.cli_config import configured, require
-    from hub.logs import configure as configure_logging
     from hub.office.process import OfficeProcess
+    from hub.operations.logs import configure as configure_logging
 
     require("office")
     configure_logging(None, service="office")

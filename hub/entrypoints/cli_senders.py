@@ -1,5 +1,5 @@
 """`hub senders ...`: the sending systems and their signing keys, in the registry the hub checks
-every signed command against (hub/signing).
+every signed command against (hub/contract/signing).
 
     hub senders list                                   # sender, kid, valid from, retired at, state now
     hub senders keygen frontend                        # a new key pair: private key file, public key registered
@@ -31,9 +31,16 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.devtools.signing import DEV_SIGNING_DIR, REGISTRY_NAME
-from hub.signing.jws import SigningKey
-from hub.signing.registry import RegistryError, SenderRegistry, read_document, retired, with_key, write_document
+from hub.configuration.dev_senders import DEV_SIGNING_DIR, REGISTRY_NAME
+from hub.contract.signing.jws import SigningKey
+from hub.contract.signing.registry import (
+    RegistryError,
+    SenderRegistry,
+    read_document,
+    retired,
+    with_key,
+    write_document,
+)
 
 SENDERS_FILE_ENV = "HUB_SENDERS_FILE"
 
@@ -56,7 +63,7 @@ RegistryOption = Annotated[
 def registry_path(given: Path | None = None) -> Path:
     if given is not None:
         return given
-    from hub.config import SigningSettings
+    from hub.configuration.settings import SigningSettings
 
     return SigningSettings.from_env().senders_file or DEV_SIGNING_DIR / REGISTRY_NAME
 

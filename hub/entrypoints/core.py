@@ -11,18 +11,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.config import Settings, senders_registry
-from hub.kafka.batches import BatchLimits, subscribe_in_batches
-from hub.messages.batch import BatchResult, MessageScope
-from hub.messages.envelope import Envelope
-from hub.messages.ports import PORTS
-from hub.process import KafkaProcess
-from hub.relay import OutboxRelay, unsent_outbox
+from hub.configuration.settings import Settings, senders_registry
+from hub.contract.messages.batch import BatchResult, MessageScope
+from hub.contract.messages.envelope import Envelope
+from hub.contract.messages.ports import PORTS
+from hub.contract.signing import RegistryFile
+from hub.contract.topics import TopicCatalog
+from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
+from hub.runtime.process import KafkaProcess
+from hub.runtime.relay import OutboxRelay, unsent_outbox
 from hub.service.core import CONSUMER, TURKEY, CoreService, utc_now
-from hub.signing import RegistryFile
 from hub.store.engine import create_engine
 from hub.store.schema import require_current
-from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class CoreProcess(KafkaProcess):
         self._relay: OutboxRelay | None = None
         self.engine: AsyncEngine | None = None
         self._monitor: asyncio.Task[None] | None = None
-        # A poll of each topic is one transaction (hub/kafka/batches.py).
+        # A poll of each topic is one transaction (hub/runtime/kafka/batches.py).
         limits = BatchLimits(
             max_records=settings.batch_records, timeout_ms=settings.batch_ms,
             max_attempts=settings.consumer_max_attempts,

@@ -23,18 +23,18 @@ from adapters.tobb.client import TobbSettings
 from adapters.ykts import simulator as ykts_simulator
 from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
-from hub.config import Settings
-from hub.console.process import ConsoleProcess
+from hub.configuration.dev_senders import ensure_dev_senders
+from hub.configuration.settings import Settings
 from hub.devtools.pki import ensure_dev_pki
-from hub.devtools.signing import ensure_dev_senders
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
 from hub.getapp.process import GetAppProcess
-from hub.http_server import BackgroundServer
 from hub.office.process import OfficeProcess
+from hub.operations.console.process import ConsoleProcess
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.tls import ClientTls
 from hub.store.schema import upgrade_store
-from hub.tls import ClientTls
 
 
 @dataclass

@@ -8,21 +8,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub import tracing
-from hub.config import Settings
+from hub.configuration.settings import Settings
+from hub.contract.topics import TopicCatalog
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.service import AccountService, ykts_request_publisher
 from hub.getapp.tracking.consumer import subscribe_tcgbs, subscribe_tracking
 from hub.getapp.tracking.projection import TrackingProjection
 from hub.getapp.tracking.tcgb_projection import TcgbProjection
 from hub.getapp.web.app import create_getapp_app
 from hub.getapp.web.settings import WebSettings
-from hub.http_server import LoopServer
-from hub.process import KafkaProcess
+from hub.operations import tracing
+from hub.runtime.http_server import LoopServer
+from hub.runtime.process import KafkaProcess
 from hub.store.engine import create_engine
 from hub.store.schema import require_current
-from hub.topics import TopicCatalog
+from hub.web.passwords import Passwords
 
 NAME = "getapp"
 

@@ -8,7 +8,7 @@
 Accounts are made by whoever runs the machine (`hub officers add`), never through the page: an officer
 who could make officers could give themselves any office's sight. The login name is the officer's staff
 id, the `officer_id` the core records when they act (hub.domain.commands.Actor). The name and password
-rules are the console's (hub/console/operators.py); logins and sessions hub/web/logins.py.
+rules are the console's (hub/operations/console/operators.py); logins and sessions hub/web/logins.py.
 """
 
 from __future__ import annotations
@@ -25,12 +25,20 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.console.operators import name_problem, normal_name, password_problem
 from hub.domain.model import Role
 from hub.domain.offices import OFFICES, OfficeRegistry
-from hub.getapp.accounts.passwords import Passwords, initial_password
 from hub.office.tables import officer_sessions, officers
-from hub.web.logins import AccountTables, LoggedIn, LoginRefused, Logins, replace_password
+from hub.web.logins import (
+    AccountTables,
+    LoggedIn,
+    LoginRefused,
+    Logins,
+    name_problem,
+    normal_name,
+    password_problem,
+    replace_password,
+)
+from hub.web.passwords import Passwords, initial_password
 
 log = logging.getLogger(__name__)
 

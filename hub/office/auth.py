@@ -25,12 +25,11 @@ from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.types import Receive, Scope, Send
 
-from hub.console.operators import MAX_PASSWORD_LENGTH
 from hub.domain.offices import OFFICES
 from hub.office.accounts import OfficerSessions, SessionOfficer
 from hub.web import is_api
 from hub.web.limits import ClientLimits
-from hub.web.logins import LoggedIn, principal_of, retry_after_s
+from hub.web.logins import MAX_PASSWORD_LENGTH, LoggedIn, principal_of, retry_after_s
 from hub.web.origins import OriginGuard
 from hub.web.sessions import set_session_cookie
 

@@ -15,13 +15,13 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub import tracing
-from hub.config import Settings
-from hub.health.ops import Operations
-from hub.http_server import LoopServer
+from hub.configuration.settings import Settings
 from hub.office.accounts import OfficerAccounts, OfficerSessions
 from hub.office.app import create_office_app
 from hub.office.settings import OfficeSettings
+from hub.operations import tracing
+from hub.runtime.http_server import LoopServer
+from hub.runtime.ops_endpoints import Operations
 from hub.store.engine import create_engine
 from hub.store.schema import require_current
 

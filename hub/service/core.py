@@ -14,18 +14,18 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.batch import BatchResult, MessageScope, Unsettled, no_scope
+from hub.contract.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
+from hub.contract.messages.ports import ASKING, BILGE
+from hub.contract.topics import TopicCatalog
 from hub.domain import bilge, rules, ykts
 from hub.domain import events as ev
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import LodgeDeclaration
 from hub.domain.model import Carnet
 from hub.domain.offices import OFFICES, OfficeRegistry
-from hub.messages.batch import BatchResult, MessageScope, Unsettled, no_scope
-from hub.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
-from hub.messages.ports import ASKING, BILGE
 from hub.store.queries import carnets_with_deadlines_due, summary_opened_in_hub
 from hub.store.uow import AlreadyProcessed, UnitOfWork
-from hub.topics import TopicCatalog
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,9 @@ class CoreService:
         self, uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], told: rules.Answers, now: datetime
     ) -> None:
         """Decide a command with what earlier look-ups answered: route a look-up to the system that
-        answers it (hub/messages/ports.py), or record the outcome."""
+        answers it (hub/contract/messages/ports.py), or record the outcome."""
         cmd = message.payload
-        # V1: judged at its receipt on the hub's clock (stamped by hub/kafka/receipt.py); a message
+        # V1: judged at its receipt on the hub's clock (stamped by hub/runtime/kafka/receipt.py); a message
         # handed in by a tool, never through the broker, is received now.
         received_at = message.received_at or now
         early = rules.keyed_to_its_carnet(cmd, message.carnet_number) or rules.dated_beyond_skew(

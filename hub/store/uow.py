@@ -21,12 +21,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub import tracing
-from hub.messages.envelope import Envelope
+from hub.contract.messages.envelope import Envelope
+from hub.contract.topics import TopicCatalog
+from hub.operations import tracing
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import writing
 from hub.store.tables import outbox, pending_lookups, processed_messages
-from hub.topics import TopicCatalog
 
 
 class AlreadyProcessed(Exception):
@@ -117,7 +117,7 @@ class UnitOfWork:
         headers = {**message.headers(), **(headers or {})}
         if tracing.enabled():
             # The context of the decision that produced the row: the relay, later and in another
-            # task, sends the row as a child of it (hub/relay.py).
+            # task, sends the row as a child of it (hub/runtime/relay.py).
             tracing.stamp_outgoing(message, headers)
         self.outgoing.append((topic, message, headers))
 

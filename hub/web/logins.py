@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy import ColumnElement, Delete, Row, Table, delete, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.getapp.accounts.passwords import Passwords
+from hub.web.passwords import Passwords
 from hub.web.sessions import new_session_token, token_digest
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,37 @@ MAX_FAILED_LOGINS: Final = 5  # as A7 for firms: failures in a row that lock a n
 LOCK_DURATION: Final = timedelta(minutes=15)  # ... for this long
 
 P = TypeVar("P")
+
+# The staff's login names and passwords (operators, officers), one rule for both.
+# ASCII on purpose: the name is what the audit trail records, and "ayşe" beside "ayse" (or a Cyrillic
+# "а") would be two operators no reader can tell apart.
+NAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+MIN_PASSWORD_LENGTH: Final = 12
+MAX_PASSWORD_LENGTH: Final = 256  # hashing a password costs; a megabyte "password" must not
+
+
+def normal_name(typed: str) -> str:
+    """The login name as stored: typed names are compared without surrounding blanks and case."""
+    return typed.strip().lower()
+
+
+def name_problem(name: str, what: str = "an operator name") -> str | None:
+    if NAME_PATTERN.fullmatch(name) is None:
+        return (
+            f"{name!r} is not {what}: 1 to 64 of a-z, 0-9, '.', '_', '-' "
+            "(lower-case ASCII, beginning with a letter or a digit)"
+        )
+    return None
+
+
+def password_problem(name: str, password: str, whose: str = "the operator's") -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"the password must have at most {MAX_PASSWORD_LENGTH} characters"
+    if name in password.lower():
+        return f"the password must not contain {whose} name"
+    return None
 
 
 def csrf_token(label: bytes, session_token: str) -> str:

@@ -40,8 +40,8 @@ from hub.domain.bilge import (
     TcgbItemAnswer,
 )
 from hub.domain.carnet import GoodsListLine
-from hub.http_server import BackgroundServer
-from hub.xmlsafe import XmlRejected
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.xmlsafe import XmlRejected
 
 API_KEY = "test-anahtari-bilge"
 CUTOVER = FIXTURE_CUTOVER  # the L2 cut-over the simulator's records are written around (not the legal one)

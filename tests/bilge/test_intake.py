@@ -17,14 +17,14 @@ import pytest
 from cryptography import x509
 
 from adapters.bilge.intake import INBOUND_TOPIC, MAX_DOCUMENT_BYTES, RECORD_OVERHEAD_BYTES, SENDER_HEADER, create_intake
+from hub.configuration.dev_senders import DevSenders, ensure_dev_senders
+from hub.contract.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile
+from hub.contract.topics import TopicCatalog, catalog
 from hub.devtools.pki import SIMULATOR_SUBJECT, DevPki, ensure_dev_pki
-from hub.devtools.signing import DevSenders, ensure_dev_senders
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN
-from hub.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile
-from hub.tls import ClientTls
-from hub.topics import TopicCatalog, catalog
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN
+from hub.runtime.tls import ClientTls
 from tests.e2e.helpers import read_topic, signature_of, unique
 
 pytestmark = pytest.mark.kafka

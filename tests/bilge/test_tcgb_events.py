@@ -18,13 +18,13 @@ from adapters.bilge.intake import INBOUND_TOPIC
 from adapters.bilge.service import TCGB_EVENTS_TOPIC
 from adapters.bilge.tcgb_life import status_documents, tcgb_stage_events
 from adapters.bilge.tcgb_stages import parse_tcgb_statuses, stage_event_id, tcgb_flow_id
+from hub.contract.messages.envelope import decode
 from hub.domain.bilge import TcgbStage
 from hub.entrypoints.stack import Stack
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.reading import read_topic
-from hub.kafka.security import ADMIN
-from hub.messages.envelope import decode
+from hub.operations.kafka.reading import read_topic
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN
 from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.kafka

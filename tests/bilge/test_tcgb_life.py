@@ -21,11 +21,11 @@ from adapters.bilge.tcgb_life import (
 )
 from adapters.bilge.tcgb_stages import TcgbStatusBatch, parse_tcgb_statuses, stage_event_id
 from adapters.bilge.xml import MAX_TCGB_BYTES, ParsedTcgb
+from hub.contract.messages.envelope import UndecodableMessage
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
 from hub.domain.model import OfficeKind
 from hub.domain.offices import OfficeRegistry
-from hub.messages.envelope import UndecodableMessage
-from hub.xmlsafe import XmlRejected
+from hub.runtime.xmlsafe import XmlRejected
 
 ORDER = list(TcgbStage)  # registered, channel_assigned, examined, paid, released, exited
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from adapters.bilge.tcgb_life import tcgb_lives
 from adapters.bilge.tcgb_stages import stage_envelope, stage_event_id, tcgb_flow_id
-from hub.messages.envelope import decode
+from hub.contract.messages.envelope import decode
 
 
 def test_a2_a_stage_is_enveloped_keyed_by_its_tcgb_with_ids_derived_from_it() -> None:

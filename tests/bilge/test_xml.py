@@ -34,7 +34,7 @@ from hub.domain.bilge import (
     TcgbItemAnswer,
     TcgbRow,
 )
-from hub.xmlsafe import XmlRejected, load_schema, parse_and_validate
+from hub.runtime.xmlsafe import XmlRejected, load_schema, parse_and_validate
 
 # A final import (4000) at Kapıkule drawing down two e-ATA/TR declarations of two carnets; item 2
 # is ordinary goods, not under a carnet.

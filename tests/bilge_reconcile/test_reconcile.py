@@ -40,7 +40,8 @@ from adapters.bilge.reconcile import (
     write_json,
 )
 from adapters.bilge.service import drawdown_id
-from hub.client import HubClient
+from hub.contract.messages.envelope import Envelope, envelope
+from hub.contract.topics import TopicCatalog, TopicSpec, UndeclaredTopic, catalog
 from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import AcceptDeclaration, CompleteInspection, LineQuantity
@@ -55,15 +56,14 @@ from hub.domain.model import (
     Status,
 )
 from hub.entrypoints.stack import Stack
-from hub.kafka.security import BILGE_RECONCILIATION
-from hub.messages.envelope import Envelope, envelope
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.security import BILGE_RECONCILIATION
+from hub.runtime.xmlsafe import XmlRejected
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import processed_messages
 from hub.store.uow import AlreadyProcessed
-from hub.topics import TopicCatalog, TopicSpec, UndeclaredTopic, catalog
-from hub.xmlsafe import XmlRejected
 from tests.conftest import SESSION_DAY
 from tests.domain import builders
 from tests.e2e.helpers import foreign_5800, unique

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from hub.console.auth import COOKIE, CSRF_HEADER
-from hub.console.operators import OperatorAccounts, OperatorError, Role
+from hub.operations.console.auth import COOKIE, CSRF_HEADER
+from hub.operations.console.operators import OperatorAccounts, OperatorError, Role
 
 PASSWORD = "correct horse battery staple 42"
 

@@ -1,4 +1,4 @@
-"""The console's sampler against real operations endpoints (hub/health/ops.py) on real sockets, and
+"""The console's sampler against real operations endpoints (hub/runtime/ops_endpoints.py) on real sockets, and
 against an address where nothing answers."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hub.console.aggregator import Aggregator
-from hub.health.ops import CheckResult, Operations
+from hub.operations.console.aggregator import Aggregator
+from hub.runtime.ops_endpoints import CheckResult, Operations
 
 COMMANDS = "ata.declaration.commands"
 

@@ -13,12 +13,12 @@ import httpx
 import pytest
 import yaml
 
-from hub import asyncapi_servers
-from hub.console.operators import Role
-from hub.console.process import ConsoleProcess
-from hub.contract import ASYNCAPI
+from hub.contract import asyncapi_servers
+from hub.contract.schemas import ASYNCAPI
 from hub.entrypoints.stack import Stack
-from hub.kafka.security import KafkaSecurity
+from hub.operations.console.operators import Role
+from hub.operations.console.process import ConsoleProcess
+from hub.runtime.kafka.security import KafkaSecurity
 from hub.store.reconciliations import record_reconciliation
 from tests.console.logins import ensure_operator, logged_in
 from tests.e2e.helpers import eventually, produce_raw

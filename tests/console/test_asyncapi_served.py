@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.config import Settings
-from hub.console.operators import Role
-from hub.console.process import ConsoleProcess
-from hub.contract import ASYNCAPI
+from hub.configuration.settings import Settings
+from hub.contract.schemas import ASYNCAPI
 from hub.devtools.pki import ensure_dev_pki
+from hub.operations.console.operators import Role
+from hub.operations.console.process import ConsoleProcess
 from hub.store.schema import upgrade_store
 from tests.console.logins import LoggedIn, ensure_operator, logged_in
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import generate_latest
 
-from hub.console.figures import Sample, histogram_quantile, increase, rates, read_sample, window
-from hub.console.overview import health_words, process_overview
-from hub.health.metrics import ProcessMetrics
+from hub.operations.console.figures import Sample, histogram_quantile, increase, rates, read_sample, window
+from hub.operations.console.overview import health_words, process_overview
+from hub.operations.health.metrics import ProcessMetrics
 
 T0 = datetime(2026, 3, 2, 19, 20, 1, tzinfo=UTC)
 COMMANDS = "ata.declaration.commands"

@@ -20,11 +20,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Error, Page, expect
 from sqlalchemy import select
 
-from hub.console.auth import COOKIE
-from hub.console.operators import Role
-from hub.console.process import ConsoleProcess
 from hub.entrypoints.stack import Stack
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.operations.console.auth import COOKIE
+from hub.operations.console.operators import Role
+from hub.operations.console.process import ConsoleProcess
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.tables import dead_letter_decisions
 from tests.browser import ICON
 from tests.console.logins import PASSWORD, ensure_operator
@@ -77,7 +77,7 @@ async def _sees_nothing_but_the_login_form(page: Page) -> None:
 
 
 async def _waiting_dead_letter(stack: Stack, why: str) -> tuple[str, tuple[int, int]]:
-    """A record set aside as a consumer does it (hub/kafka/consuming.py); its id and place."""
+    """A record set aside as a consumer does it (hub/runtime/kafka/consuming.py); its id and place."""
     headers = {
         "dlq.reason": why,
         "dlq.original_topic": COMMANDS,

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hub.console.operators import OperatorAccounts, Role
-from hub.console.sessions import LoggedIn, Sessions
+from hub.operations.console.operators import OperatorAccounts, Role
+from hub.operations.console.sessions import LoggedIn, Sessions
 from hub.store.engine import create_engine
 from tests.store_fixture import StoreKind
 

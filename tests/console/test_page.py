@@ -31,13 +31,13 @@ from playwright.async_api import Browser, ConsoleMessage, Error, Locator, Page, 
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
-from hub.client import HubClient
-from hub.console.operators import Role
-from hub.console.process import ConsoleProcess
+from hub.contract.messages.envelope import envelope
 from hub.entrypoints.stack import Stack
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.messages.envelope import envelope
+from hub.operations.console.operators import Role
+from hub.operations.console.process import ConsoleProcess
+from hub.runtime.client import HubClient
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import foreign_5800, produce_raw, signed_headers
@@ -247,7 +247,7 @@ async def test_operator_declares_tobb_knowingly_degraded_then_clears_it(operator
 
 
 def _dead_letter_headers(reason: str, offset: str = "424242") -> dict[str, str]:
-    """The headers a consumer puts on a record it sets aside (hub/kafka/consuming.py)."""
+    """The headers a consumer puts on a record it sets aside (hub/runtime/kafka/consuming.py)."""
     return {
         "dlq.reason": reason,
         "dlq.original_topic": COMMANDS,

@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher, Type
 
-from hub.console.operators import OperatorAccounts, OperatorError, Role, development_operator
-from hub.console.sessions import IDLE_TIMEOUT, LOCK_DURATION, MAX_FAILED_LOGINS, LoggedIn, LoginRefused, Sessions
-from hub.console.tables import create_console_schema
-from hub.getapp.accounts.passwords import Passwords
+from hub.operations.console.operators import OperatorAccounts, OperatorError, Role, development_operator
+from hub.operations.console.sessions import (
+    IDLE_TIMEOUT,
+    LOCK_DURATION,
+    MAX_FAILED_LOGINS,
+    LoggedIn,
+    LoginRefused,
+    Sessions,
+)
+from hub.operations.console.tables import create_console_schema
 from hub.store.engine import create_engine
+from hub.web.passwords import Passwords
 from tests.store_fixture import StoreKind
 
 PASSWORD = "a long enough password"

@@ -12,7 +12,8 @@ import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from hub.kafka.consuming import (
+from hub.contract.topics import catalog
+from hub.runtime.kafka.consuming import (
     DEAD_LETTER_TOPIC,
     KEPT_HEADERS_BYTES,
     KEPT_KEY_BYTES,
@@ -20,7 +21,6 @@ from hub.kafka.consuming import (
     TRUNCATED_VALUE_BYTES,
     DeadLetters,
 )
-from hub.topics import catalog
 
 
 @dataclass

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.client import HubClient
-from hub.config import Settings
-from hub.dlq import REPLAYED_FROM_HEADER, DeadLetter, DeadLetterError, dead_letters, discard, replay
+from hub.configuration.settings import Settings
+from hub.contract.messages.envelope import envelope
 from hub.entrypoints.stack import Stack
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN
-from hub.messages.envelope import envelope
+from hub.operations.dlq import REPLAYED_FROM_HEADER, DeadLetter, DeadLetterError, dead_letters, discard, replay
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN
 from tests.e2e.helpers import eventually, foreign_5800, produce_raw, read_topic, signed_headers
 
 pytestmark = pytest.mark.kafka

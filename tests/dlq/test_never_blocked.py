@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from hub.client import HubClient
-from hub.console.operators import Role
-from hub.dlq import DeadLetter, dead_letters
+from hub.contract.messages.envelope import MAX_MESSAGE_BYTES
+from hub.contract.signing import SIGNATURE_HEADER
 from hub.entrypoints.stack import Stack
-from hub.kafka.consuming import PRODUCER_MAX_REQUEST_BYTES, TRUNCATED_VALUE_BYTES
-from hub.messages.envelope import MAX_MESSAGE_BYTES
-from hub.signing import SIGNATURE_HEADER
+from hub.operations.console.operators import Role
+from hub.operations.dlq import DeadLetter, dead_letters
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.consuming import PRODUCER_MAX_REQUEST_BYTES, TRUNCATED_VALUE_BYTES
 from tests.console.logins import ensure_operator, logged_in
 from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw, signature_of, unique
 

@@ -9,15 +9,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from hub.client import HubClient
-from hub.devtools.signing import ensure_dev_senders
+from hub.configuration.dev_senders import ensure_dev_senders
+from hub.contract.messages.envelope import Envelope
+from hub.contract.signing import SIGNATURE_HEADER, sign
+from hub.contract.topics import TopicSpec, catalog
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import DeclarantIn, LineQuantity, LodgeDeclaration
-from hub.kafka.reading import read_topic
-from hub.kafka.security import ADMIN, FRONTEND, client_options
-from hub.messages.envelope import Envelope
-from hub.signing import SIGNATURE_HEADER, sign
-from hub.topics import TopicSpec, catalog
+from hub.operations.kafka.reading import read_topic
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.security import ADMIN, FRONTEND, client_options
 from tests.conftest import SESSION_DAY
 from tests.domain.builders import BORDER, HOLDER, carnet_data
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.client import HubClient
+from hub.contract.messages.envelope import Envelope
 from hub.domain.carnet import CarnetData
 from hub.domain.commands import (
     AcceptDeclaration,
@@ -22,7 +22,7 @@ from hub.domain.commands import (
     LodgeDeclaration,
 )
 from hub.entrypoints.stack import Stack
-from hub.messages.envelope import Envelope
+from hub.runtime.client import HubClient
 from hub.store.tables import declaration_lines, declarations
 from tests.e2e.helpers import carnet_valid_today, holder_of
 

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from hub.client import HubClient
+from hub.contract.messages.batch import BatchResult, MessageScope, Unsettled
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topics import TopicCatalog, catalog
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
-from hub.kafka.admin import apply_topics
-from hub.kafka.batches import BatchLimits, subscribe_in_batches
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN, client_options
-from hub.messages.batch import BatchResult, MessageScope, Unsettled
-from hub.messages.envelope import Envelope, decode, envelope
-from hub.topics import TopicCatalog, catalog
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
+from hub.runtime.kafka.brokers import kafka_broker
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN, client_options
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, one_partition_topic, read_topic, signed_headers
 

@@ -11,15 +11,15 @@ import pytest
 
 from adapters.bilge.service import drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
-from hub.client import HubClient
+from hub.contract.messages.envelope import decode
+from hub.contract.signing import HTTP_SIGNATURE_HEADER
 from hub.domain.bilge import SummaryOpening
 from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, LineQuantity, LodgeDeclaration
 from hub.entrypoints.stack import Stack
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN
-from hub.messages.envelope import decode
-from hub.signing import HTTP_SIGNATURE_HEADER
+from hub.runtime.client import HubClient
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN
 from tests.conftest import on_session_day
 from tests.domain.builders import BORDER, HOLDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, signature_of, unique

@@ -13,12 +13,12 @@ import pytest
 from adapters.bilge.intake import INBOUND_TOPIC
 from adapters.bilge.service import drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
-from hub.client import HubClient
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.stack import Stack
-from hub.http_server import BackgroundServer
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN
+from hub.runtime.client import HubClient
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN
 from tests.domain.builders import BORDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
 

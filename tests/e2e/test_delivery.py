@@ -12,16 +12,16 @@ from sqlalchemy import func, select
 
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
-from hub.client import HubClient
+from hub.contract.messages.envelope import Envelope
+from hub.contract.topics import TopicCatalog, catalog
 from hub.entrypoints.core import CoreProcess
 from hub.entrypoints.stack import Stack
-from hub.kafka.admin import apply_topics
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
-from hub.kafka.security import ADMIN, client_options
-from hub.messages.envelope import Envelope
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.brokers import kafka_broker
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
+from hub.runtime.kafka.security import ADMIN, client_options
 from hub.store.tables import declarations
-from hub.topics import TopicCatalog, catalog
 from tests.e2e.helpers import (
     eventually,
     foreign_5800,
@@ -93,7 +93,7 @@ async def test_schema_invalid_command_is_dead_lettered_with_the_reason(client: H
 def _envelope_json(command: Any) -> str:
     from datetime import UTC, datetime
 
-    from hub.messages.envelope import envelope
+    from hub.contract.messages.envelope import envelope
 
     return envelope(command, carnet_number=command.carnet_number, occurred_at=datetime.now(UTC)).model_dump_json()
 

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from hub.client import HubClient
-from hub.demo import main_event, play
+from hub.devtools.demo import main_event, play
 from hub.entrypoints.stack import Stack
+from hub.runtime.client import HubClient
 from tests.conftest import SESSION_DAY
 
 pytestmark = pytest.mark.kafka

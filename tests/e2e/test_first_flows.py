@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from hub.client import HubClient
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.stack import Stack
+from hub.runtime.client import HubClient
 from hub.store.tables import declaration_lines, declarations
 from tests.conftest import SimulatorControl, on_session_day
 from tests.domain.builders import INSPECTOR, LIAISON

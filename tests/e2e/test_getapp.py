@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.client import HubClient
 from hub.domain.commands import AcceptDeclaration, DeclarantIn
 from hub.entrypoints.stack import Stack
 from hub.getapp.accounts.api import SESSION_COOKIE
+from hub.runtime.client import HubClient
 from tests.domain.builders import LIAISON
 from tests.e2e.helpers import eventually, foreign_5800
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.client import EVENTS_TOPIC, HubClient
+from hub.contract.messages.envelope import Envelope, decode
 from hub.domain.commands import (
     CompleteInspection,
     DecideRequest,
@@ -23,8 +23,8 @@ from hub.domain.commands import (
     RequestExtension,
 )
 from hub.entrypoints.stack import Stack
-from hub.kafka.security import ADMIN
-from hub.messages.envelope import Envelope, decode
+from hub.runtime.client import EVENTS_TOPIC, HubClient
+from hub.runtime.kafka.security import ADMIN
 from tests.conftest import SESSION_DAY, on_session_day
 from tests.domain.builders import HOLDER
 from tests.e2e.helpers import eventually, read_topic

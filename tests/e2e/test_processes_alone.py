@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from hub.client import HubClient
+from hub.contract.topics import catalog
 from hub.getapp.tracking.tables import getapp_declarations
-from hub.kafka.admin import apply_topics
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
 from hub.store.engine import create_engine
-from hub.topics import catalog
 from tests.e2e.helpers import eventually, foreign_5800
 from tests.kafka_fixture import started_broker
 from tests.os_processes import HubOs, hub_command

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hub.client import HubClient
+from hub.contract.messages.envelope import Envelope
 from hub.domain.commands import DeclarantIn
-from hub.messages.envelope import Envelope
+from hub.runtime.client import HubClient
 from tests.conftest import SimulatorControl
 from tests.e2e.helpers import only_outcome, turkish_2600
 

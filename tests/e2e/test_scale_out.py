@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.client import HubClient
+from hub.contract.topics import catalog
 from hub.devtools.postgres import PostgresServer
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
-from hub.kafka.admin import apply_topics
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
 from hub.store.tables import declarations, processed_messages
-from hub.topics import catalog
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import foreign_5800
 from tests.kafka_fixture import started_broker

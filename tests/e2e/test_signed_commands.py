@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from hub.client import HubClient
-from hub.config import signing_key
+from hub.configuration.settings import signing_key
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.signing import SIGNATURE_HEADER, sign
+from hub.contract.topics import catalog
 from hub.domain.commands import AcceptDeclaration
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.reading import read_topic
-from hub.kafka.security import ADMIN, BILGE_RECONCILIATION, FRONTEND, client_options
-from hub.messages.envelope import Envelope, decode, envelope
-from hub.signing import SIGNATURE_HEADER, sign
-from hub.topics import catalog
+from hub.operations.kafka.reading import read_topic
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN, BILGE_RECONCILIATION, FRONTEND, client_options
 from tests.domain.builders import LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, signed_headers
 

@@ -1,5 +1,5 @@
 """One command followed as one trace through the core, the outbox relay, the TOBB adapter, its HTTP
-call and the TOBB simulator, and back (hub/tracing.py; tracing is on for the session:
+call and the TOBB simulator, and back (hub/operations/tracing.py; tracing is on for the session:
 tests/tracing_fixture.py)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from hub import tracing
-from hub.client import HubClient
 from hub.entrypoints.stack import Stack
+from hub.operations import tracing
+from hub.runtime.client import HubClient
 from tests.e2e.helpers import eventually, only_outcome, turkish_2600
 
 pytestmark = pytest.mark.kafka

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.tables import create_schema
 from hub.store.engine import create_engine
+from hub.web.passwords import Passwords
 from tests.getapp_accounts.helpers import World
 from tests.store_fixture import StoreKind
 

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope, reply
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.service import AccountService, LoggedIn
-from hub.messages.envelope import Envelope, reply
+from hub.web.passwords import Passwords
 
 START = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.getapp.accounts import tables
 from hub.getapp.accounts.mail import MailRelay, SmtpSender, SmtpSettings
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.rules import Refusal, RefusalKind
 from hub.getapp.accounts.service import LoggedIn, LoginRefused
+from hub.web.passwords import Passwords
 from tests.getapp_accounts.helpers import (
     APPLICANT,
     FIRM_NAME,

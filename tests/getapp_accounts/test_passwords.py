@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher, Type
 
-from hub.getapp.accounts import passwords as pw
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.rules import MIN_PASSWORD_LENGTH
+from hub.web import passwords as pw
+from hub.web.passwords import Passwords
 
 
 async def test_hashes_are_argon2id_with_the_parameters_for_a_2_core_server(passwords: Passwords) -> None:

@@ -12,12 +12,12 @@ from argon2 import PasswordHasher, Type
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope
 from hub.domain.ykts import AuthorityCheckRequested
 from hub.getapp.accounts import tables
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.rules import Refusal, RefusalKind, Status
 from hub.getapp.accounts.service import AccountService, LoggedIn, LoginRefused
-from hub.messages.envelope import Envelope
+from hub.web.passwords import Passwords
 from tests.getapp_accounts.helpers import (
     APPLICANT,
     FIRM_NAME,

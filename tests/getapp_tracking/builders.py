@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hub.contract.messages.envelope import Envelope, envelope
 from hub.domain import events as ev
 from hub.domain.bilge import SummaryOpening
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import Actor, DeclarantIn
 from hub.domain.offices import OFFICES
-from hub.messages.envelope import Envelope, envelope
 
 FIRM_A = "4810023456"  # Anadolu Sahne Teknik A.Ş.: holder of Turkish carnets (2600)
 FIRM_B = "7350012345"  # Ege Fuarcılık Ltd.: lodges 5800s under a German carnet as the holder

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.contract.messages.envelope import Envelope, envelope
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
-from hub.messages.envelope import Envelope, envelope
 from tests.getapp_tracking.builders import FIRM_A, FIRM_B, KAPIKULE
 
 IMPORT, EXPORT = TcgbDirection.IMPORT, TcgbDirection.EXPORT

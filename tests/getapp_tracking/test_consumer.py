@@ -7,11 +7,11 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.topics import catalog
 from hub.getapp.tracking import TrackingProjection, TrackingQueries
 from hub.getapp.tracking.consumer import subscribe_tracking
 from hub.getapp.tracking.projection import TOPIC
 from hub.getapp.tracking.tables import getapp_processed
-from hub.topics import catalog
 from tests.getapp_tracking.builders import A_NUMBERS, FIRM_A, two_firms
 
 

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope
 from hub.domain import events as ev
 from hub.domain import rules
 from hub.domain.bilge import SummaryOpening
 from hub.domain.commands import AcceptDeclaration, CompleteInspection, LineQuantity, LodgeDeclaration
 from hub.getapp.tracking import TrackingProjection, TrackingQueries, create_tracking_schema
 from hub.getapp.tracking.tables import getapp_declarations, getapp_processed, getapp_stages, tracking_metadata
-from hub.messages.envelope import Envelope
 from hub.store.engine import create_engine
 from tests.getapp_tracking.builders import (
     A1,

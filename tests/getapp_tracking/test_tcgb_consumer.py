@@ -12,14 +12,14 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.topics import catalog
 from hub.getapp.tracking.consumer import subscribe_tcgbs
 from hub.getapp.tracking.tables import getapp_tcgb_stages
 from hub.getapp.tracking.tcgb_projection import TCGB_TOPIC, TcgbProjection
 from hub.getapp.tracking.tcgb_queries import TcgbQueries
-from hub.kafka.brokers import kafka_broker
-from hub.kafka.consuming import DEAD_LETTER_TOPIC
-from hub.kafka.security import ADMIN, client_options
-from hub.topics import catalog
+from hub.runtime.kafka.brokers import kafka_broker
+from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
+from hub.runtime.kafka.security import ADMIN, client_options
 from tests.e2e.helpers import eventually, read_topic
 from tests.getapp_tracking.builders import T0
 from tests.getapp_tracking.tcgb_builders import FIRM_A, FIRM_B, S, life

@@ -26,15 +26,15 @@ from schemathesis import Case, Response
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.contract.messages.envelope import Envelope
 from hub.getapp.accounts.api import SESSION_COOKIE
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.service import AccountService, LoggedIn
 from hub.getapp.accounts.tables import create_schema
 from hub.getapp.tracking import TrackingProjection, create_tracking_schema
 from hub.getapp.web import create_getapp_app
 from hub.getapp.web.settings import WebSettings
-from hub.messages.envelope import Envelope
 from hub.store.engine import create_engine
+from hub.web.passwords import Passwords
 from tests.getapp_accounts.helpers import APPLICANT, CatchingSender, authority_checked
 from tests.getapp_tracking.builders import FIRM_A, two_firms
 from tests.store_fixture import StoreKind

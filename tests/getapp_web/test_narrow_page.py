@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Error, Page, Response, ViewportSize, async_playwright, expect
 
+from hub.contract.messages.envelope import Envelope
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking import TrackingProjection, create_tracking_schema
 from hub.getapp.web import create_getapp_app
-from hub.http_server import BackgroundServer
-from hub.messages.envelope import Envelope
+from hub.runtime.http_server import BackgroundServer
 from hub.store.engine import create_engine
 from tests.browser import ICON, launch_chromium
 from tests.getapp_web.test_page import (

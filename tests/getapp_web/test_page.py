@@ -40,6 +40,7 @@ from playwright.async_api import ConsoleMessage, Dialog, Error, Page, async_play
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from hub.contract.messages.envelope import Envelope, envelope, reply
 from hub.domain import events as ev
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import Actor, DeclarantIn
@@ -50,8 +51,7 @@ from hub.getapp.accounts.service import AccountService
 from hub.getapp.accounts.tables import create_schema, mail_outbox
 from hub.getapp.tracking import TrackingProjection, create_tracking_schema
 from hub.getapp.web import create_getapp_app
-from hub.http_server import BackgroundServer
-from hub.messages.envelope import Envelope, envelope, reply
+from hub.runtime.http_server import BackgroundServer
 from hub.store.engine import create_engine
 from tests.browser import launch_chromium
 from tests.store_fixture import StoreKind

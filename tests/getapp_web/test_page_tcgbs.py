@@ -14,13 +14,13 @@ from pathlib import Path
 
 from playwright.async_api import Error, Page, async_playwright, expect
 
+from hub.contract.messages.envelope import envelope
 from hub.domain.bilge import TcgbChannel, TcgbDirection, TcgbStage, TcgbStageReached
 from hub.getapp.accounts.service import AccountService
 from hub.getapp.tracking import create_tracking_schema
 from hub.getapp.tracking.tcgb_projection import TcgbProjection
 from hub.getapp.web import create_getapp_app
-from hub.http_server import BackgroundServer
-from hub.messages.envelope import envelope
+from hub.runtime.http_server import BackgroundServer
 from hub.store.engine import create_engine
 from tests.browser import launch_chromium
 from tests.getapp_web.test_page import (  # noqa: F401  (smtp: the fixture)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
+from hub.operations.health.breaker import CircuitBreaker, CircuitOpen, CircuitState
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""The signals of an external system (TOBB here; BİLGE and YKTS share the code in hub/edge.py),
+"""The signals of an external system (TOBB here; BİLGE and YKTS share the code in hub/runtime/edge.py),
 provoked against a real simulator over HTTP and read from the adapter's own endpoints."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from adapters.tobb import simulator as tobb_sim
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings, TobbUnavailable
-from hub.config import Settings
-from hub.http_server import BackgroundServer
+from hub.configuration.settings import Settings
+from hub.runtime.http_server import BackgroundServer
 from tests.e2e.helpers import eventually
 from tests.health.scrape import value
 

@@ -10,12 +10,12 @@ import pytest
 
 from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
-from hub.client import HubClient
+from hub.contract.messages.envelope import envelope
 from hub.domain.ykts import AuthorityCheckRequested
 from hub.entrypoints.stack import Stack
-from hub.health.lag import ConsumerLag
-from hub.health.metrics import ProcessMetrics
-from hub.messages.envelope import envelope
+from hub.operations.health.metrics import ProcessMetrics
+from hub.runtime.client import HubClient
+from hub.runtime.kafka.lag import ConsumerLag
 from tests.e2e.helpers import eventually, foreign_5800, only_outcome, produce_raw
 from tests.health.scrape import value
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from hub.relay import unsent_outbox
+from hub.runtime.relay import unsent_outbox
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox
 from tests.store_fixture import StoreKind

@@ -25,15 +25,15 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from typer.testing import CliRunner
 
 from adapters.tobb.simulator import DEFAULT_API_KEY
-from hub.client import HubClient
+from hub.contract.topics import catalog
+from hub.devtools.kafka.cluster import KafkaCluster, start_detached
+from hub.devtools.kafka.launcher import find_project_root
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.cli_kafka import kafka_app
-from hub.http_server import BackgroundServer
-from hub.kafka.admin import apply_topics
-from hub.kafka.cluster import KafkaCluster, start_detached
-from hub.kafka.launcher import find_project_root
-from hub.kafka.security import ADMIN, client_options
-from hub.topics import catalog
+from hub.operations.kafka.admin import apply_topics
+from hub.runtime.client import HubClient
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.security import ADMIN, client_options
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, turkish_2600
 from tests.kafka_fixture import started_cluster
@@ -42,7 +42,7 @@ from tests.os_processes import HubOs, hub_command
 pytestmark = pytest.mark.kafka
 
 ROOT = find_project_root()
-# The topics the stream goes through, and the group coordinator's (one partition: hub/kafka/launcher.py).
+# The topics the stream goes through, and the group coordinator's (one partition: hub/devtools/kafka/launcher.py).
 STREAM_TOPICS = ["ata.declaration.commands", "ata.declaration.events", "tobb.carnet.requests", "tobb.carnet.results"]
 OFFSETS_TOPIC = "__consumer_offsets"
 

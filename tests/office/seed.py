@@ -17,6 +17,8 @@ import httpx
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import envelope
+from hub.contract.topics import catalog
 from hub.domain.commands import (
     AcceptDeclaration,
     Actor,
@@ -27,11 +29,9 @@ from hub.domain.commands import (
     LodgeDeclaration,
 )
 from hub.domain.model import Role
-from hub.messages.envelope import envelope
 from hub.office.accounts import OfficerAccounts
 from hub.office.auth import cookie_name
 from hub.service.core import CoreService
-from hub.topics import catalog
 from tests.domain.builders import HOLDER, carnet_data
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
-from hub.http_server import LoopServer
+from hub.runtime.http_server import LoopServer
 from tests.browser import launch_chromium
 from tests.office.conftest import Office
 from tests.office.seed import DAY, ENTRY, PASSWORD, REEXPORT, complete_reexport

@@ -34,17 +34,17 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topics import catalog
 from hub.domain import rules
 from hub.domain.events import CARNET_EVENTS
 from hub.domain.evolve import replay
 from hub.domain.model import Carnet, Regime, Status
-from hub.messages.envelope import Envelope, decode, envelope
 from hub.service.core import CoreService
 from hub.store.carnets import CarnetRepository, dump_state, load_state
 from hub.store.engine import create_engine, create_schema
 from hub.store.tables import outbox, processed_messages
 from hub.store.uow import AlreadyProcessed
-from hub.topics import catalog
 from tests.properties.scenario import (
     APPLICABLE,
     CARNET_NUMBERS,

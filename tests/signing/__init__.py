@@ -1,2 +1,2 @@
-"""Signed commands (hub/signing): a detached EdDSA JWS over each record's bytes, checked against the
+"""Signed commands (hub/contract/signing): a detached EdDSA JWS over each record's bytes, checked against the
 registry of sending systems."""

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner, Result
 
+from hub.contract.signing import SenderRegistry, SignatureRefused, SigningKey, sign
 from hub.entrypoints.cli_senders import senders_app
-from hub.signing import SenderRegistry, SignatureRefused, SigningKey, sign
 
 BODY = b'{"type":"AcceptDeclaration","carnetNumber":"TR/2026/000123"}'
 LAST_MONTH = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")

@@ -17,8 +17,8 @@ from jwt import PyJWK
 from jwt.api_jws import PyJWS
 from jwt.exceptions import InvalidSignatureError
 
-from hub.signing import SignatureRefused, SigningKey, sign
-from hub.signing.jws import MAX_SIGNATURE_BYTES, read_header
+from hub.contract.signing import SignatureRefused, SigningKey, sign
+from hub.contract.signing.jws import MAX_SIGNATURE_BYTES, read_header
 
 BODY = b'{"type":"LodgeDeclaration","carnetNumber":"TR/2026/000123"}'
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from hub.devtools.signing import DEV_SENDERS, ensure_dev_senders
-from hub.signing import (
+from hub.configuration.dev_senders import DEV_SENDERS, ensure_dev_senders
+from hub.contract.signing import (
     RegistryError,
     RegistryFile,
     SenderRegistry,
@@ -33,7 +33,7 @@ from hub.signing import (
     sign,
     with_key,
 )
-from hub.signing.registry import empty_document, write_document
+from hub.contract.signing.registry import empty_document, write_document
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 BODY = b'{"type":"LodgeDeclaration","carnetNumber":"TR/2026/000123","actor":"ayse.demir"}'
@@ -250,7 +250,7 @@ def test_a_registry_file_keeps_the_last_good_registry_and_warns_once_per_bad_cha
     path, clock = tmp_path / "senders.jwks.json", _Clock()
     write_document(path, _document(FRONTEND))
     senders = RegistryFile(path, clock=clock)
-    caplog.set_level(logging.WARNING, logger="hub.signing.registry")
+    caplog.set_level(logging.WARNING, logger="hub.contract.signing.registry")
 
     def after_a_second() -> str:
         clock.now += 1.0

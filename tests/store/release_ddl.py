@@ -42,9 +42,9 @@ def statements(fixture: str) -> list[str]:
 
 def _code_metadatas() -> list[MetaData]:
     """The four MetaData objects of the code on sys.path (the core's, GET-APP's two, the console's)."""
-    from hub.console.tables import metadata as console
     from hub.getapp.accounts.tables import metadata as accounts
     from hub.getapp.tracking.tables import tracking_metadata
+    from hub.operations.console.tables import metadata as console
     from hub.store.tables import metadata as core
 
     return [core, tracking_metadata, accounts, console]
@@ -56,7 +56,10 @@ def main(release: str, dialect: str) -> None:
     print(f"--   git worktree add /tmp/hub-{release} {release}")
     print(f"--   PYTHONPATH=/tmp/hub-{release} python tests/store/release_ddl.py {release} {dialect}")
     print("-- (CreateTable/CreateIndex of hub.store.tables, hub.getapp.tracking.tables,")
-    print("-- hub.getapp.accounts.tables and hub.console.tables, compiled for the dialect). Never edit by hand.")
+    print(
+        "-- hub.getapp.accounts.tables and hub.operations.console.tables, compiled for the dialect)."
+        " Never edit by hand."
+    )
     print()
     sys.stdout.write(ddl(_code_metadatas(), dialect))
 

@@ -26,16 +26,16 @@ from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from hub.config import Settings
-from hub.console.process import ConsoleProcess
-from hub.console.tables import operators
+from hub.configuration.settings import Settings
+from hub.devtools.kafka.launcher import find_project_root
 from hub.entrypoints.cli import app
 from hub.entrypoints.core import CoreProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.process import GetAppProcess
 from hub.getapp.tracking.tables import getapp_stages
-from hub.kafka.launcher import find_project_root
 from hub.office.process import OfficeProcess
+from hub.operations.console.process import ConsoleProcess
+from hub.operations.console.tables import operators
 from hub.store.engine import create_engine, create_schema
 from hub.store.migrations import target_metadata
 from hub.store.migrations.releases import RELEASES, Release

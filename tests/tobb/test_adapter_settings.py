@@ -8,8 +8,8 @@ import pytest
 from adapters.tobb import simulator as tobb_sim
 from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbRejected, TobbSettings
-from hub.config import Settings
-from hub.http_server import BackgroundServer
+from hub.configuration.settings import Settings
+from hub.runtime.http_server import BackgroundServer
 
 
 async def test_g3_the_adapter_sends_its_api_key_in_the_header_tobb_names(settings: Settings) -> None:

@@ -23,8 +23,8 @@ from adapters.tobb.client import (
 )
 from adapters.tobb.simulator import DEFAULT_FIXTURES, create_app
 from hub.domain.carnet import GoodsListLine
-from hub.http_server import BackgroundServer
-from hub.xmlsafe import XmlRejected
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.xmlsafe import XmlRejected
 
 API_KEY = "test-anahtari-1"
 TODAY = date(2026, 11, 21)  # the fixtures' reference day

@@ -26,8 +26,8 @@ from adapters.ykts.client import (
 from adapters.ykts.simulator import DEFAULT_FIXTURES, FIXTURE_DAY, create_app
 from adapters.ykts.simulator import vkn_is_valid as simulator_vkn_is_valid
 from hub.domain.identity import tckn_is_valid
-from hub.http_server import BackgroundServer
-from hub.xmlsafe import XmlRejected
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.xmlsafe import XmlRejected
 from tests.ykts import ANADOLU, AYSE, BOGAZICI, CAN, DENIZ, ELIF, MEHMET, NILUFER, UNKNOWN_FIRM, ZEYNEP
 
 API_KEY = "test-anahtari-ykts"

@@ -20,12 +20,12 @@ from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsClient, YktsError, YktsSettings
 from adapters.ykts.service import RESULTS_TOPIC, YktsService
 from adapters.ykts.simulator import create_app
-from hub.config import Settings
+from hub.configuration.settings import Settings
+from hub.contract.messages.envelope import Envelope, UndecodableMessage, decode, envelope
+from hub.contract.topics import catalog
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
-from hub.http_server import BackgroundServer
-from hub.kafka.security import ADMIN, client_options
-from hub.messages.envelope import Envelope, UndecodableMessage, decode, envelope
-from hub.topics import catalog
+from hub.runtime.http_server import BackgroundServer
+from hub.runtime.kafka.security import ADMIN, client_options
 from tests.e2e.helpers import eventually, read_topic
 from tests.ykts import ANADOLU, AYSE, BOGAZICI, CAN, ELIF, MEHMET, NILUFER, UNKNOWN_FIRM
 

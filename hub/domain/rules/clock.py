@@ -2,7 +2,7 @@
 
 Whoever writes an envelope writes its `occurred_at`; were the rules to judge a command at that time,
 a 5800 dated ten days back would pass V1 on a carnet that expired two days ago. So the core judges
-every command at its receipt, the broker's append time (hub/kafka/receipt.py), on the calendar of
+every command at its receipt, the broker's append time (hub/runtime/kafka/receipt.py), on the calendar of
 Türkiye, and refuses a command whose sender dates it further from that than a bounded skew: clocks
 of honest senders differ by seconds, and a command waits at most a moment between its sender and
 the broker. The skew is configurable (HUB_CLOCK_SKEW_S); docs/decisions.md says why 5 minutes.

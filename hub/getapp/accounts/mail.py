@@ -7,7 +7,7 @@ mark "sent" in one transaction. A crash between the SMTP server's acceptance and
 the mail again later, with a new password; the earlier one never worked. So a password is never
 stored in clear, not even in the queue.
 
-Like hub/relay.py: at least once, in queue order; a mail the SMTP server refuses, or cannot take, is
+Like hub/runtime/relay.py: at least once, in queue order; a mail the SMTP server refuses, or cannot take, is
 tried again later with a growing delay (`next_attempt_at`, `attempts`, `last_error`).
 """
 
@@ -27,12 +27,12 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.config import HostName
 from hub.configuration.base import HubSettings
+from hub.configuration.settings import HostName
 from hub.getapp.accounts import rules
-from hub.getapp.accounts.passwords import Passwords, initial_password
 from hub.getapp.accounts.tables import mail_outbox, users
-from hub.polling import keep_relaying
+from hub.runtime.polling import keep_relaying
+from hub.web.passwords import Passwords, initial_password
 
 log = logging.getLogger(__name__)
 

@@ -20,16 +20,16 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.contract.messages.envelope import Envelope, envelope
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
 from hub.getapp.accounts import rules
-from hub.getapp.accounts.passwords import Passwords
 from hub.getapp.accounts.rules import Refusal, RefusalKind, Status
 from hub.getapp.accounts.tables import applications, firms, mail_outbox, processed, sessions, users
-from hub.messages.envelope import Envelope, envelope
+from hub.web.passwords import Passwords
 from hub.web.sessions import new_session_token, token_digest
 
 if TYPE_CHECKING:
-    from hub.kafka.publishing import Publisher
+    from hub.runtime.kafka.publishing import Publisher
 
 log = logging.getLogger(__name__)
 

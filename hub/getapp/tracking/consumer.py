@@ -1,19 +1,19 @@
 """Wiring of the tracking projections to Kafka: exactly once in effect, by message id.
 
-The ATA events one at a time (hub.kafka.consuming); the TCGB events, millions a year, a poll at a time
-in one transaction (hub.kafka.batches)."""
+The ATA events one at a time (hub.runtime.kafka.consuming); the TCGB events, millions a year, a poll at a time
+in one transaction (hub.runtime.kafka.batches)."""
 
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import Tracer
 
+from hub.contract.topics import TopicCatalog
 from hub.getapp.tracking.projection import CONSUMER_GROUP, TOPIC, TrackingProjection
 from hub.getapp.tracking.tcgb_projection import TCGB_CONSUMER_GROUP, TCGB_TOPIC, TcgbProjection
-from hub.health.metrics import ProcessMetrics
-from hub.kafka.batches import BatchLimits, subscribe_in_batches
-from hub.kafka.consuming import subscribe_reliably
-from hub.topics import TopicCatalog
+from hub.operations.health.metrics import ProcessMetrics
+from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
+from hub.runtime.kafka.consuming import subscribe_reliably
 
 
 def subscribe_tracking(

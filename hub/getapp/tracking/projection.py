@@ -20,13 +20,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.contract.messages.envelope import Envelope
 from hub.domain import events as ev
 from hub.domain.commands import Actor
 from hub.domain.identity import IdKind
 from hub.domain.model import Regime
 from hub.getapp.tracking.stages import TURKEY, Stage
 from hub.getapp.tracking.tables import getapp_carnets, getapp_declarations, getapp_processed, getapp_stages
-from hub.messages.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class TrackingProjection:
         return True
 
     async def handle(self, message: Envelope[Any]) -> None:
-        """The handler for hub.kafka.consuming.subscribe_reliably."""
+        """The handler for hub.runtime.kafka.consuming.subscribe_reliably."""
         await self.apply(message)
 
     async def _claim(self, conn: AsyncConnection, message: Envelope[Any]) -> None:

@@ -1,6 +1,6 @@
 """The GET-APP TCGB projection: `bilge.tcgb.events` into the read model, one transaction per poll (A1, A2).
 
-claim → load → merge → derive → write, for a whole batch (hub/kafka/batches.py):
+claim → load → merge → derive → write, for a whole batch (hub/runtime/kafka/batches.py):
 
 1. the batch's message ids are claimed in one insert that skips ids applied before
    (getapp_tracking_processed), so a redelivered event changes nothing;
@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.contract.messages.batch import BatchResult, MessageScope, no_scope
+from hub.contract.messages.envelope import Envelope
 from hub.domain.bilge import TcgbDirection, TcgbStage, TcgbStageReached
 from hub.getapp.tracking import bulk
 from hub.getapp.tracking.tables import getapp_processed, getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
@@ -37,8 +39,6 @@ from hub.getapp.tracking.tcgb_timeline import (
     facts_of,
     stage_fact,
 )
-from hub.messages.batch import BatchResult, MessageScope, no_scope
-from hub.messages.envelope import Envelope
 from hub.store.engine import writing
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class TcgbProjection:
         self._now = now
 
     async def handle_batch(self, messages: Sequence[Envelope[Any]], scope: MessageScope = no_scope) -> BatchResult:
-        """The handler for hub.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
+        """The handler for hub.runtime.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
         # rule: A2
         result = BatchResult()
         # SQLite: one writer at a time, queued here, not in SQLite's busy handler (the ATA projection writes too).

@@ -23,10 +23,10 @@ SCRIPT_LOCATION = Path(__file__).parent
 
 def target_metadata() -> list[MetaData]:
     """Every MetaData of the hub: what the head revision must equal."""
-    from hub.console.tables import metadata as console
     from hub.getapp.accounts.tables import metadata as accounts
     from hub.getapp.tracking.tables import tracking_metadata
     from hub.office.tables import metadata as office
+    from hub.operations.console.tables import metadata as console
     from hub.store.tables import metadata as core
 
     return [core, tracking_metadata, accounts, console, office]

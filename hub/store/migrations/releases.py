@@ -327,7 +327,7 @@ def _accounts(m: MetaData) -> None:
 
 
 def _console(m: MetaData) -> None:
-    """hub/console/tables.py."""
+    """hub/operations/console/tables.py."""
     Table(
         "console_operators", m,
         Column("name", String(64), primary_key=True),

@@ -931,7 +931,7 @@
     $("timeline-body").replaceChildren(...rows);
   }
 
-  // The sending system that signed the command (hub/kafka/receipt.py); one the page does not know shows as named.
+  // The sending system that signed the command (hub/runtime/kafka/receipt.py); one the page does not know shows as named.
   function senderLabel(sender) {
     if (!sender) return "";
     const key = "sender_" + sender.replace(/-/g, "_");

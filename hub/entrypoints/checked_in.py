@@ -1,5 +1,6 @@
 """Every file generated from the code and checked in: the JSON Schemas, the AsyncAPI document, and
-docs/messages.md, rules.md, configuration.md, offices.md. `hub schemas write` writes them, `hub schemas
+docs/messages.md, rules.md, configuration.md, offices.md, and the topics' constants
+(hub/contract/topic_names.py). `hub schemas write` writes them, `hub schemas
 check` (and a test) fails when one has drifted.
 
 It lives with the entrypoints because the AsyncAPI document is FastStream's, made from every
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from hub.contract import asyncapi_servers, catalogue, office_table, rule_table
 from hub.contract.schemas import ASYNCAPI, asyncapi_yaml, render_json_schemas
-from hub.contract.topics import PROJECT_ROOT, catalog
+from hub.contract.topics import NAMES_MODULE, PROJECT_ROOT, catalog, render_names
 from hub.entrypoints import configuration_doc as configuration_document
 
 
@@ -30,6 +31,7 @@ def rendered() -> dict[str, str]:
     files["docs/rules.md"] = rule_table.render()
     files["docs/configuration.md"] = configuration_document.render()
     files["docs/offices.md"] = office_table.render()
+    files[NAMES_MODULE] = render_names(catalog())
     return files
 
 
@@ -47,10 +49,10 @@ def drift(root: Path = PROJECT_ROOT) -> list[str]:
 
 def write(root: Path = PROJECT_ROOT) -> list[str]:
     files = rendered()
-    for folder in ("schemas/json", "docs"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "schemas" / "json").mkdir(parents=True, exist_ok=True)
     for stale in set((root / "schemas" / "json").glob("*.json")) - {root / p for p in files}:
         stale.unlink()
     for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, encoding="utf-8")
     return sorted(files)

@@ -5,14 +5,13 @@ from datetime import date
 from hub.domain.bilge import DrawDownByTcgb
 from hub.domain.rules import _HANDLERS as HANDLERS
 from hub.domain.rules import Refused, decide
-from tests.domain.builders import clock
+from tests.domain.builders import carnet_data, clock
 from tests.domain.scenario import (
     BORDER,
     Story,
     accept_at,
     attach,
     cancel_by,
-    carnet_data,
     correction,
     decision,
     declare,

@@ -109,12 +109,14 @@ def schemas_write() -> None:
 
 @schemas_app.command("check")
 def schemas_check() -> None:
-    """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write."""
-    from hub import contract
+    """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write, or
+    when the code or a test names a rule id that DOMAIN.md lacks."""
+    from hub import contract, rule_table
 
-    problems = contract.drift() + contract.catalog_problems(catalog())
+    problems = [f"drift: {problem}" for problem in contract.drift() + contract.catalog_problems(catalog())]
+    problems += [f"unknown rule: {problem}" for problem in rule_table.unknown_rules()]
     for problem in problems:
-        print(f"drift: {problem}")
+        print(problem)
     if problems:
         raise typer.Exit(1)
     print("schemas match the code")

@@ -95,6 +95,7 @@ class BilgeService:
         """A TCGB: an anomaly to report (L2), or drawing-downs for the core, one command per carnet (F1)."""
         now = self._now()
         header = tcgb.header
+        # rule: L2, an ATA regime code BİLGE took after the cut-over is reported, not drawn down
         if header.regime in bilge.ATA_REGIMES_IN_BILGE and header.registered_on >= self._cutover:
             anomaly = bilge.BilgeAnomalyReported(
                 bilge_number=header.number,
@@ -106,7 +107,7 @@ class BilgeService:
             key = header.carnet_number or header.number
             await self._publisher.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=key, occurred_at=now))
             return
-        for carnet_number, command in drawdowns_by_carnet(tcgb).items():
+        for carnet_number, command in drawdowns_by_carnet(tcgb).items():  # rule: F1
             message = envelope(
                 command,
                 carnet_number=carnet_number,
@@ -123,7 +124,7 @@ class BilgeService:
             answer = await self._answer(request)
         except self._unavailable as exc:
             if isinstance(request, bilge.SummaryClosureRequested | bilge.TcgbAnswered):
-                raise RetryLater(f"BİLGE unavailable: {exc}") from exc  # S4: retried until BİLGE confirms
+                raise RetryLater(f"BİLGE unavailable: {exc}") from exc  # rule: S4, retried until BİLGE confirms
             answer = self._failed(request, exc)
         except self._failures as exc:
             answer = self._failed(request, exc)

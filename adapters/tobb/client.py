@@ -118,7 +118,7 @@ class TobbClient(ExternalSystemClient):
         :class:`TobbRejected` for a refused request or an unusable answer (not retried), and
         :class:`TobbUnavailable` once ``max_attempts`` attempts failed in a retryable way.
         """
-        number = normalise_carnet_number(carnet_number)
+        number = normalise_carnet_number(carnet_number)  # rule: G3, fetched by the carnet number alone
 
         async def attempt() -> CarnetData | None:
             return _to_carnet(await self._ask(number), number)

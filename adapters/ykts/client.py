@@ -143,6 +143,7 @@ def vkn_is_valid(value: str) -> bool:
 
 def identity_problem(firm_vkn: str, person_tckn: str) -> str | None:
     """Why this pair cannot be looked up in YKTS (rule G2), or None when both are well formed."""
+    # rule: G2
     if not vkn_is_valid(firm_vkn):
         return f"VKN {firm_vkn!r} is not 10 digits with a valid check digit"
     if not (_TCKN_SHAPE.fullmatch(person_tckn) and tckn_is_valid(person_tckn)):

@@ -1,6 +1,7 @@
 """The rule table of docs/rules.md: each rule of DOMAIN.md, the functions that enforce it, the tests
 that check it. Generated from the code (rule ids as they appear in the domain, in test names and in
-`# rule:` comments), so it cannot fall behind; `hub schemas check` fails when it has."""
+`# rule:` comments), so it cannot fall behind; `hub schemas check` fails when it has, and when the code
+or a test names a rule id that DOMAIN.md lacks (`unknown_rules`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import re
 import subprocess
 import tokenize
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hub.contract.topics import PROJECT_ROOT
 
 DOMAIN_MD = PROJECT_ROOT.parent / "shared" / "DOMAIN.md"
+CODE = ("hub", "adapters")  # every module of the hub and its adapters, wherever a rule is refused or applied
+TESTS = "tests"
 RULE = re.compile(r"^[A-Z]\d$")
 _RULE_LINE = re.compile(r"^- \*\*([A-Z]\d)\*\* (.*)$")
 
@@ -54,51 +58,87 @@ def _commented(fn: ast.FunctionDef | ast.AsyncFunctionDef, comments: dict[int, s
 
 
 def enforcing_functions(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
-    """Rule id -> `module:function` of the rules (hub/domain, GET-APP's, the offices' page and the store's
-    queries it answers from) and of the adapters at the edges (BİLGE's TCGBs, YKTS's authorities) whose
-    code names the rule."""
+    """Rule id -> `module:function` of every function of the hub and its adapters whose code names the
+    rule: a rule id as a string of its own (`Refused("G1", …)`, `refuse_unless(…, "G1", …)`,
+    `Refusal(…, rule="A6")`) or a `# rule: G1` comment. Docstrings only explain: they do not count."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in _python_files(root, "hub/domain", "hub/getapp", "hub/office", "hub/store/queries.py", "adapters"):
+    for path in _python_files(root, *CODE):
         module = ".".join(path.relative_to(root).with_suffix("").parts)
         comments = _rule_comments(path.read_text(encoding="utf-8"))
         for fn in _functions(path):
             body = fn.body[1:] if ast.get_docstring(fn) else fn.body
-            literals = {
-                node.value
-                for node in (n for stmt in body for n in ast.walk(stmt))
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and RULE.match(node.value)
-            }
+            literals = {rid for _, rid in _rule_strings(n for stmt in body for n in ast.walk(stmt))}
             for rid in literals | _commented(fn, comments):
                 found[rid].add(f"{module}:{fn.name}")
     return found
 
 
+def _rule_strings(nodes: Iterable[ast.AST]) -> Iterator[tuple[int, str]]:
+    """(line, id) of each string that is a rule id and nothing else."""
+    for node in nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and RULE.match(node.value):
+            yield node.lineno, node.value
+
+
 def _python_files(root: Path, *folders: str) -> list[Path]:
     """Python files git tracks (staged ones included) under these folders, so the table describes what
-    is committed; every file there when git is not at hand."""
+    is committed; every file there when git is not at hand. Generated modules (their first line says
+    "do not edit") are left out: the ids they carry are their source's."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "--cached", *folders], cwd=root, capture_output=True, text=True, check=True
         ).stdout.split()
-        return sorted(root / p for p in listed if p.endswith(".py") and (root / p).is_file())
+        paths = [root / p for p in listed if p.endswith(".py") and (root / p).is_file()]
     except (OSError, subprocess.CalledProcessError):
-        return sorted(p for folder in folders for p in (root / folder).rglob("*.py"))
+        paths = [p for folder in folders for p in (root / folder).rglob("*.py")]
+    return sorted(p for p in paths if not _generated(p))
+
+
+def _generated(path: Path) -> bool:
+    with path.open(encoding="utf-8") as file:
+        return "do not edit" in file.readline().lower()
 
 
 def checking_tests(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
     """Rule id -> `file::test` named after it or carrying a `# rule:` comment that names it."""
     found: dict[str, set[str]] = defaultdict(set)
-    for path in _python_files(root, "tests"):
+    for path in _python_files(root, TESTS):
         if not path.name.startswith("test_"):
             continue
         comments = _rule_comments(path.read_text(encoding="utf-8"))
-        for fn in _functions(path):
-            if not fn.name.startswith("test_"):
-                continue
-            named = {part.upper() for part in fn.name.split("_") if RULE.match(part.upper())}
-            for rid in named | _commented(fn, comments):
+        for fn in _tests(path):
+            for rid in _named(fn) | _commented(fn, comments):
                 found[rid].add(f"{path.relative_to(root)}::{fn.name}")
     return found
+
+
+def _tests(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [fn for fn in _functions(path) if fn.name.startswith("test_")]
+
+
+def _named(test: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Rule ids a test's name carries: `test_g6_g7_…` checks G6 and G7."""
+    return {part.upper() for part in test.name.split("_") if RULE.match(part.upper())}
+
+
+def unknown_rules(root: Path = PROJECT_ROOT, domain: Path = DOMAIN_MD) -> list[str]:
+    """`file:line: X9 …` for every rule id the code or the tests name that DOMAIN.md lacks: in a string
+    of its own in hub/ or adapters/ (`Refused("X9", …)`), in a `# rule:` comment, in a test's name."""
+    known = set(domain_rules(domain))
+    problems = []
+    for path in _python_files(root, *CODE, TESTS):
+        text = path.read_text(encoding="utf-8")
+        named = [(line, rid) for line, ids in _rule_comments(text).items() for rid in ids]
+        if path.relative_to(root).parts[0] == TESTS:
+            named += [(fn.lineno, rid) for fn in _tests(path) for rid in _named(fn)]
+        else:
+            named += _rule_strings(ast.walk(ast.parse(text)))
+        problems += [
+            f"{path.relative_to(root)}:{line}: {rid} is not a rule of DOMAIN.md"
+            for line, rid in sorted(set(named))
+            if rid not in known
+        ]
+    return problems
 
 
 def render(root: Path = PROJECT_ROOT) -> str:
@@ -106,8 +146,19 @@ def render(root: Path = PROJECT_ROOT) -> str:
     out = [
         "# Rules: where each is enforced, which tests check it",
         "",
-        "Generated by `hub schemas write` from the code: rule ids as the domain names them, test names and",
-        "`# rule:` comments in the test files git tracks. Rules of later issues appear as they land.",
+        "Generated by `hub schemas write` from the code: rule ids as the code of `hub/` and `adapters/` names",
+        "them, test names and `# rule:` comments in the files git tracks. Rules of later issues appear as they land.",
+        "",
+        "**From a rule id to its code and its test.** Take the id DOMAIN.md gives the rule (G1 … V2) and find",
+        "its row. *Enforced in* names `module:function`: every place that refuses or applies the rule names",
+        'its id there, as `refuse_unless(…, "G1", …)`, `Refused("G1", …)`, `Refusal(…, rule="A6")` or a',
+        "`# rule: G1` comment, so `grep -rn '\"G1\"\\|rule: .*G1' hub adapters` lands on the line. The domain's rules",
+        "live in `hub/domain/rules/` (one module per part of the circular; `decide` in its `__init__` picks",
+        "the function for a command), GET-APP's in `hub/getapp/accounts/rules.py`, what the service layer",
+        "applies around them in `hub/service/core.py`. *Tested by* names `file::test`: a test that checks a",
+        "rule carries its id in its name (`test_g1_…`) or a `# rule:` comment, so",
+        "`pytest tests -k g1` runs them all. `hub schemas check` fails when this table is stale, or when the code",
+        "or a test names a rule id that DOMAIN.md lacks (with the file and line).",
         "",
         "| rule | what | enforced in | tested by |",
         "| --- | --- | --- | --- |",

@@ -27,6 +27,7 @@ def tckn_is_valid(value: str) -> bool:
 
 def identity_problem(kind: str, value: str) -> str | None:
     """Why this declarant id cannot be used, or None when it is well formed (G2)."""
+    # rule: G2, exactly one of TCKN, VKN or passport number, each well formed
     if kind == IdKind.TCKN:
         return None if tckn_is_valid(value) else f"TCKN {value!r} is not 11 digits with valid check digits"
     if kind == IdKind.VKN:

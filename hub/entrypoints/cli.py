@@ -109,13 +109,16 @@ def schemas_write() -> None:
 
 @schemas_app.command("check")
 def schemas_check() -> None:
-    """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write."""
+    """Fail when a checked-in schema or generated doc differs from what `hub schemas write` would write, or
+    when the code or a test names a rule id that DOMAIN.md lacks."""
+    from hub.contract import rule_table
     from hub.contract.schemas import catalog_problems
     from hub.entrypoints import checked_in
 
-    problems = checked_in.drift() + catalog_problems(catalog())
+    problems = [f"drift: {problem}" for problem in checked_in.drift() + catalog_problems(catalog())]
+    problems += [f"unknown rule: {problem}" for problem in rule_table.unknown_rules()]
     for problem in problems:
-        print(f"drift: {problem}")
+        print(problem)
     if problems:
         raise typer.Exit(1)
     print("schemas match the code")

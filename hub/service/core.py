@@ -137,7 +137,7 @@ class CoreService:
         """Decide a command with what earlier look-ups answered: route a look-up to the system that
         answers it (hub/contract/messages/ports.py), or record the outcome."""
         cmd = message.payload
-        # V1: judged at its receipt on the hub's clock (stamped by hub/runtime/kafka/receipt.py); a message
+        # rule: V1, judged at its receipt on the hub's clock (stamped by hub/runtime/kafka/receipt.py); a message
         # handed in by a tool, never through the broker, is received now.
         received_at = message.received_at or now
         early = rules.keyed_to_its_carnet(cmd, message.carnet_number) or rules.dated_beyond_skew(
@@ -177,10 +177,12 @@ class CoreService:
         async def elsewhere(number: str | None) -> str | None:
             return None if number is None or number in known else await uow.carnets.carnet_of(number)
 
+        # rule: G1, a declaration number is registered once, on one carnet
         taken = await elsewhere(cmd.declaration_number) if isinstance(cmd, LodgeDeclaration) else None
         summary = told.summary
         opened = 0
         if summary is not None and isinstance(cmd, LodgeDeclaration) and cmd.summary is not None:
+            # rule: S2, what live hub declarations opened of the part counts against what BİLGE says is open
             await uow.flush()  # the query reads the projection: it must see this batch's declarations
             opened = await summary_opened_in_hub(uow.conn, cmd.summary, exclude=cmd.declaration_number)
         return rules.Context(
@@ -213,6 +215,7 @@ class CoreService:
 
     async def _closure_confirmed(self, uow: UnitOfWork, message: Envelope[Any], now: datetime) -> None:
         """S4: BİLGE closed the özet beyan part; the rules record it on the declaration, once."""
+        # rule: S4
         applied = rules.record_closure(await uow.carnets.get(message.carnet_number), message.payload)
         if applied is None:
             return
@@ -224,6 +227,7 @@ class CoreService:
 
     async def check_deadlines(self, today: date, warn_days: int) -> int:
         """V2: publish 'deadline approaching' and 'deadline passed' once each; returns how many."""
+        # rule: V2
         due = await self._carnets_due(today, warn_days)
         if not due:
             return 0
@@ -259,7 +263,7 @@ class CoreService:
         if isinstance(outcome, rules.Applied):
             uow.carnets.put(outcome.carnet)
             events = outcome.events
-            for closure in rules.closures(outcome.carnet, events):  # S4: BİLGE is told with the completion
+            for closure in rules.closures(outcome.carnet, events):  # rule: S4, BİLGE is told with the completion
                 uow.publish(BILGE.requests_topic, reply(closure, to=command, occurred_at=now))
         elif isinstance(outcome, rules.Refused):
             events = [
@@ -282,6 +286,7 @@ class CoreService:
 
 def _tcgb_refused(payload: Any, refused: rules.Refused) -> ev.TcgbReference | None:
     """F2: a refused TCGB names itself, with the items that failed when the rule found some."""
+    # rule: F2
     if not isinstance(payload, bilge.DrawDownByTcgb):
         return None
     return refused.tcgb or rules.tcgb_named(payload)
@@ -291,6 +296,7 @@ def _tell_bilge(
     uow: UnitOfWork, carnet: Carnet | None, message: Envelope[Any], outcome: rules.Outcome, now: datetime
 ) -> None:
     """F2: BİLGE is told what became of a TCGB's drawing-down, applied or refused."""
+    # rule: F2
     if isinstance(message.payload, bilge.DrawDownByTcgb):
         answer = rules.tcgb_answer(carnet, message.payload, outcome)
         uow.publish(BILGE.requests_topic, reply(answer, to=message, occurred_at=now))

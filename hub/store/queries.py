@@ -134,6 +134,7 @@ async def declaration_for(conn: AsyncConnection, number: str, office: str) -> De
 
 async def summary_opened_in_hub(conn: AsyncConnection, opening: SummaryOpening, exclude: str) -> int:
     """Packages of an özet beyan part that live hub declarations opened and BİLGE has not closed (S2)."""
+    # rule: S2
     line = declarations.c.transport_line
     rows = await conn.execute(
         select(func.coalesce(func.sum(declarations.c.summary_packages), 0)).where(

@@ -1,7 +1,9 @@
 """The regime rules of Circular 2021/17: given one carnet and one command, what happens.
 
 Each function returns an outcome (events, a refusal naming its rule, or a look-up in TOBB, BİLGE or YKTS) and
-leaves the carnet it was given untouched: the events, applied by evolve(), are the change.
+leaves the carnet it was given untouched: the events, applied by evolve(), are the change. A check deep
+in a rule refuses by raising (`refuse_unless`); every entry point below is `@decides`, which turns that
+into the Refused outcome (hub/domain/rules/base.py).
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import wraps
+from typing import ParamSpec
 
 from pydantic import BaseModel
 
@@ -107,6 +110,8 @@ class Pending(Exception):
 
 
 class Refusal(Exception):
+    """Raised by a check deep in a rule; the entry point's `@decides` turns it into its Refused outcome."""
+
     def __init__(self, rule: str, reason: str) -> None:
         super().__init__(reason)
         self.refused = Refused(rule, reason)
@@ -115,6 +120,25 @@ class Refusal(Exception):
 def refuse_unless(condition: bool, rule: str, reason: str) -> None:
     if not condition:
         raise Refusal(rule, reason)
+
+
+_Args = ParamSpec("_Args")
+
+
+def decides(rule: Callable[_Args, Outcome]) -> Callable[_Args, Outcome]:
+    """A rule's entry point: a Refusal raised anywhere beneath it is its outcome, Refused, and a Pending
+    its look-up. The one place they become outcomes, so that checks deep in a rule simply raise."""
+
+    @wraps(rule)
+    def deciding(*args: _Args.args, **kwargs: _Args.kwargs) -> Outcome:
+        try:
+            return rule(*args, **kwargs)
+        except Refusal as refusal:
+            return refusal.refused
+        except Pending as pending:
+            return pending.lookup
+
+    return deciding
 
 
 class Decision:

@@ -21,10 +21,9 @@ from hub.domain.rules.base import (
     LookUpCarnet,
     LookUpSummary,
     Outcome,
-    Pending,
-    Refusal,
     Refused,
     TobbAnswer,
+    decides,
     refuse_unless,
 )
 from hub.domain.rules.common import Lodging, check_validity, emit_lodged, refuse_unless_border
@@ -35,6 +34,7 @@ from hub.domain.rules.summary import check_open_packages, check_opening
 _REGIMES = ", ".join(r.value for r in Regime)
 
 
+@decides
 def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Context | None = None) -> Outcome:
     """Refuse what is wrong, ask TOBB, BİLGE or YKTS what the rules need, or register the declaration.
 
@@ -42,22 +42,17 @@ def lodge(carnet: Carnet | None, cmd: LodgeDeclaration, clock: Clock, ctx: Conte
     nothing is kept half-decided in between.
     """
     ctx = ctx or Context()
-    try:
-        lodging = _check_request(carnet, cmd, clock, ctx)
+    lodging = _check_request(carnet, cmd, clock, ctx)
+    if cmd.summary is not None:
+        check_opening(lodging.regime, cmd.summary)
+    outcome = _by_path(carnet, lodging)
+    if isinstance(outcome, Applied):
+        check_declarant(outcome.carnet, cmd, ctx)
         if cmd.summary is not None:
-            check_opening(lodging.regime, cmd.summary)
-        outcome = _by_path(carnet, lodging)
-        if isinstance(outcome, Applied):
-            check_declarant(outcome.carnet, cmd, ctx)
-            if cmd.summary is not None:
-                if ctx.summary is None or ctx.summary.summary_number != cmd.summary.summary_number:
-                    return LookUpSummary(cmd.summary.summary_number)
-                check_open_packages(cmd.summary, ctx)
-        return outcome
-    except Refusal as refusal:
-        return refusal.refused
-    except Pending as pending:
-        return pending.lookup
+            if ctx.summary is None or ctx.summary.summary_number != cmd.summary.summary_number:
+                return LookUpSummary(cmd.summary.summary_number)
+            check_open_packages(cmd.summary, ctx)
+    return outcome
 
 
 def _by_path(carnet: Carnet | None, lodging: Lodging) -> Outcome:

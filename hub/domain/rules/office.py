@@ -14,7 +14,7 @@ from hub.domain.commands import (
     RejectDeclaration,
 )
 from hub.domain.model import Carnet, Declaration, OfficeKind, Regime, Role, Status
-from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, refuse_unless
+from hub.domain.rules.base import Clock, Decision, Outcome, decides, refuse_unless
 from hub.domain.rules.ledger import ledger, nothing_open, referenced
 
 
@@ -48,115 +48,103 @@ def _status(declaration: Declaration, allowed: Status, action: str) -> None:
     )
 
 
+@decides
 def accept(carnet: Carnet | None, cmd: AcceptDeclaration, clock: Clock) -> Outcome:
     """The liaison service of the lodging office accepts it (C1), naming its inspector if it wishes."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_actor(cmd.actor, Role.LIAISON, d.customs_office, "accept declarations")
-        _status(d, Status.LODGED, "accepted")
-        decision = Decision(carnet)
-        decision.emit(
-            ev.DeclarationAccepted(
-                declaration_number=d.number,
-                status=Status.ACCEPTED.value,
-                by=cmd.actor,
-                # A director's earlier reassignment stands unless the liaison names someone (C1).
-                inspection_officer=cmd.inspection_officer or d.inspection_officer,
-            )
+    d = find(carnet, cmd.declaration_number)
+    check_actor(cmd.actor, Role.LIAISON, d.customs_office, "accept declarations")
+    _status(d, Status.LODGED, "accepted")
+    decision = Decision(carnet)
+    decision.emit(
+        ev.DeclarationAccepted(
+            declaration_number=d.number,
+            status=Status.ACCEPTED.value,
+            by=cmd.actor,
+            # A director's earlier reassignment stands unless the liaison names someone (C1).
+            inspection_officer=cmd.inspection_officer or d.inspection_officer,
         )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    )
+    return decision.applied()
 
 
+@decides
 def reject(carnet: Carnet | None, cmd: RejectDeclaration, clock: Clock) -> Outcome:
     """The liaison service refuses a lodged declaration (C1); what it held is released."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_actor(cmd.actor, Role.LIAISON, d.customs_office, "reject declarations")
-        _status(d, Status.LODGED, "rejected")
-        decision = Decision(carnet)
-        decision.emit(
-            ev.DeclarationRejected(
-                declaration_number=d.number, status=Status.REJECTED.value, by=cmd.actor, reason=cmd.reason
-            )
+    d = find(carnet, cmd.declaration_number)
+    check_actor(cmd.actor, Role.LIAISON, d.customs_office, "reject declarations")
+    _status(d, Status.LODGED, "rejected")
+    decision = Decision(carnet)
+    decision.emit(
+        ev.DeclarationRejected(
+            declaration_number=d.number, status=Status.REJECTED.value, by=cmd.actor, reason=cmd.reason
         )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    )
+    return decision.applied()
 
 
+@decides
 def cancel(carnet: Carnet | None, cmd: CancelDeclaration, clock: Clock) -> Outcome:
     """The declarant withdraws a declaration before it is accepted (G2: only who lodged it)."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_declarant(cmd.declarant, d, "G2")
-        _status(d, Status.LODGED, "cancelled")
-        decision = Decision(carnet)
-        decision.emit(
-            ev.DeclarationCancelled(declaration_number=d.number, status=Status.CANCELLED.value, reason=cmd.reason)
-        )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    d = find(carnet, cmd.declaration_number)
+    check_declarant(cmd.declarant, d, "G2")
+    _status(d, Status.LODGED, "cancelled")
+    decision = Decision(carnet)
+    decision.emit(
+        ev.DeclarationCancelled(declaration_number=d.number, status=Status.CANCELLED.value, reason=cmd.reason)
+    )
+    return decision.applied()
 
 
+@decides
 def reassign(carnet: Carnet | None, cmd: ReassignInspection, clock: Clock) -> Outcome:
     """The director (or deputy) of the inspecting office gives the inspection to another officer (C1)."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_actor(cmd.actor, Role.DIRECTOR, d.inspecting_office, "reassign the inspection officer")
-        refuse_unless(
-            d.status in (Status.LODGED, Status.ACCEPTED),
-            "C1",
-            f"declaration {d.number} is {d.status}: its inspection can no longer be reassigned",
-        )
-        decision = Decision(carnet)
-        decision.emit(
-            ev.InspectionReassigned(
-                declaration_number=d.number, inspection_officer=cmd.inspection_officer, by=cmd.actor
-            )
-        )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    d = find(carnet, cmd.declaration_number)
+    check_actor(cmd.actor, Role.DIRECTOR, d.inspecting_office, "reassign the inspection officer")
+    refuse_unless(
+        d.status in (Status.LODGED, Status.ACCEPTED),
+        "C1",
+        f"declaration {d.number} is {d.status}: its inspection can no longer be reassigned",
+    )
+    decision = Decision(carnet)
+    decision.emit(
+        ev.InspectionReassigned(declaration_number=d.number, inspection_officer=cmd.inspection_officer, by=cmd.actor)
+    )
+    return decision.applied()
 
 
+@decides
 def complete_inspection(carnet: Carnet | None, cmd: CompleteInspection, clock: Clock) -> Outcome:
     """The inspection officer completes inspection and approves the goods list (C1), and whatever it
     closes closes with it: T4, I2, I3, R3, X3, E4."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_actor(cmd.actor, Role.INSPECTION_OFFICER, d.inspecting_office, "complete inspections")
-        refuse_unless(
-            d.inspection_officer in (None, cmd.actor.officer_id),
-            "C1",
-            f"the inspection of {d.number} is assigned to {d.inspection_officer}",
+    d = find(carnet, cmd.declaration_number)
+    check_actor(cmd.actor, Role.INSPECTION_OFFICER, d.inspecting_office, "complete inspections")
+    refuse_unless(
+        d.inspection_officer in (None, cmd.actor.officer_id),
+        "C1",
+        f"the inspection of {d.number} is assigned to {d.inspection_officer}",
+    )
+    _status(d, Status.ACCEPTED, "inspected")
+    assert carnet is not None
+    decision = Decision(carnet)
+    entry = d.regime.is_regime_entry
+    refuse_unless(
+        not entry or clock.today <= carnet.data.valid_until,
+        "V1",
+        f"carnet {carnet.number} expired on {carnet.data.valid_until.isoformat()}",
+    )
+    decision.emit(
+        ev.InspectionCompleted(
+            declaration_number=d.number,
+            regime=d.regime.value,
+            status=Status.INSPECTION_COMPLETED.value,
+            by=cmd.actor,
+            ledger=ledger(carnet, d) if entry else (),
+            discharge_deadline=carnet.data.valid_until if entry else None,
+            voucher_number=cmd.voucher_number,  # rule: G8, the paper voucher is recorded, not replaced
         )
-        _status(d, Status.ACCEPTED, "inspected")
-        assert carnet is not None
-        decision = Decision(carnet)
-        entry = d.regime.is_regime_entry
-        refuse_unless(
-            not entry or clock.today <= carnet.data.valid_until,
-            "V1",
-            f"carnet {carnet.number} expired on {carnet.data.valid_until.isoformat()}",
-        )
-        decision.emit(
-            ev.InspectionCompleted(
-                declaration_number=d.number,
-                regime=d.regime.value,
-                status=Status.INSPECTION_COMPLETED.value,
-                by=cmd.actor,
-                ledger=ledger(carnet, d) if entry else (),
-                discharge_deadline=carnet.data.valid_until if entry else None,
-                voucher_number=cmd.voucher_number,  # rule: G8, the paper voucher is recorded, not replaced
-            )
-        )
-        _cascade(decision, d.number)
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    )
+    _cascade(decision, d.number)
+    return decision.applied()
 
 
 def _close(decision: Decision, number: str, rule: str, reason: str, tcgb: ev.TcgbReference | None = None) -> None:

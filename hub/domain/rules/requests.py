@@ -6,7 +6,7 @@ from __future__ import annotations
 from hub.domain import events as ev
 from hub.domain.commands import DecideRequest, RequestCorrection, RequestExtension
 from hub.domain.model import Carnet, Declaration, Role, Status
-from hub.domain.rules.base import Clock, Decision, Outcome, Refusal, refuse_unless
+from hub.domain.rules.base import Clock, Decision, Outcome, decides, refuse_unless
 from hub.domain.rules.ledger import ledger, nothing_open, reserved
 from hub.domain.rules.office import check_actor, check_declarant, find
 
@@ -21,98 +21,92 @@ def _open_entry(carnet: Carnet | None, number: str, what: str) -> Declaration:
     return d
 
 
+@decides
 def request_correction(carnet: Carnet | None, cmd: RequestCorrection, clock: Clock) -> Outcome:
-    try:
-        d = _open_entry(carnet, cmd.declaration_number, "a correction")
-        check_declarant(cmd.declarant, d, "G6")
-        refuse_unless(cmd.request_id not in d.requests, "G6", f"request {cmd.request_id} exists already")
-        assert carnet is not None  # find() found the declaration on it
-        seen: set[int] = set()
-        for line in cmd.lines:
-            refuse_unless(line.line_no in d.lines, "G7", f"{d.number} has no line {line.line_no}")
-            refuse_unless(line.line_no not in seen, "G7", f"line {line.line_no} is corrected twice")
-            seen.add(line.line_no)
-            refuse_unless(line.quantity >= 0, "G7", f"line {line.line_no}: a quantity cannot be negative")
-            _within_goods_list(carnet, d, line.line_no, line.quantity)
-        decision = Decision(carnet)
-        decision.emit(
-            ev.CorrectionRequested(
-                declaration_number=d.number,
-                request_id=cmd.request_id,
-                lines=tuple((ln.line_no, ln.quantity) for ln in cmd.lines),
-                reason=cmd.reason,
-            )
+    d = _open_entry(carnet, cmd.declaration_number, "a correction")
+    check_declarant(cmd.declarant, d, "G6")
+    refuse_unless(cmd.request_id not in d.requests, "G6", f"request {cmd.request_id} exists already")
+    assert carnet is not None  # find() found the declaration on it
+    seen: set[int] = set()
+    for line in cmd.lines:
+        refuse_unless(line.line_no in d.lines, "G7", f"{d.number} has no line {line.line_no}")
+        refuse_unless(line.line_no not in seen, "G7", f"line {line.line_no} is corrected twice")
+        seen.add(line.line_no)
+        refuse_unless(line.quantity >= 0, "G7", f"line {line.line_no}: a quantity cannot be negative")
+        _within_goods_list(carnet, d, line.line_no, line.quantity)
+    decision = Decision(carnet)
+    decision.emit(
+        ev.CorrectionRequested(
+            declaration_number=d.number,
+            request_id=cmd.request_id,
+            lines=tuple((ln.line_no, ln.quantity) for ln in cmd.lines),
+            reason=cmd.reason,
         )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    )
+    return decision.applied()
 
 
+@decides
 def request_extension(carnet: Carnet | None, cmd: RequestExtension, clock: Clock) -> Outcome:
-    try:
-        d = _open_entry(carnet, cmd.declaration_number, "an extension")
-        check_declarant(cmd.declarant, d, "G6")
-        refuse_unless(cmd.request_id not in d.requests, "G6", f"request {cmd.request_id} exists already")
-        refuse_unless(
-            d.discharge_deadline is None or cmd.until > d.discharge_deadline,
-            "G6",
-            f"an extension moves the deadline later than {d.discharge_deadline}",
+    d = _open_entry(carnet, cmd.declaration_number, "an extension")
+    check_declarant(cmd.declarant, d, "G6")
+    refuse_unless(cmd.request_id not in d.requests, "G6", f"request {cmd.request_id} exists already")
+    refuse_unless(
+        d.discharge_deadline is None or cmd.until > d.discharge_deadline,
+        "G6",
+        f"an extension moves the deadline later than {d.discharge_deadline}",
+    )
+    decision = Decision(carnet)
+    decision.emit(
+        ev.ExtensionRequested(
+            declaration_number=d.number, request_id=cmd.request_id, until=cmd.until, reason=cmd.reason
         )
-        decision = Decision(carnet)
-        decision.emit(
-            ev.ExtensionRequested(
-                declaration_number=d.number, request_id=cmd.request_id, until=cmd.until, reason=cmd.reason
-            )
-        )
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    )
+    return decision.applied()
 
 
+@decides
 def decide(carnet: Carnet | None, cmd: DecideRequest, clock: Clock) -> Outcome:
     """An approved correction changes quantities through the ledger (G7); an approved extension
     moves the deadline, beyond the carnet's validity if need be (V1 allows it for an extension)."""
-    try:
-        d = find(carnet, cmd.declaration_number)
-        check_actor(cmd.actor, Role.DIRECTOR, d.customs_office, "decide corrections and extensions")
-        request = d.requests.get(cmd.request_id)
-        refuse_unless(request is not None, "G6", f"{d.number} has no request {cmd.request_id}")
-        assert request is not None and carnet is not None
-        refuse_unless(request.decision is None, "G6", f"request {cmd.request_id} was {request.decision} already")
-        decided = ev.RequestDecided(
-            declaration_number=d.number, request_id=request.request_id, kind=request.kind, approved=cmd.approve,
-            by=cmd.actor, note=cmd.note,
+    d = find(carnet, cmd.declaration_number)
+    check_actor(cmd.actor, Role.DIRECTOR, d.customs_office, "decide corrections and extensions")
+    request = d.requests.get(cmd.request_id)
+    refuse_unless(request is not None, "G6", f"{d.number} has no request {cmd.request_id}")
+    assert request is not None and carnet is not None
+    refuse_unless(request.decision is None, "G6", f"request {cmd.request_id} was {request.decision} already")
+    decided = ev.RequestDecided(
+        declaration_number=d.number, request_id=request.request_id, kind=request.kind, approved=cmd.approve,
+        by=cmd.actor, note=cmd.note,
+    )  # fmt: skip
+    if cmd.approve and request.kind == "correction":
+        _check_correction(carnet, d, request.lines)
+        corrected = tuple(
+            line.model_copy(update={"entered": new, "open": new - line.discharged})
+            for line in ledger(carnet, d, set(request.lines))
+            for new in (request.lines[line.line_no],)
+        )
+        decided = decided.model_copy(update={"ledger": corrected})
+    elif cmd.approve:
+        refuse_unless(d.status is Status.INSPECTION_COMPLETED, "G6", f"{d.number} is {d.status} now")
+        refuse_unless(
+            d.discharge_deadline is None or (request.until is not None and request.until > d.discharge_deadline),
+            "G6",
+            f"{request.request_id} asks for {request.until}; the deadline is already {d.discharge_deadline}",
+        )
+        decided = decided.model_copy(update={"discharge_deadline": request.until})
+    decision = Decision(carnet)
+    decision.emit(decided)
+    after = decision.carnet
+    assert after is not None
+    if cmd.approve and request.kind == "correction" and nothing_open(after.declarations[d.number]):
+        decision.emit(
+            ev.DeclarationClosed(
+                declaration_number=d.number, status=Status.CLOSED.value, rule="G6",
+                reason=f"corrected by {request.request_id}: nothing left open",
+            )
         )  # fmt: skip
-        if cmd.approve and request.kind == "correction":
-            _check_correction(carnet, d, request.lines)
-            corrected = tuple(
-                line.model_copy(update={"entered": new, "open": new - line.discharged})
-                for line in ledger(carnet, d, set(request.lines))
-                for new in (request.lines[line.line_no],)
-            )
-            decided = decided.model_copy(update={"ledger": corrected})
-        elif cmd.approve:
-            refuse_unless(d.status is Status.INSPECTION_COMPLETED, "G6", f"{d.number} is {d.status} now")
-            refuse_unless(
-                d.discharge_deadline is None or (request.until is not None and request.until > d.discharge_deadline),
-                "G6",
-                f"{request.request_id} asks for {request.until}; the deadline is already {d.discharge_deadline}",
-            )
-            decided = decided.model_copy(update={"discharge_deadline": request.until})
-        decision = Decision(carnet)
-        decision.emit(decided)
-        after = decision.carnet
-        assert after is not None
-        if cmd.approve and request.kind == "correction" and nothing_open(after.declarations[d.number]):
-            decision.emit(
-                ev.DeclarationClosed(
-                    declaration_number=d.number, status=Status.CLOSED.value, rule="G6",
-                    reason=f"corrected by {request.request_id}: nothing left open",
-                )
-            )  # fmt: skip
-        return decision.applied()
-    except Refusal as refusal:
-        return refusal.refused
+    return decision.applied()
 
 
 def _within_goods_list(carnet: Carnet, d: Declaration, line_no: int, quantity: int) -> None:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from hub.domain.bilge import DrawDownByTcgb, TcgbAnswered, TcgbItemAnswer, TcgbRow
 from hub.domain.events import TcgbItemDrawn, TcgbReference
 from hub.domain.model import Carnet, Status
-from hub.domain.rules.base import Clock, Decision, Outcome, Refused
+from hub.domain.rules.base import Clock, Decision, Outcome, Refused, decides
 from hub.domain.rules.ledger import available
 from hub.domain.rules.office import draw_down
 
@@ -59,6 +59,7 @@ def named(cmd: DrawDownByTcgb) -> TcgbReference:
     return TcgbReference(tcgb_number=cmd.tcgb_number)
 
 
+@decides
 def draw_down_by_tcgb(carnet: Carnet | None, cmd: DrawDownByTcgb, clock: Clock) -> Outcome:
     """All rows for this carnet, or none: a TCGB is registered in BİLGE as a whole (F2).
 

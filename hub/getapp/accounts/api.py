@@ -141,7 +141,8 @@ async def current_firm(request: Request, token: Annotated[str | None, Security(s
         return await bound_service(request).firm_of_session(token)
     except Refusal as refusal:
         raise HTTPException(
-            status_code=STATUS[refusal.kind], detail={**refusal_body(refusal), "notice": dict(NOTICE)}
+            status_code=STATUS[refusal.kind],
+            detail={**refusal_body(refusal), "notice": dict(NOTICE)},  # rule: A8
         ) from None
 
 

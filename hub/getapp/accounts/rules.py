@@ -243,10 +243,10 @@ def decide_application(
         return _refuse(application, "YKTS answered about another firm or person than the application named", now)
     if isinstance(answer, AuthorityCheckFailed):
         return _refuse(application, f"YKTS could not be asked ({answer.reason}); apply again later", now)
-    if not answer.authorised:
+    if not answer.authorised:  # rule: A4, only a person YKTS authorises creates anything
         why = answer.reason or "the person is not registered in YKTS as directly authorised to represent the firm"
         return _refuse(application, f"A4: {why}", now)
-    email = (answer.firm_email or "").strip()
+    email = (answer.firm_email or "").strip()  # rule: A5, the mail goes to the e-mail YKTS has, never a typed one
     if not _EMAIL.fullmatch(email) or len(email) > MAX_EMAIL_LENGTH:
         return _refuse(
             application, "A5: the firm has no usable e-mail address registered in YKTS to send the user code to", now
@@ -256,7 +256,7 @@ def decide_application(
     if account is not None:
         if any(u.tckn == application.person_tckn for u in account.active_users):
             return _refuse(application, "this person already has an active GET-APP user code for this firm", now)
-        if len(account.active_users) >= MAX_ACTIVE_USERS:
+        if len(account.active_users) >= MAX_ACTIVE_USERS:  # rule: A6, the applicant counts among the 5
             return _refuse(application, _a6_reason(), now)
     firm = Firm(
         vkn=application.firm_vkn,
@@ -282,6 +282,7 @@ def decide_application(
 
 def new_user_code(pick: Callable[[Sequence[str]], str]) -> str:
     """A user code assigned by the system (A5); `pick` chooses one character (secrets.choice in production)."""
+    # rule: A5, assigned, never chosen
     return USER_CODE_PREFIX + "".join(pick(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
@@ -394,6 +395,7 @@ def require_password_changed(user: User) -> None:
 
 def password_problem(user_code: str, old: str, new: str) -> str | None:
     """Why a new password cannot be used, or None (A7)."""
+    # rule: A7
     if len(new) < MIN_PASSWORD_LENGTH:
         return f"the new password must have at least {MIN_PASSWORD_LENGTH} characters"
     if len(new) > MAX_PASSWORD_LENGTH:
@@ -433,7 +435,7 @@ def login_attempt(user: User | None, password_ok: bool, now: datetime) -> tuple[
     for 15 minutes; a success resets the count. Unknown and cancelled codes answer like a wrong password."""
     if user is None or not user.active:
         return user, LoginRefused(locked=False, until=None, reason="wrong user code or password")
-    if is_locked(user, now):
+    if is_locked(user, now):  # rule: A7
         return user, locked_refusal(user)
     if not password_ok:
         return _failed(user, now)

@@ -69,7 +69,7 @@ def create_getapp_app(
                 # handler: a malformed request like any other, 422 as documented (schemathesis found it).
                 errors = [{"loc": ["body"], "msg": "not JSON in UTF-8"}]
                 return answer(422, {"reason": malformed(errors), "errors": errors})
-            return JSONResponse(
+            return JSONResponse(  # rule: A8
                 {"reason": str(exc.detail), "notice": dict(NOTICE)}, status_code=exc.status_code, headers=exc.headers
             )
         return await http_exception_handler(request, exc)

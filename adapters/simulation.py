@@ -1,24 +1,38 @@
-"""What every simulator of an external system (TOBB, BİLGE, YKTS) shares: the faults it can be told
-to inject, the log of the calls it saw, and the `/_sim/...` endpoints that control both."""
+"""What every simulator of an external system (TOBB, BİLGE, YKTS) shares: its answer documents and
+their errors, the way a call is taken (logged, faulted, its API key checked), the faults it can be
+told to inject, the log of the calls it saw, the `/_sim/...` endpoints that control both, its
+fixtures' dates moved with the calendar, and how it runs alone. Each simulator keeps its endpoints
+and records."""
 
 # No `from __future__ import annotations`: FastAPI reads the plan type of the routes below at runtime.
 
 import argparse
+import asyncio
+import secrets
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.configuration.base import HubSettings, variable
-from hub.runtime.xmlsafe import XsdSchema, serialize_validated
+from hub.operations import tracing
+from hub.runtime.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
 
 REQUEST_LOG_SIZE = 200  # newest calls kept for tests and demos
 XML_MEDIA_TYPE: Final = "application/xml; charset=utf-8"
+TURKIYE_TIME: Final = timezone(timedelta(hours=3))  # no DST since 2016
+MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
+_MAX_HATA: Final = 250  # MetinTipi's maxLength
+# The day the bundled records of every simulator were written for; `today` moves their dates along.
+FIXTURE_DAY: Final = date(2026, 11, 21)
 
 # The error codes and texts the Ministry's and TOBB's XML services answer with, by HTTP status; a
 # system's XSD may allow more (BİLGE: 404 BULUNAMADI), passed as `errors`.
@@ -39,24 +53,57 @@ def error_for_status(status: int, errors: dict[int, tuple[str, str]] = ERRORS_BY
     return errors[400]
 
 
-def xml_response(element: Any, schema: XsdSchema, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Every answer that leaves is checked against the contract, as the real system's own would be."""
-    body = serialize_validated(element, schema)
-    return Response(body, status_code=status, media_type=XML_MEDIA_TYPE, headers=headers)
+@dataclass(frozen=True)
+class Family:
+    """One answer document of a system: its namespace, root element and schema; errors travel inside
+    it as ``<Hata kod>``, with the codes ``errors`` gives each HTTP status."""
+
+    ns: str
+    root: str
+    schema_path: Path
+    errors: dict[int, tuple[str, str]] = field(default_factory=lambda: ERRORS_BY_STATUS)
+
+    @property
+    def schema(self) -> XsdSchema:
+        return load_schema(self.schema_path)
+
+    def q(self, tag: str) -> str:
+        return f"{{{self.ns}}}{tag}"
+
+    def envelope(self) -> Any:
+        """The root every answer starts with: a transaction id and the time, in Türkiye."""
+        root = etree.Element(self.q(self.root), nsmap={None: self.ns}, surum="1.0")
+        etree.SubElement(root, self.q("IslemNo")).text = str(uuid.uuid4())
+        etree.SubElement(root, self.q("IslemZamani")).text = now_in_turkiye()
+        return root
+
+    def error(self, code: str, message: str) -> Any:
+        root = self.envelope()
+        hata = etree.SubElement(root, self.q("Hata"), kod=code)
+        message = " ".join(message.split())
+        hata.text = message if len(message) <= _MAX_HATA else message[: _MAX_HATA - 1] + "…"
+        return root
+
+    def xml(self, element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        """Every answer that leaves is checked against the contract, as the real system's own would be."""
+        body = serialize_validated(element, self.schema)
+        return Response(body, status_code=status, media_type=XML_MEDIA_TYPE, headers=headers)
+
+    def refuse(self, status: int, code: str | None = None, message: str | None = None) -> Response:
+        """An error answer in this document; 429 and 503 say when to retry."""
+        default_code, default_message = error_for_status(status, self.errors)
+        headers = {"Retry-After": "1"} if status in (429, 503) else None
+        return self.xml(self.error(code or default_code, message or default_message), status, headers)
+
+    def invalid(self) -> Any:
+        """Well-formed but breaking the schema."""
+        root = self.envelope()
+        etree.SubElement(root, self.q("Sonuc")).text = "BELKI"
+        return root
 
 
-def error_response(
-    error_element: Callable[[str, str], Any],
-    schema: XsdSchema,
-    status: int,
-    code: str | None = None,
-    message: str | None = None,
-    errors: dict[int, tuple[str, str]] = ERRORS_BY_STATUS,
-) -> Response:
-    """An error answer in the system's own document (`error_element(code, message)`); 429 and 503 say when to retry."""
-    default_code, default_message = error_for_status(status, errors)
-    headers = {"Retry-After": "1"} if status in (429, 503) else None
-    return xml_response(error_element(code or default_code, message or default_message), schema, status, headers)
+def now_in_turkiye() -> str:
+    return datetime.now(TURKIYE_TIME).isoformat(timespec="seconds")
 
 
 class FaultPlan(BaseModel):
@@ -71,14 +118,119 @@ class FaultPlan(BaseModel):
     delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0, description="Length of each delay.")
     invalid_next: int = Field(default=0, ge=0, description="Answer this many with a schema-invalid 200.")
 
+    def own_answer(self) -> Response | None:
+        """A fault of a simulator's own, answered instead of the call before its key is checked."""
+        return None
+
+    def loses_answer(self) -> bool:
+        """Whether the answer of a call served is lost on the way back (the caller sees `status`)."""
+        return False
+
 
 @dataclass(kw_only=True)
 class SimulatorState:
-    """The fault plan and the call log; each simulator's state adds its own records."""
+    """The key every call must carry, the fault plan and the call log; each simulator's state adds its
+    own records."""
 
+    api_key: str
+    api_key_header: str = "X-Api-Key"
     faults: FaultPlan = field(default_factory=FaultPlan)
     requests_seen: int = 0
     request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+
+    async def take(
+        self,
+        request: Request,
+        family: Family,
+        handler: Callable[[], Awaitable[Response]],
+        *,
+        invalid: Callable[[], Any] | None = None,
+        **logged: Any,
+    ) -> Response:
+        """One call as the system takes it: logged (failed ones too, with `logged`), then the planned
+        faults, the API key, `handler`. `invalid` builds the schema-invalid answer (default: Sonuc BELKI)."""
+        entry: dict[str, Any] = {"method": request.method, "path": request.url.path, **logged, "status": None}
+        self.requests_seen += 1
+        self.request_log.append(entry)
+        response = await self._faulted(request, family, handler, invalid or family.invalid)
+        entry["status"] = response.status_code
+        return response
+
+    async def _faulted(
+        self,
+        request: Request,
+        family: Family,
+        handler: Callable[[], Awaitable[Response]],
+        invalid: Callable[[], Any],
+    ) -> Response:
+        plan = self.faults
+        if plan.delay_all or plan.delay_next > 0:
+            if not plan.delay_all:
+                plan.delay_next -= 1
+            await asyncio.sleep(plan.delay_seconds)
+        if plan.fail_next > 0:
+            plan.fail_next -= 1
+            return family.refuse(plan.status)
+        if plan.invalid_next > 0:
+            plan.invalid_next -= 1
+            # Well-formed but breaking the schema: the client must refuse it, not retry it.
+            body = etree.tostring(invalid(), xml_declaration=True, encoding="UTF-8")
+            return Response(body, media_type=XML_MEDIA_TYPE)
+        own = plan.own_answer()
+        if own is not None:
+            return own
+        offered = request.headers.get(self.api_key_header, "")
+        if not secrets.compare_digest(offered.encode(), self.api_key.encode()):
+            return family.refuse(401)
+        response = await handler()
+        if plan.loses_answer():
+            return family.refuse(plan.status)  # served, but the caller never sees the answer
+        return response
+
+
+def simulator_app(title: str, state: SimulatorState, plan_type: type[FaultPlan], traced_as: str) -> FastAPI:
+    """The app of a simulator: its state, the `/_sim/` controls, a server span per request when tracing."""
+    app = FastAPI(title=title, version="1.0")
+    app.state.simulator = state
+    add_controls(app, state, plan_type)
+    tracing.instrument_app(app, tracing.provider(traced_as))
+    return app
+
+
+# --- fixtures: the records a simulator serves, their dates moved with the calendar -----------------
+
+
+def read_fixture(path: Path) -> Any:
+    """The root of a fixtures file, parsed as safely as anything from outside."""
+    return parse_untrusted(path.read_bytes(), max_bytes=MAX_FIXTURE_BYTES)
+
+
+def strip_indentation(element: Any) -> None:
+    """Drop the file's indentation: answers go out compact."""
+    for node in element.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+
+
+def fixture_shift(today: date | None) -> timedelta:
+    """How far the records' dates move: to keep each as far from `today` as from FIXTURE_DAY."""
+    return today - FIXTURE_DAY if today is not None else timedelta(0)
+
+
+def shifted(day: str | None, shift: timedelta) -> str:
+    """An xs:date of the records, moved by `shift`."""
+    text = " ".join((day or "").split())
+    return (date.fromisoformat(text) + shift).isoformat() if shift else text
+
+
+def move_dates(parent: Any, paths: Iterable[str], shift: timedelta) -> None:
+    """The dates at `paths` (ElementPath) below `parent`, moved by `shift`; absent ones are skipped."""
+    for path in paths:
+        element = parent.find(path)
+        if shift and element is not None:
+            element.text = shifted(element.text, shift)
 
 
 def add_controls(app: FastAPI, state: SimulatorState, plan_type: type[FaultPlan] = FaultPlan) -> None:

@@ -63,9 +63,9 @@ from adapters.bilge.xml import (
     parse_tcgb_receipt,
     tcgb_answer_xml,
 )
+from adapters.system import ExternalSystemError, InvalidReference, SystemClient, SystemRejected, SystemUnavailable
 from hub.domain.bilge import LegacyDeclaration, SummaryClosureRequested, SummaryPart, TcgbAnswered
-from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.runtime.xmlsafe import XmlRejected
+from hub.runtime.edge import ExternalSystemSettings
 
 __all__ = [
     "BilgeClient",
@@ -80,31 +80,24 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _USER_AGENT: Final = "ata-hub-bilge-adapter/0.1"
-_XML_CONTENT_TYPE: Final = "application/xml; charset=utf-8"
 
 
-class BilgeError(Exception):
+class BilgeError(ExternalSystemError):
     """Base of the BİLGE adapter's errors."""
-
-
-class InvalidBilgeNumber(BilgeError, ValueError):
-    """The number cannot be a BİLGE declaration or özet beyan number; BİLGE is not asked."""
-
-
-class BilgeUnavailable(BilgeError, Unavailable):
-    """BİLGE could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
     SYSTEM = "BİLGE"
 
 
-class BilgeRejected(BilgeError):
-    """BİLGE answered, but the answer cannot be used, or BİLGE refused the request (4xx, ``<Hata>``)."""
+class InvalidBilgeNumber(BilgeError, InvalidReference):
+    """The number cannot be a BİLGE declaration or özet beyan number; BİLGE is not asked."""
 
-    def __init__(self, reason: str, *, status_code: int | None = None, error_code: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status_code = status_code
-        self.error_code = error_code  # the <Hata kod="..."> if BİLGE sent one
+
+class BilgeUnavailable(BilgeError, SystemUnavailable):
+    """BİLGE could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
+
+
+class BilgeRejected(BilgeError, SystemRejected):
+    """BİLGE answered, but the answer cannot be used, or BİLGE refused the request (4xx, ``<Hata>``)."""
 
 
 class _Answer(Protocol):
@@ -130,12 +123,14 @@ class BilgeSettings(ExternalSystemSettings):
     model_config = SettingsConfigDict(env_prefix="BILGE_")
 
 
-class BilgeClient(ExternalSystemClient):
+class BilgeClient(SystemClient):
     """Async client of BİLGE's web service. Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
     SYSTEM = "BİLGE"
     PROBE_PATH = "beyanname/PROBE"  # a number that cannot exist: any answer shows BİLGE is up
+    Rejected = BilgeRejected
+    Unavailable = BilgeUnavailable
 
     # --- the four calls -----------------------------------------------------------------------
 
@@ -215,39 +210,12 @@ class BilgeClient(ExternalSystemClient):
     ) -> _A:
         """Send until a usable answer, a non-retryable failure, or ``max_attempts`` attempts."""
         parse_capped: Callable[[bytes], _A] = partial(parse, max_bytes=self._max_answer_bytes)
-        return await self._call(
-            lambda: self._attempt(method, path, body, parse_capped),
-            describe=f"BİLGE {method} /{path}",
-            unavailable=BilgeUnavailable,
-        )
+        return await self._ask(path, parse_capped, _same, method=method, body=body, describe=f"BİLGE {method} /{path}")
 
-    async def _attempt(self, method: str, path: str, body: bytes | None, parse: Callable[[bytes], _A]) -> _A:
-        """One attempt: the parsed answer, or an exception saying whether to retry."""
-        headers = {"Content-Type": _XML_CONTENT_TYPE} if body is not None else None
-        status, data = await exchange_once(
-            self._http, method, path, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
-            system="BİLGE", rejected=BilgeRejected, content=body, headers=headers,
-        )  # fmt: skip
-        if status == 200:
-            try:
-                answer = parse(data)
-            except XmlRejected as exc:
-                raise BilgeRejected(f"BİLGE answer refused: {exc.reason}", status_code=status) from exc
-            if answer.error is not None:
-                raise BilgeRejected(
-                    f"BİLGE answered with an error: {answer.error.code}: {answer.error.message}",
-                    status_code=status,
-                    error_code=answer.error.code,
-                )
-            return answer
-        error = _error_of(data, parse)
-        described = f"HTTP {status}" + (f" {error.code}: {error.message}" if error else "")
-        raise retry_or_reject(status, described, "BİLGE", BilgeRejected, error_code=error.code if error else None)
+    def _error_in(self, answer: _Answer) -> BilgeHata | None:
+        """Each of BİLGE's answer documents carries its ``<Hata>`` as ``error``."""
+        return answer.error
 
 
-def _error_of(data: bytes, parse: Callable[[bytes], _A]) -> BilgeHata | None:
-    """The ``<Hata>`` of an error answer, if it is a valid one (proxies send HTML)."""
-    try:
-        return parse(data).error
-    except XmlRejected:
-        return None
+def _same(answer: _A) -> _A:
+    return answer

@@ -77,54 +77,56 @@ To an ``https://`` target it presents its client certificate (mutual TLS, like B
 pushes with BİLGE's key (``create_app(signing_key=...)``; run alone, the key file
 ``$BILGE_SIM_SIGNING_KEY`` names, else the development key of the sender ``bilge``).
 
+The records and BİLGE's rules on them are :mod:`adapters.bilge.simulated_records`; the push of one
+TCGB, :mod:`adapters.bilge.tcgb_push`; this module is the interface above.
+
 Run it: ``python -m adapters.bilge.simulator --port 8702 [--api-key KEY] [--fixtures DIR]``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import json
 import re
-import secrets
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final, Self
 
-import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
+from pydantic import Field, FilePath, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from adapters.bilge.simulated_records import (
+    CLOSURE,
+    FIXTURE_CUTOVER,
+    LEGACY,
+    RECEIPT,
+    SUMMARY,
+    Records,
+    Refused,
+    closure_from,
+    fixture_cutover,
+    found_answer,
+    summary_element,
+    tcgb_answer_from,
+)
 from adapters.bilge.tcgb_life_push import add_tcgb_life_routes
+from adapters.bilge.tcgb_push import PushRequest, TcgbSample, add_tcgb_push_route, sample_tcgb_xml
 from adapters.simulation import (
-    ERRORS_BY_STATUS,
-    XML_MEDIA_TYPE,
+    FIXTURE_DAY,
+    Family,
     SimulatorProgram,
     SimulatorSettings,
     SimulatorState,
-    add_controls,
-    error_response,
-    xml_response,
+    fixture_shift,
+    simulator_app,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
 from hub.configuration.settings import signing_key as key_of  # create_app's `signing_key` is the key itself
-from hub.contract.signing import HTTP_SIGNATURE_HEADER, SigningKey, sign
-from hub.operations import tracing
+from hub.contract.signing import SigningKey
 from hub.runtime.tls import ClientTls, tls_of
-from hub.runtime.xmlsafe import (
-    XmlRejected,
-    XsdSchema,
-    load_schema,
-    parse_and_validate,
-    parse_untrusted,
-    serialize_validated,
-)
+from hub.runtime.xmlsafe import XmlRejected, parse_and_validate
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -148,29 +150,11 @@ __all__ = [
 DEFAULT_FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_API_KEY: Final = "bilge-sim-key"
 DEFAULT_PORT: Final = 8702
-
-_SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas" / "bilge"
-_NS_TCGB: Final = "urn:gtb:bilge:tcgb:1"
-_NS_SUMMARY: Final = "urn:gtb:bilge:ozet-beyan-sorgu:1"
-_NS_LEGACY: Final = "urn:gtb:bilge:beyanname-sorgu:1"
-_NS_CLOSURE: Final = "urn:gtb:bilge:kapanis:1"
-_NS_TCGB_ANSWER: Final = "urn:gtb:bilge:tcgb-yanit:1"
 _BILGE_NUMBER = re.compile(r"[0-9]{8}[A-Z]{2}[0-9]{6}")
-_TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
-_MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
-_MAX_HATA: Final = 250  # MetinTipi's maxLength
-_PUSH_TIMEOUT_S: Final = 10.0
 # Run alone, the simulator's client certificate for pushing documents, its key, and the intake's CA.
 SENDER_TLS_ENV: Final = ("BILGE_SIM_TLS_CERT", "BILGE_SIM_TLS_KEY", "BILGE_SIM_INTAKE_CA")
 SIGNING_KEY_ENV: Final = "BILGE_SIM_SIGNING_KEY"  # BİLGE's key file, run alone
 SENDER: Final = "bilge"  # the sending system BİLGE is in topics.yaml `senders:`
-# The day the bundled records were written for; `today` moves their dates along with the calendar.
-FIXTURE_DAY: Final = date(2026, 11, 21)
-# The L2 cut-over the bundled records are written around, on FIXTURE_DAY. Not the legal one (2021-06-02,
-# the hub's default): a carnet is valid for a year at most, so no carnet valid today has a declaration
-# from before 2021-06-02, and a legacy record on a carnet still valid (L1) needs a cut-over within the
-# last year. It moves with the records, so each stays on its side of it.
-FIXTURE_CUTOVER: Final = date(2026, 6, 2)
 
 
 class FaultPlan(SharedFaultPlan):
@@ -180,361 +164,19 @@ class FaultPlan(SharedFaultPlan):
         default=0, ge=0, description="Serve this many calls, then answer `status` instead (answer lost)."
     )
 
-
-class TcgbSample(BaseModel):
-    """The arguments of :func:`sample_tcgb_xml`, as JSON for ``POST /_sim/push-tcgb``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tcgb_number: str
-    regime: str = "4000"
-    office: str
-    rows: list[tuple[int, str, str, int, int]] = Field(
-        default_factory=list, description="(item_no, declaration_number, carnet_number, line_no, quantity)"
-    )
-    registered_on: date | None = None
-    carnet_number: str | None = Field(default=None, description="Header KarneNo (a declaration under a carnet).")
-
-
-class PushRequest(BaseModel):
-    """``POST /_sim/push-tcgb``: what to send to the hub, and where."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    target_url: str = Field(description="The hub's endpoint receiving TCGBs from BİLGE.")
-    xml: str | None = Field(default=None, description="The document, sent as given (invalid ones too).")
-    sample: TcgbSample | None = Field(default=None, description="Or build a valid sample TCGB.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers, e.g. the hub's API key.")
-
-    @model_validator(mode="after")
-    def _one_document(self) -> Self:
-        if (self.xml is None) == (self.sample is None):
-            raise ValueError("give exactly one of `xml` and `sample`")
-        return self
-
-
-# --- state ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Line:
-    packages: int
-    open: int
-
-
-@dataclass
-class _Document:
-    packages: int
-    open: int
-    lines: dict[int, _Line]  # TasimaSatirNo -> line, in the fixture's order
-
-
-@dataclass
-class _Summary:
-    number: str
-    office: str
-    registered_on: str
-    documents: dict[str, _Document]  # TasimaSenediNo -> document, in the fixture's order
-
-
-@dataclass
-class _Closure:
-    closure_id: str
-    declaration_number: str
-    summary_number: str
-    transport_document: str
-    transport_line: int | None
-    packages: int
-    storage_code: str | None
-    receipts: int = 1
-
-    def same_closure(self, other: _Closure) -> bool:
-        return (
-            self.declaration_number,
-            self.summary_number,
-            self.transport_document,
-            self.transport_line,
-            self.packages,
-            self.storage_code,
-        ) == (
-            other.declaration_number,
-            other.summary_number,
-            other.transport_document,
-            other.transport_line,
-            other.packages,
-            other.storage_code,
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "closure_id": self.closure_id,
-            "declaration_number": self.declaration_number,
-            "summary_number": self.summary_number,
-            "transport_document": self.transport_document,
-            "transport_line": self.transport_line,
-            "packages": self.packages,
-            "leaves_temporary_storage": self.storage_code is not None,
-            "storage_code": self.storage_code,
-            "receipts": self.receipts,
-        }
-
-
-@dataclass(frozen=True)
-class _Family:
-    """One endpoint's answer document: its root element and schema (errors travel inside it)."""
-
-    ns: str
-    root: str
-    schema: XsdSchema
-
-    def q(self, tag: str) -> str:
-        return f"{{{self.ns}}}{tag}"
+    def loses_answer(self) -> bool:
+        if self.drop_answer_next > 0:
+            self.drop_answer_next -= 1
+            return True
+        return False
 
 
 @dataclass
 class _State(SimulatorState):
     fixtures_path: Path
     shift: timedelta  # how far the records' dates are moved (today - FIXTURE_DAY)
-    api_key: str
-    api_key_header: str
-    legacy: dict[str, Any]  # BeyannameNo -> <Beyanname> element
-    summaries: dict[str, _Summary]
-    closures: dict[str, _Closure] = field(default_factory=dict)
-    tcgb_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical JSON -> record
+    records: Records
     faults: FaultPlan = field(default_factory=FaultPlan, kw_only=True)  # with this simulator's own faults
-
-
-def _q(ns: str, tag: str) -> str:
-    return f"{{{ns}}}{tag}"
-
-
-def _collapse(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _text(parent: Any, ns: str, tag: str) -> str:
-    return _collapse(parent.findtext(_q(ns, tag)))
-
-
-def _now() -> str:
-    return datetime.now(_TURKIYE_TIME).isoformat(timespec="seconds")
-
-
-def _envelope(family: _Family) -> Any:
-    root = etree.Element(family.q(family.root), nsmap={None: family.ns}, surum="1.0")
-    etree.SubElement(root, family.q("IslemNo")).text = str(uuid.uuid4())
-    etree.SubElement(root, family.q("IslemZamani")).text = _now()
-    return root
-
-
-def _error(family: _Family, code: str, message: str) -> Any:
-    root = _envelope(family)
-    hata = etree.SubElement(root, family.q("Hata"), kod=code)
-    message = _collapse(message)
-    hata.text = message if len(message) <= _MAX_HATA else message[: _MAX_HATA - 1] + "…"
-    return root
-
-
-def _found_answer(family: _Family, asked_tag: str, number: str, record: Any | None) -> Any:
-    root = _envelope(family)
-    etree.SubElement(root, family.q(asked_tag)).text = number
-    etree.SubElement(root, family.q("Sonuc")).text = "BULUNDU" if record is not None else "BULUNAMADI"
-    if record is not None:
-        root.append(record)
-    return root
-
-
-def _summary_element(summary: _Summary) -> Any:
-    o = _NS_SUMMARY
-    ozet = etree.Element(_q(o, "OzetBeyan"))
-    etree.SubElement(ozet, _q(o, "OzetBeyanNo")).text = summary.number
-    etree.SubElement(ozet, _q(o, "GumrukIdaresi")).text = summary.office
-    etree.SubElement(ozet, _q(o, "TescilTarihi")).text = summary.registered_on
-    senetler = etree.SubElement(ozet, _q(o, "TasimaSenetleri"))
-    for number, document in summary.documents.items():
-        senet = etree.SubElement(senetler, _q(o, "TasimaSenedi"))
-        etree.SubElement(senet, _q(o, "TasimaSenediNo")).text = number
-        etree.SubElement(senet, _q(o, "KapAdedi")).text = str(document.packages)
-        etree.SubElement(senet, _q(o, "AcikKapAdedi")).text = str(document.open)
-        if document.lines:
-            satirlar = etree.SubElement(senet, _q(o, "TasimaSatirlari"))
-            for line_no, line in document.lines.items():
-                satir = etree.SubElement(satirlar, _q(o, "TasimaSatiri"))
-                etree.SubElement(satir, _q(o, "TasimaSatirNo")).text = str(line_no)
-                etree.SubElement(satir, _q(o, "KapAdedi")).text = str(line.packages)
-                etree.SubElement(satir, _q(o, "AcikKapAdedi")).text = str(line.open)
-    return ozet
-
-
-def _strip_indentation(element: Any) -> None:
-    # Drop the file's indentation: answers go out compact.
-    for node in element.iter():
-        if node.text is not None and not node.text.strip():
-            node.text = None
-        if node.tail is not None and not node.tail.strip():
-            node.tail = None
-
-
-# --- fixtures ---------------------------------------------------------------------------------
-
-
-def _shift(today: date | None) -> timedelta:
-    return today - FIXTURE_DAY if today is not None else timedelta(0)
-
-
-def fixture_cutover(today: date | None = None) -> date:
-    """The L2 cut-over the records are written around, moved as ``create_app(today=today)`` moves them."""
-    return FIXTURE_CUTOVER + _shift(today)
-
-
-def _moved(text: str | None, shift: timedelta) -> str:
-    day = _collapse(text)
-    return (date.fromisoformat(day) + shift).isoformat() if shift else day
-
-
-def _move_dates(beyanname: Any, shift: timedelta) -> None:
-    """A declaration's registration date and its carnet's issue and validity dates, moved by ``shift``."""
-    b, karne = _NS_LEGACY, _q(_NS_LEGACY, "Karne")
-    for path in (_q(b, "TescilTarihi"), f"{karne}/{_q(b, 'DuzenlemeTarihi')}", f"{karne}/{_q(b, 'GecerlilikTarihi')}"):
-        element = beyanname.find(path)
-        if element is not None:
-            element.text = _moved(element.text, shift)
-
-
-def _load_fixtures(
-    path: Path, legacy_family: _Family, summary_family: _Family, shift: timedelta
-) -> tuple[dict[str, Any], dict[str, _Summary]]:
-    """The ``BeyannameKayitlari`` and ``OzetBeyanKayitlari`` among the ``*.xml`` of a directory, or one such
-    file, their dates moved by ``shift``."""
-    files = sorted(path.glob("*.xml")) if path.is_dir() else [path]
-    legacy: dict[str, Any] = {}
-    summaries: dict[str, _Summary] = {}
-    for file in files:
-        root = parse_untrusted(file.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
-        if root.tag == _q(_NS_LEGACY, "BeyannameKayitlari"):
-            for beyanname in root.iterfind(_q(_NS_LEGACY, "Beyanname")):
-                _strip_indentation(beyanname)
-                if shift:
-                    _move_dates(beyanname, shift)
-                number = _text(beyanname, _NS_LEGACY, "BeyannameNo")
-                if number in legacy:
-                    raise ValueError(f"{file}: declaration {number} appears twice")
-                # Check the record by building the very answer it will be served in: a broken
-                # fixture fails at start-up, not in the middle of a test.
-                answer = _found_answer(legacy_family, "SorgulananBeyannameNo", number, copy.deepcopy(beyanname))
-                serialize_validated(answer, legacy_family.schema)
-                legacy[number] = beyanname
-        elif root.tag == _q(_NS_SUMMARY, "OzetBeyanKayitlari"):
-            for ozet in root.iterfind(_q(_NS_SUMMARY, "OzetBeyan")):
-                summary = _summary_from(ozet, file, shift)
-                if summary.number in summaries:
-                    raise ValueError(f"{file}: özet beyan {summary.number} appears twice")
-                answer = _found_answer(
-                    summary_family, "SorgulananOzetBeyanNo", summary.number, _summary_element(summary)
-                )
-                serialize_validated(answer, summary_family.schema)
-                summaries[summary.number] = summary
-        elif not path.is_dir():
-            raise ValueError(f"{file}: <{etree.QName(root).localname}> holds neither declarations nor summaries")
-        # In a directory, other documents (an export sample beside the records) are not ours to load.
-    if not legacy and not summaries:
-        raise ValueError(f"{path}: no <Beyanname> or <OzetBeyan> records")
-    return legacy, summaries
-
-
-def _summary_from(ozet: Any, file: Path, shift: timedelta) -> _Summary:
-    o = _NS_SUMMARY
-    documents: dict[str, _Document] = {}
-    for senet in ozet.iterfind(f"{_q(o, 'TasimaSenetleri')}/{_q(o, 'TasimaSenedi')}"):
-        number = _text(senet, o, "TasimaSenediNo")
-        lines: dict[int, _Line] = {}
-        for satir in senet.iterfind(f"{_q(o, 'TasimaSatirlari')}/{_q(o, 'TasimaSatiri')}"):
-            line_no = int(_text(satir, o, "TasimaSatirNo"))
-            if line_no in lines:  # the dict would hide it from the schema's uniqueness check
-                raise ValueError(f"{file}: {number}: line {line_no} appears twice")
-            lines[line_no] = _Line(int(_text(satir, o, "KapAdedi")), int(_text(satir, o, "AcikKapAdedi")))
-        if number in documents:
-            raise ValueError(f"{file}: transport document {number} appears twice")
-        document = _Document(int(_text(senet, o, "KapAdedi")), int(_text(senet, o, "AcikKapAdedi")), lines)
-        # The simulator keeps a document and its lines in step; a fixture that does not is a typo.
-        if document.open > document.packages or any(line.open > line.packages for line in lines.values()):
-            raise ValueError(f"{file}: {number}: more packages open than declared")
-        if lines and (
-            sum(line.packages for line in lines.values()) != document.packages
-            or sum(line.open for line in lines.values()) != document.open
-        ):
-            raise ValueError(f"{file}: {number}: its lines do not add up to the document")
-        documents[number] = document
-    return _Summary(
-        number=_text(ozet, o, "OzetBeyanNo"),
-        office=_text(ozet, o, "GumrukIdaresi"),
-        registered_on=_moved(ozet.findtext(_q(o, "TescilTarihi")), shift),
-        documents=documents,
-    )
-
-
-# --- sample TCGB ------------------------------------------------------------------------------
-
-
-def sample_tcgb_xml(
-    tcgb_number: str,
-    regime: str,
-    office: str,
-    rows: Sequence[tuple[int, str, str, int, int]],
-    *,
-    registered_on: date | None = None,
-    carnet_number: str | None = None,
-) -> bytes:
-    """A valid ``<Tcgb>`` as BİLGE would push it, for demos and tests (F1).
-
-    ``rows`` are ``(item_no, declaration_number, carnet_number, line_no, quantity)``: each becomes a
-    ``TcgbAcma`` of item ``item_no`` (rows with the same item number share the item). Without rows
-    the TCGB has one item drawing nothing down. ``carnet_number`` goes in the header: a declaration
-    lodged under a carnet, e.g. a 5800 BİLGE took after the cut-over (L2). Tariff code,
-    description, weights and value of the items are placeholders. Raises
-    :class:`~hub.runtime.xmlsafe.XmlRejected` if an argument breaks the schema (e.g. a malformed number).
-    """
-    t = _NS_TCGB
-    by_item: dict[int, list[tuple[str, str, int, int]]] = {}
-    for item_no, declaration_number, row_carnet, line_no, quantity in rows:
-        by_item.setdefault(item_no, []).append((declaration_number, row_carnet, line_no, quantity))
-    if not by_item:
-        by_item[1] = []
-    root = etree.Element(_q(t, "Tcgb"), nsmap={None: t}, surum="1.0")
-    etree.SubElement(root, _q(t, "IslemNo")).text = str(uuid.uuid4())
-    etree.SubElement(root, _q(t, "IslemZamani")).text = _now()
-    etree.SubElement(root, _q(t, "BeyannameNo")).text = tcgb_number
-    etree.SubElement(root, _q(t, "Rejim")).text = regime
-    etree.SubElement(root, _q(t, "GumrukIdaresi")).text = office
-    etree.SubElement(root, _q(t, "TescilTarihi")).text = (registered_on or date.today()).isoformat()
-    etree.SubElement(root, _q(t, "KapAdedi")).text = str(len(by_item))
-    etree.SubElement(root, _q(t, "EsyaninBulunduguYer")).text = "Gümrük sahası"
-    if carnet_number is not None:
-        etree.SubElement(root, _q(t, "KarneNo")).text = carnet_number
-    kalemler = etree.SubElement(root, _q(t, "Kalemler"))
-    for item_no, openings in by_item.items():
-        pieces = sum(quantity for *_, quantity in openings) or 1
-        kalem = etree.SubElement(kalemler, _q(t, "Kalem"))
-        etree.SubElement(kalem, _q(t, "KalemNo")).text = str(item_no)
-        etree.SubElement(kalem, _q(t, "Gtip")).text = "847989970000"
-        etree.SubElement(kalem, _q(t, "TicariTanim")).text = "ATA karnesi kapsamı eşya"
-        etree.SubElement(kalem, _q(t, "Miktar"), birim="C62").text = str(pieces)
-        etree.SubElement(kalem, _q(t, "BrutAgirlik")).text = f"{pieces * 10}.000"
-        etree.SubElement(kalem, _q(t, "NetAgirlik")).text = f"{pieces * 8}.000"
-        etree.SubElement(kalem, _q(t, "IstatistikiKiymet")).text = f"{pieces * 1000}.00"
-        for declaration_number, row_carnet, line_no, quantity in openings:
-            acma = etree.SubElement(kalem, _q(t, "TcgbAcma"))
-            etree.SubElement(acma, _q(t, "BeyannameNo")).text = declaration_number
-            etree.SubElement(acma, _q(t, "KarneNo")).text = row_carnet
-            etree.SubElement(acma, _q(t, "KalemNo")).text = str(line_no)
-            etree.SubElement(acma, _q(t, "Miktar")).text = str(quantity)
-    return serialize_validated(root, load_schema(_SCHEMA_DIR / "tcgb.xsd"))
-
-
-# --- the app ----------------------------------------------------------------------------------
-
-
-_ERRORS: Final = {**ERRORS_BY_STATUS, 404: ("BULUNAMADI", "Kayıt bulunamadı.")}
 
 
 def create_app(
@@ -559,255 +201,104 @@ def create_app(
     """
     # One context for every push: loading the key and the CA once, not per document.
     push_tls = sender_tls.context() if sender_tls is not None else True
-    legacy_family = _Family(_NS_LEGACY, "BeyannameSorguYanit", load_schema(_SCHEMA_DIR / "beyanname-sorgu-yanit.xsd"))
-    summary_family = _Family(
-        _NS_SUMMARY, "OzetBeyanSorguYanit", load_schema(_SCHEMA_DIR / "ozet-beyan-sorgu-yanit.xsd")
-    )
-    closure_family = _Family(_NS_CLOSURE, "OzetBeyanKapanisYanit", load_schema(_SCHEMA_DIR / "kapanis.xsd"))
-    receipt_family = _Family(_NS_TCGB_ANSWER, "TcgbYanitAlindi", load_schema(_SCHEMA_DIR / "tcgb-yanit.xsd"))
     path = fixtures_path or DEFAULT_FIXTURES
-    shift = _shift(today)
-    legacy, summaries = _load_fixtures(path, legacy_family, summary_family, shift)
-    state = _State(path, shift, api_key, api_key_header, legacy, summaries)
-    app = FastAPI(title="BİLGE (simulator)", version="1.0")
-    app.state.simulator = state
-
-    def xml(family: _Family, element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return xml_response(element, family.schema, status, headers)
-
-    def error(family: _Family, status: int, code: str | None = None, message: str | None = None) -> Response:
-        return error_response(lambda c, m: _error(family, c, m), family.schema, status, code, message, _ERRORS)
-
-    async def serve_call(request: Request, family: _Family, handler: Callable[[], Awaitable[Response]]) -> Response:
-        entry: dict[str, Any] = {"method": request.method, "path": request.url.path, "status": None}
-        state.requests_seen += 1
-        state.request_log.append(entry)
-        response = await faulted(request, family, handler)
-        entry["status"] = response.status_code
-        return response
-
-    async def faulted(request: Request, family: _Family, handler: Callable[[], Awaitable[Response]]) -> Response:
-        plan = state.faults
-        if plan.delay_all or plan.delay_next > 0:
-            if not plan.delay_all:
-                plan.delay_next -= 1
-            await asyncio.sleep(plan.delay_seconds)
-        if plan.fail_next > 0:
-            plan.fail_next -= 1
-            return error(family, plan.status)
-        if plan.invalid_next > 0:
-            plan.invalid_next -= 1
-            # Well-formed but breaking the schema: the client must refuse it, not retry it.
-            root = _envelope(family)
-            etree.SubElement(root, family.q("Sonuc")).text = "BELKI"
-            body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-            return Response(body, media_type=XML_MEDIA_TYPE)
-        offered = request.headers.get(state.api_key_header, "")
-        if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
-            return error(family, 401)
-        response = await handler()
-        if plan.drop_answer_next > 0:
-            plan.drop_answer_next -= 1
-            return error(family, plan.status)  # served, but the caller never sees the answer
-        return response
+    shift = fixture_shift(today)
+    state = _State(
+        fixtures_path=path,
+        shift=shift,
+        records=Records.load(path, shift),
+        api_key=api_key,
+        api_key_header=api_key_header,
+    )
+    app = simulator_app("BİLGE (simulator)", state, FaultPlan, "bilge-simulator")
 
     @app.get("/beyanname/{beyanname_no:path}")
     async def beyanname_sorgu(beyanname_no: str, request: Request) -> Response:
         async def handle() -> Response:
             if not _BILGE_NUMBER.fullmatch(beyanname_no):
-                return error(legacy_family, 400, "GECERSIZ_BEYANNAME_NO", "Beyanname numarası 16 karakter olmalıdır.")
-            found = state.legacy.get(beyanname_no)
+                return LEGACY.refuse(400, "GECERSIZ_BEYANNAME_NO", "Beyanname numarası 16 karakter olmalıdır.")
+            found = state.records.legacy.get(beyanname_no)
             record = copy.deepcopy(found) if found is not None else None
-            return xml(legacy_family, _found_answer(legacy_family, "SorgulananBeyannameNo", beyanname_no, record))
+            return LEGACY.xml(found_answer(LEGACY, "SorgulananBeyannameNo", beyanname_no, record))
 
-        return await serve_call(request, legacy_family, handle)
+        return await state.take(request, LEGACY, handle)
 
     @app.get("/ozet-beyan/{ozet_beyan_no:path}")
     async def ozet_beyan_sorgu(ozet_beyan_no: str, request: Request) -> Response:
         async def handle() -> Response:
             if not _BILGE_NUMBER.fullmatch(ozet_beyan_no):
-                return error(summary_family, 400, "GECERSIZ_BEYANNAME_NO", "Özet beyan numarası 16 karakter olmalıdır.")
-            summary = state.summaries.get(ozet_beyan_no)
-            record = _summary_element(summary) if summary is not None else None
-            return xml(summary_family, _found_answer(summary_family, "SorgulananOzetBeyanNo", ozet_beyan_no, record))
+                return SUMMARY.refuse(400, "GECERSIZ_BEYANNAME_NO", "Özet beyan numarası 16 karakter olmalıdır.")
+            summary = state.records.summaries.get(ozet_beyan_no)
+            record = summary_element(summary) if summary is not None else None
+            return SUMMARY.xml(found_answer(SUMMARY, "SorgulananOzetBeyanNo", ozet_beyan_no, record))
 
-        return await serve_call(request, summary_family, handle)
+        return await state.take(request, SUMMARY, handle)
 
     @app.post("/ozet-beyan/kapanis")
     async def ozet_beyan_kapanis(request: Request) -> Response:
         async def handle() -> Response:
+            root = await _request_document(request, CLOSURE, "OzetBeyanKapanisIstegi")
+            if isinstance(root, Response):
+                return root
+            closure = closure_from(root)
             try:
-                root = parse_and_validate(await request.body(), closure_family.schema)
-            except XmlRejected as exc:
-                return error(closure_family, 400, "GECERSIZ_ISTEK", exc.reason)
-            if root.tag != closure_family.q("OzetBeyanKapanisIstegi"):
-                return error(closure_family, 400, "GECERSIZ_ISTEK", "OzetBeyanKapanisIstegi bekleniyordu.")
-            return close(_closure_from(root))
+                status = state.records.close(closure)
+            except Refused as refused:
+                return CLOSURE.refuse(refused.status, refused.code, refused.message)
+            answer = CLOSURE.envelope()
+            etree.SubElement(answer, CLOSURE.q("KapanisNo")).text = closure.closure_id
+            etree.SubElement(answer, CLOSURE.q("OzetBeyanNo")).text = closure.summary_number
+            etree.SubElement(answer, CLOSURE.q("Durum")).text = status
+            return CLOSURE.xml(answer)
 
-        return await serve_call(request, closure_family, handle)
-
-    def close(closure: _Closure) -> Response:
-        # No await from the look-up to the change: two concurrent sendings cannot both apply.
-        seen = state.closures.get(closure.closure_id)
-        if seen is not None:
-            if not seen.same_closure(closure):
-                return error(
-                    closure_family,
-                    409,
-                    "KAPANIS_NO_CAKISMASI",
-                    f"Kapanış no {closure.closure_id} başka bir kapanışa ait.",
-                )
-            seen.receipts += 1
-            return confirmed(closure, "DAHA_ONCE_UYGULANDI")
-        summary = state.summaries.get(closure.summary_number)
-        document = summary.documents.get(closure.transport_document) if summary else None
-        if summary is None or document is None:
-            return error(closure_family, 404, "BULUNAMADI", "Özet beyan veya taşıma senedi bulunamadı.")
-        line = document.lines.get(closure.transport_line) if closure.transport_line is not None else None
-        if closure.transport_line is not None and line is None:
-            return error(closure_family, 404, "BULUNAMADI", f"Taşıma satırı {closure.transport_line} bulunamadı.")
-        open_now = line.open if line is not None else document.open
-        if closure.packages > open_now:
-            return error(
-                closure_family, 409, "KAP_ADEDI_ASILDI", f"{closure.packages} kap kapatılamaz: {open_now} kap açık."
-            )
-        document.open -= closure.packages
-        if line is not None:
-            line.open -= closure.packages
-        else:
-            left = closure.packages
-            for each in document.lines.values():
-                taken = min(each.open, left)
-                each.open -= taken
-                left -= taken
-        state.closures[closure.closure_id] = closure
-        return confirmed(closure, "UYGULANDI")
-
-    def confirmed(closure: _Closure, status: str) -> Response:
-        root = _envelope(closure_family)
-        etree.SubElement(root, closure_family.q("KapanisNo")).text = closure.closure_id
-        etree.SubElement(root, closure_family.q("OzetBeyanNo")).text = closure.summary_number
-        etree.SubElement(root, closure_family.q("Durum")).text = status
-        return xml(closure_family, root)
+        return await state.take(request, CLOSURE, handle)
 
     @app.post("/tcgb/yanit")
     async def tcgb_yanit(request: Request) -> Response:
         async def handle() -> Response:
-            try:
-                root = parse_and_validate(await request.body(), receipt_family.schema)
-            except XmlRejected as exc:
-                return error(receipt_family, 400, "GECERSIZ_ISTEK", exc.reason)
-            if root.tag != receipt_family.q("TcgbYanit"):
-                return error(receipt_family, 400, "GECERSIZ_ISTEK", "TcgbYanit bekleniyordu.")
-            record = _tcgb_answer_from(root)
-            key = json.dumps(record, sort_keys=True, ensure_ascii=False)
-            seen = state.tcgb_answers.get(key)
-            if seen is not None:
-                seen["receipts"] += 1
-            else:
-                state.tcgb_answers[key] = {**record, "receipts": 1}
-            receipt = _envelope(receipt_family)
-            etree.SubElement(receipt, receipt_family.q("TcgbNo")).text = record["tcgb_number"]
-            durum = "DAHA_ONCE_KAYDEDILDI" if seen is not None else "KAYDEDILDI"
-            etree.SubElement(receipt, receipt_family.q("Durum")).text = durum
-            return xml(receipt_family, receipt)
+            root = await _request_document(request, RECEIPT, "TcgbYanit")
+            if isinstance(root, Response):
+                return root
+            record = tcgb_answer_from(root)
+            durum = state.records.record_answer(record)
+            receipt = RECEIPT.envelope()
+            etree.SubElement(receipt, RECEIPT.q("TcgbNo")).text = record["tcgb_number"]
+            etree.SubElement(receipt, RECEIPT.q("Durum")).text = durum
+            return RECEIPT.xml(receipt)
 
-        return await serve_call(request, receipt_family, handle)
-
-    add_controls(app, state, FaultPlan)
+        return await state.take(request, RECEIPT, handle)
 
     @app.get("/_sim/closures")
     async def get_closures() -> dict[str, Any]:
-        closures = [closure.as_json() for closure in state.closures.values()]
+        closures = [closure.as_json() for closure in state.records.closures.values()]
         return {"count": len(closures), "closures": closures}
 
     @app.get("/_sim/tcgb-answers")
     async def get_tcgb_answers() -> dict[str, Any]:
-        answers = list(state.tcgb_answers.values())
+        answers = list(state.records.tcgb_answers.values())
         return {"count": len(answers), "answers": answers}
 
     @app.post("/_sim/reset", status_code=204)
     async def reset() -> None:
-        state.legacy, state.summaries = _load_fixtures(state.fixtures_path, legacy_family, summary_family, state.shift)
-        state.closures.clear()
-        state.tcgb_answers.clear()
+        state.records = Records.load(state.fixtures_path, state.shift)
         state.faults = FaultPlan()
         state.requests_seen = 0
         state.request_log.clear()
 
-    @app.post("/_sim/push-tcgb")
-    async def push_tcgb(push: PushRequest) -> Response:
-        if push.sample is not None:
-            s = push.sample
-            try:
-                body = sample_tcgb_xml(
-                    s.tcgb_number,
-                    s.regime,
-                    s.office,
-                    s.rows,
-                    registered_on=s.registered_on,
-                    carnet_number=s.carnet_number,
-                )
-            except XmlRejected as exc:
-                return JSONResponse({"error": f"sample TCGB refused: {exc.reason}"}, status_code=422)
-            # BİLGE names the document it delivers; the hub's intake keys its queue by it.
-            headers = {"Content-Type": XML_MEDIA_TYPE, "X-Belge-No": s.tcgb_number}
-        else:
-            assert push.xml is not None  # the model requires one of the two
-            body = push.xml.encode("utf-8")
-            headers = {"Content-Type": XML_MEDIA_TYPE}
-        if signing_key is not None:
-            headers[HTTP_SIGNATURE_HEADER] = sign(body, signing_key)
-        headers.update(push.headers)
-        try:
-            async with httpx.AsyncClient(timeout=_PUSH_TIMEOUT_S, follow_redirects=False, verify=push_tls) as http:
-                reply = await http.post(push.target_url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=502)
-        return JSONResponse({"status": reply.status_code, "body": reply.text})
-
+    add_tcgb_push_route(app, push_tls, signing_key)
     add_tcgb_life_routes(app, push_tls, signing_key)
-    tracing.instrument_app(app, tracing.provider("bilge-simulator"))  # a server span per request, when tracing
     return app
 
 
-def _closure_from(root: Any) -> _Closure:
-    k = _NS_CLOSURE
-    line = root.findtext(_q(k, "TasimaSatirNo"))
-    storage = root.find(f"{_q(k, 'GeciciDepolamaCikisi')}/{_q(k, 'DepolamaYeriKodu')}")
-    return _Closure(
-        closure_id=_text(root, k, "KapanisNo"),
-        declaration_number=_text(root, k, "AtaBeyanNo"),
-        summary_number=_text(root, k, "OzetBeyanNo"),
-        transport_document=_text(root, k, "TasimaSenediNo"),
-        transport_line=int(line) if line is not None else None,
-        packages=int(_text(root, k, "KapAdedi")),
-        storage_code=_collapse(storage.text) if storage is not None else None,
-    )
-
-
-def _tcgb_answer_from(root: Any) -> dict[str, Any]:
-    y = _NS_TCGB_ANSWER
-    items = []
-    for kalem in root.iterfind(f"{_q(y, 'Kalemler')}/{_q(y, 'Kalem')}"):
-        item_no = int(_text(kalem, y, "KalemNo"))
-        for acma in kalem.iterfind(_q(y, "TcgbAcma")):
-            items.append(
-                {
-                    "item_no": item_no,
-                    "declaration_number": _text(acma, y, "BeyannameNo"),
-                    "line_no": int(_text(acma, y, "KalemNo")),
-                    "accepted": _text(acma, y, "Sonuc") == "KABUL",
-                    "reason": _text(acma, y, "RetNedeni"),
-                }
-            )
-    rule = root.findtext(_q(y, "Kural"))
-    return {
-        "tcgb_number": _text(root, y, "TcgbNo"),
-        "accepted": _text(root, y, "Sonuc") == "KABUL",
-        "rule": _collapse(rule) if rule is not None else None,
-        "items": items,
-    }
+async def _request_document(request: Request, family: Family, root_tag: str) -> Any | Response:
+    """The request's document, valid against the family's schema and of the kind expected, or a 400."""
+    try:
+        root = parse_and_validate(await request.body(), family.schema)
+    except XmlRejected as exc:
+        return family.refuse(400, "GECERSIZ_ISTEK", exc.reason)
+    if root.tag != family.q(root_tag):
+        return family.refuse(400, "GECERSIZ_ISTEK", f"{root_tag} bekleniyordu.")
+    return root
 
 
 class BilgeSimulatorSettings(SimulatorSettings):

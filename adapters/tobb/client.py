@@ -27,7 +27,6 @@ import logging
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -35,9 +34,17 @@ from urllib.parse import quote
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
 
+from adapters.system import (
+    ExternalSystemError,
+    InvalidReference,
+    Namespace,
+    SystemClient,
+    SystemRejected,
+    SystemUnavailable,
+    collapse,
+)
 from hub.domain.carnet import CarnetData, GoodsListLine
-from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
+from hub.runtime.edge import ExternalSystemSettings
 
 __all__ = [
     "ANSWER_SCHEMA_PATH",
@@ -56,33 +63,29 @@ log = logging.getLogger(__name__)
 
 ANSWER_SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "tobb" / "karne-sorgu-yanit.xsd"
 NS: Final = "urn:tobb:ata:karne-sorgu:1"
+_NS: Final = Namespace(NS)
+_q, _text = _NS.q, _NS.text
 # TR / issue year / six-digit serial. [0-9], not \d: \d would also accept non-ASCII digits.
 CARNET_NUMBER_PATTERN: Final = re.compile(r"TR/[0-9]{4}/[0-9]{6}")
 _USER_AGENT: Final = "ata-hub-tobb-adapter/0.1"
 
 
-class TobbError(Exception):
+class TobbError(ExternalSystemError):
     """Base of the TOBB adapter's errors."""
-
-
-class InvalidCarnetNumber(TobbError, ValueError):
-    """The number cannot be a Turkish carnet number; TOBB is not asked."""
-
-
-class TobbUnavailable(TobbError, Unavailable):
-    """TOBB could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
     SYSTEM = "TOBB"
 
 
-class TobbRejected(TobbError):
-    """TOBB answered, but the answer cannot be used, or TOBB refused the request (4xx, <Hata>)."""
+class InvalidCarnetNumber(TobbError, InvalidReference):
+    """The number cannot be a Turkish carnet number; TOBB is not asked."""
 
-    def __init__(self, reason: str, *, status_code: int | None = None, error_code: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status_code = status_code
-        self.error_code = error_code  # the <Hata kod="..."> if TOBB sent one
+
+class TobbUnavailable(TobbError, SystemUnavailable):
+    """TOBB could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
+
+
+class TobbRejected(TobbError, SystemRejected):
+    """TOBB answered, but the answer cannot be used, or TOBB refused the request (4xx, <Hata>)."""
 
 
 def normalise_carnet_number(carnet_number: str) -> str:
@@ -99,16 +102,16 @@ class TobbSettings(ExternalSystemSettings):
     model_config = SettingsConfigDict(env_prefix="TOBB_")
 
 
-class TobbClient(ExternalSystemClient):
+class TobbClient(SystemClient):
     """Async client of TOBB's carnet look-up (karne sorgu). Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
     SYSTEM = "TOBB"
     PROBE_PATH = "karne/TR%2F0000%2F000000"  # a number that cannot exist: any answer shows TOBB is up
-
-    @cached_property
-    def _schema(self) -> XsdSchema:
-        return load_schema(ANSWER_SCHEMA_PATH)
+    Rejected = TobbRejected
+    Unavailable = TobbUnavailable
+    ANSWER_SCHEMA = ANSWER_SCHEMA_PATH
+    ANSWER_NS = _NS
 
     async def fetch_carnet(self, carnet_number: str) -> CarnetData | None:
         """Look ``carnet_number`` up in TOBB (rule G3).
@@ -119,66 +122,12 @@ class TobbClient(ExternalSystemClient):
         :class:`TobbUnavailable` once ``max_attempts`` attempts failed in a retryable way.
         """
         number = normalise_carnet_number(carnet_number)  # rule: G3, fetched by the carnet number alone
-
-        async def attempt() -> CarnetData | None:
-            return _to_carnet(await self._ask(number), number)
-
-        return await self._call(
-            attempt,
-            describe="TOBB",
-            unavailable=TobbUnavailable,
-        )
-
-    async def _ask(self, number: str) -> Any:
-        """One attempt: the validated answer root, or an exception saying whether to retry."""
         # quote() with safe="" sends "/" as %2F, so the number stays one path segment.
-        path = f"karne/{quote(number, safe='')}"
-        status, body = await exchange_once(
-            self._http, "GET", path, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
-            system="TOBB", rejected=TobbRejected,
-        )  # fmt: skip
-        if status == 200:
-            try:
-                return parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
-            except XmlRejected as exc:
-                raise TobbRejected(f"TOBB answer refused: {exc.reason}", status_code=status) from exc
-        code, message = self._error_details(body)
-        described = f"HTTP {status}" + (f" {code}: {message}" if code else "")
-        raise retry_or_reject(status, described, "TOBB", TobbRejected, error_code=code)
-
-    def _error_details(self, body: bytes) -> tuple[str | None, str | None]:
-        """The <Hata kod> and text of an error answer, if it is a valid one (proxies send HTML)."""
-        try:
-            root = parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
-        except XmlRejected:
-            return None, None
-        hata = root.find(_q("Hata"))
-        if hata is None:
-            return None, None
-        return hata.get("kod"), _collapse(hata.text)
-
-
-def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
-
-
-def _collapse(text: str | None) -> str:
-    # Text fields are xs:token in the schema: compare and store them whitespace-collapsed.
-    return " ".join((text or "").split())
-
-
-def _text(parent: Any, tag: str) -> str:
-    return _collapse(parent.findtext(_q(tag)))
+        return await self._ask(f"karne/{quote(number, safe='')}", self._document, lambda root: _to_carnet(root, number))
 
 
 def _to_carnet(root: Any, requested: str) -> CarnetData | None:
     """Map a schema-valid answer to CarnetData; check what the schema cannot express."""
-    hata = root.find(_q("Hata"))
-    if hata is not None:
-        code = hata.get("kod")
-        raise TobbRejected(
-            f"TOBB answered with an error: {code}: {_collapse(hata.text)}", status_code=200, error_code=code
-        )
     asked = _text(root, "SorgulananKarneNo")
     if asked != requested:
         # A mixed-up answer (a cache, a proxy, a bug at TOBB) must never pass as this carnet.
@@ -219,7 +168,7 @@ def _to_line(kalem: Any) -> GoodsListLine:
         description=_text(kalem, "TicariTanim"),
         quantity=int(_text(kalem, "Miktar")),
         weight_kg=Decimal(_text(kalem, "Agirlik")),  # birim is always KG (schema)
-        value=Decimal(_collapse(deger.text)),
+        value=Decimal(collapse(deger.text)),
         currency=deger.get("dovizCinsi"),
         origin_country=_text(kalem, "MenseUlke"),
     )

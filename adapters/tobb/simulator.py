@@ -37,13 +37,10 @@ Run it: ``python -m adapters.tobb.simulator --port 8701 [--api-key KEY] [--fixtu
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
-import secrets
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,22 +49,25 @@ from lxml import etree
 from pydantic_settings import SettingsConfigDict
 
 from adapters.simulation import (
-    XML_MEDIA_TYPE,
+    FIXTURE_DAY,
+    Family,
     SimulatorProgram,
     SimulatorSettings,
     SimulatorState,
-    add_controls,
-    error_response,
-    xml_response,
+    fixture_shift,
+    move_dates,
+    read_fixture,
+    simulator_app,
+    strip_indentation,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
-from hub.operations import tracing
-from hub.runtime.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+from hub.runtime.xmlsafe import serialize_validated
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_FIXTURES",
     "DEFAULT_PORT",
+    "FIXTURE_DAY",
     "FaultPlan",
     "create_app",
     "main",
@@ -81,9 +81,9 @@ DEFAULT_PORT: Final = 8701
 # from the client, so that a wrong assumption there is not silently mirrored here.
 SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "tobb" / "karne-sorgu-yanit.xsd"
 NS: Final = "urn:tobb:ata:karne-sorgu:1"
+_ANSWER: Final = Family(NS, "KarneSorguYanit", SCHEMA_PATH)
+_q = _ANSWER.q
 _CARNET_NUMBER = re.compile(r"TR/[0-9]{4}/[0-9]{6}")
-_TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
-_MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 
 
 FaultPlan = SharedFaultPlan
@@ -92,64 +92,32 @@ FaultPlan = SharedFaultPlan
 @dataclass
 class _State(SimulatorState):
     carnets: dict[str, Any]  # KarneNo -> <Karne> element
-    api_key: str
-    api_key_header: str
-    schema: XsdSchema
 
 
-def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
-
-
-# The day the bundled fixtures were written for; `shift_days` moves their dates along with the calendar.
-FIXTURE_DAY: Final = date(2026, 11, 21)
-
-
-def _load_carnets(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str, Any]:
-    root = parse_untrusted(path.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
+def _load_carnets(path: Path, shift: timedelta) -> dict[str, Any]:
+    root = read_fixture(path)
     carnets: dict[str, Any] = {}
     for karne in root.iterfind(_q("Karne")):
-        for tag in ("DuzenlemeTarihi", "GecerlilikTarihi"):  # issue and validity dates
-            element = karne.find(_q(tag))
-            if shift_days and element is not None and element.text:
-                element.text = (date.fromisoformat(element.text.strip()) + timedelta(days=shift_days)).isoformat()
+        move_dates(karne, (_q("DuzenlemeTarihi"), _q("GecerlilikTarihi")), shift)  # issue and validity dates
         number = (karne.findtext(_q("KarneNo")) or "").strip()
         if number in carnets:
             raise ValueError(f"{path}: carnet {number} appears twice")
-        for element in karne.iter():  # drop the file's indentation: answers go out compact
-            if element.text is not None and not element.text.strip():
-                element.text = None
-            if element.tail is not None and not element.tail.strip():
-                element.tail = None
+        strip_indentation(karne)
         # Check the record by building the very answer it will be served in: a broken fixture
         # fails at start-up, not in the middle of a test.
-        serialize_validated(_answer(number, found=karne), schema)
+        serialize_validated(_answer(number, found=karne), _ANSWER.schema)
         carnets[number] = karne
     if not carnets:
         raise ValueError(f"{path}: no <Karne> records in namespace {NS}")
     return carnets
 
 
-def _envelope() -> Any:
-    root = etree.Element(_q("KarneSorguYanit"), nsmap={None: NS}, surum="1.0")
-    etree.SubElement(root, _q("IslemNo")).text = str(uuid.uuid4())
-    etree.SubElement(root, _q("IslemZamani")).text = datetime.now(_TURKIYE_TIME).isoformat(timespec="seconds")
-    return root
-
-
 def _answer(number: str, *, found: Any | None, result: str | None = None) -> Any:
-    root = _envelope()
+    root = _ANSWER.envelope()
     etree.SubElement(root, _q("SorgulananKarneNo")).text = number
     etree.SubElement(root, _q("Sonuc")).text = result or ("BULUNDU" if found is not None else "BULUNAMADI")
     if found is not None:
         root.append(copy.deepcopy(found))
-    return root
-
-
-def _error(code: str, message: str) -> Any:
-    root = _envelope()
-    hata = etree.SubElement(root, _q("Hata"), kod=code)
-    hata.text = message
     return root
 
 
@@ -166,57 +134,19 @@ def create_app(
     months stays so, an expired one stays expired, whatever the calendar says (demos, long-lived
     environments). Without it, the dates are served as written (tests judge at FIXTURE_DAY).
     """
-    schema = load_schema(SCHEMA_PATH)
-    shift = (today - FIXTURE_DAY).days if today else 0
-    state = _State(
-        carnets=_load_carnets(fixtures_path or DEFAULT_FIXTURES, schema, shift),
-        api_key=api_key,
-        api_key_header=api_key_header,
-        schema=schema,
-    )
-    app = FastAPI(title="TOBB ATA karne sorgu (simulator)", version="1.0")
-    app.state.simulator = state
-
-    def xml(element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return xml_response(element, state.schema, status, headers)
-
-    def error(status: int, code: str | None = None, message: str | None = None) -> Response:
-        return error_response(_error, state.schema, status, code, message)
+    carnets = _load_carnets(fixtures_path or DEFAULT_FIXTURES, fixture_shift(today))
+    state = _State(carnets=carnets, api_key=api_key, api_key_header=api_key_header)
+    app = simulator_app("TOBB ATA karne sorgu (simulator)", state, FaultPlan, "tobb-simulator")
 
     @app.get("/karne/{karne_no:path}")
     async def karne_sorgu(karne_no: str, request: Request) -> Response:
-        entry: dict[str, Any] = {"method": request.method, "path": request.url.path, "status": None}
-        state.requests_seen += 1
-        state.request_log.append(entry)
-        response = await _lookup(karne_no, request)
-        entry["status"] = response.status_code
-        return response
+        async def lookup() -> Response:
+            if not _CARNET_NUMBER.fullmatch(karne_no):
+                return _ANSWER.refuse(400, "GECERSIZ_KARNE_NO", "Karne numarası TR/YYYY/NNNNNN biçiminde olmalıdır.")
+            return _ANSWER.xml(_answer(karne_no, found=state.carnets.get(karne_no)))
 
-    async def _lookup(karne_no: str, request: Request) -> Response:
-        plan = state.faults
-        if plan.delay_all or plan.delay_next > 0:
-            if not plan.delay_all:
-                plan.delay_next -= 1
-            await asyncio.sleep(plan.delay_seconds)
-        if plan.fail_next > 0:
-            plan.fail_next -= 1
-            return error(plan.status)
-        if plan.invalid_next > 0:
-            plan.invalid_next -= 1
-            # Well-formed but breaking the schema: the client must refuse it, not retry it.
-            body = etree.tostring(_answer(karne_no, found=None, result="BELKI"), xml_declaration=True, encoding="UTF-8")
-            return Response(body, media_type=XML_MEDIA_TYPE)
+        return await state.take(request, _ANSWER, lookup, invalid=lambda: _answer(karne_no, found=None, result="BELKI"))
 
-        offered = request.headers.get(state.api_key_header, "")
-        if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
-            return error(401)
-        if not _CARNET_NUMBER.fullmatch(karne_no):
-            return error(400, "GECERSIZ_KARNE_NO", "Karne numarası TR/YYYY/NNNNNN biçiminde olmalıdır.")
-        return xml(_answer(karne_no, found=state.carnets.get(karne_no)))
-
-    add_controls(app, state, FaultPlan)
-
-    tracing.instrument_app(app, tracing.provider("tobb-simulator"))  # a server span per request, when tracing
     return app
 
 

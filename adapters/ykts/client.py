@@ -37,16 +37,22 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
 from pydantic_settings import SettingsConfigDict
 
+from adapters.system import (
+    ExternalSystemError,
+    InvalidReference,
+    Namespace,
+    SystemClient,
+    SystemRejected,
+    SystemUnavailable,
+)
 from hub.domain.identity import tckn_is_valid
-from hub.runtime.edge import ExternalSystemClient, ExternalSystemSettings, Unavailable, exchange_once, retry_or_reject
-from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema, parse_and_validate
+from hub.runtime.edge import ExternalSystemSettings
 
 __all__ = [
     "ANSWER_SCHEMA_PATH",
@@ -67,6 +73,8 @@ log = logging.getLogger(__name__)
 
 ANSWER_SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "ykts" / "yetki-sorgu-yanit.xsd"
 NS: Final = "urn:gtb:ykts:yetki-sorgu:1"
+_NS: Final = Namespace(NS)
+_q, _text = _NS.q, _NS.text
 DIRECT_REPRESENTATION: Final = "DOGRUDAN_TEMSIL"
 _KIND_NAMES: Final = {
     "DOGRUDAN_TEMSIL": "direct representative",
@@ -79,31 +87,22 @@ _TCKN_SHAPE: Final = re.compile(r"[0-9]{11}")
 _USER_AGENT: Final = "ata-hub-ykts-adapter/0.1"
 
 
-class YktsError(Exception):
+class YktsError(ExternalSystemError):
     """Base of the YKTS adapter's errors."""
-
-
-class InvalidIdentity(YktsError, ValueError):
-    """The VKN or TCKN cannot be a real one (rule G2); YKTS is not asked."""
-
-
-class YktsUnavailable(YktsError, Unavailable):
-    """YKTS could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
 
     SYSTEM = "YKTS"
 
 
-class YktsRejected(YktsError):
-    """YKTS answered, but the answer cannot be used, or YKTS refused the request (4xx, <Hata>)."""
+class InvalidIdentity(YktsError, InvalidReference):
+    """The VKN or TCKN cannot be a real one (rule G2); YKTS is not asked."""
 
-    def __init__(
-        self, reason: str, *, status_code: int | None = None, error_code: str | None = None, attempts: int = 1
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status_code = status_code
-        self.error_code = error_code  # the <Hata kod="..."> if YKTS sent one
-        self.attempts = attempts  # the attempt that got this answer (earlier ones failed retryably)
+
+class YktsUnavailable(YktsError, SystemUnavailable):
+    """YKTS could not be reached or kept failing (5xx/429/timeouts), or its circuit is open."""
+
+
+class YktsRejected(YktsError, SystemRejected):
+    """YKTS answered, but the answer cannot be used, or YKTS refused the request (4xx, <Hata>)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,16 +150,16 @@ def identity_problem(firm_vkn: str, person_tckn: str) -> str | None:
     return None
 
 
-class YktsClient(ExternalSystemClient):
+class YktsClient(SystemClient):
     """Async client of YKTS's authority look-up (yetki sorgu). Use as ``async with``, or call :meth:`aclose`."""
 
     USER_AGENT = _USER_AGENT
     SYSTEM = "YKTS"
     PROBE_PATH = "firma/0000000000/yetkili/00000000000"  # a number that cannot exist: any answer shows YKTS is up
-
-    @cached_property
-    def _schema(self) -> XsdSchema:
-        return load_schema(ANSWER_SCHEMA_PATH)
+    Rejected = YktsRejected
+    Unavailable = YktsUnavailable
+    ANSWER_SCHEMA = ANSWER_SCHEMA_PATH
+    ANSWER_NS = _NS
 
     async def check_authority(self, firm_vkn: str, person_tckn: str, today: date) -> AuthorityAnswer:
         """Ask YKTS whether ``person_tckn`` is directly authorised to represent ``firm_vkn`` on ``today`` (A4).
@@ -173,62 +172,8 @@ class YktsClient(ExternalSystemClient):
         problem = identity_problem(firm_vkn, person_tckn)
         if problem is not None:
             raise InvalidIdentity(problem)
-        attempts = 0
-
-        async def attempt() -> AuthorityAnswer:
-            nonlocal attempts
-            attempts += 1
-            return _to_answer(await self._ask(firm_vkn, person_tckn), firm_vkn, person_tckn, today)
-
-        try:
-            return await self._call(
-                attempt,
-                describe="YKTS",
-                unavailable=YktsUnavailable,
-            )
-        except YktsRejected as exc:
-            exc.attempts = attempts
-            raise
-
-    async def _ask(self, vkn: str, tckn: str) -> Any:
-        """One attempt: the validated answer root, or an exception saying whether to retry."""
-        path = f"firma/{quote(vkn, safe='')}/yetkili/{quote(tckn, safe='')}"
-        status, body = await exchange_once(
-            self._http, "GET", path, timeout_s=self._timeout_s, max_bytes=self._max_answer_bytes,
-            system="YKTS", rejected=YktsRejected,
-        )  # fmt: skip
-        if status == 200:
-            try:
-                return parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
-            except XmlRejected as exc:
-                raise YktsRejected(f"YKTS answer refused: {exc.reason}", status_code=status) from exc
-        code, message = self._error_details(body)
-        described = f"HTTP {status}" + (f" {code}: {message}" if code else "")
-        raise retry_or_reject(status, described, "YKTS", YktsRejected, error_code=code)
-
-    def _error_details(self, body: bytes) -> tuple[str | None, str | None]:
-        """The <Hata kod> and text of an error answer, if it is a valid one (proxies send HTML)."""
-        try:
-            root = parse_and_validate(body, self._schema, max_bytes=self._max_answer_bytes)
-        except XmlRejected:
-            return None, None
-        hata = root.find(_q("Hata"))
-        if hata is None:
-            return None, None
-        return hata.get("kod"), _collapse(hata.text)
-
-
-def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
-
-
-def _collapse(text: str | None) -> str:
-    # Text fields are xs:token in the schema: compare and store them whitespace-collapsed.
-    return " ".join((text or "").split())
-
-
-def _text(parent: Any, tag: str) -> str:
-    return _collapse(parent.findtext(_q(tag)))
+        path = f"firma/{quote(firm_vkn, safe='')}/yetkili/{quote(person_tckn, safe='')}"
+        return await self._ask(path, self._document, lambda root: _to_answer(root, firm_vkn, person_tckn, today))
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,12 +201,6 @@ class _Authority:
 
 def _to_answer(root: Any, vkn: str, tckn: str, today: date) -> AuthorityAnswer:
     """Map a schema-valid answer to an AuthorityAnswer; check what the schema cannot express."""
-    hata = root.find(_q("Hata"))
-    if hata is not None:
-        code = hata.get("kod")
-        raise YktsRejected(
-            f"YKTS answered with an error: {code}: {_collapse(hata.text)}", status_code=200, error_code=code
-        )
     # A mixed-up answer (a cache, a proxy, a bug at YKTS) must never pass as this firm's or person's.
     asked_vkn, asked_tckn = _text(root, "SorgulananVkn"), _text(root, "SorgulananTckn")
     if (asked_vkn, asked_tckn) != (vkn, tckn):

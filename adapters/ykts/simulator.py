@@ -41,13 +41,10 @@ Run it: ``python -m adapters.ykts.simulator --port 8704 [--api-key KEY] [--fixtu
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
-import secrets
-import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -57,18 +54,21 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from adapters.simulation import (
+    FIXTURE_DAY,
     XML_MEDIA_TYPE,
+    Family,
     SimulatorProgram,
     SimulatorSettings,
     SimulatorState,
-    add_controls,
-    error_response,
-    xml_response,
+    fixture_shift,
+    move_dates,
+    read_fixture,
+    simulator_app,
+    strip_indentation,
 )
 from adapters.simulation import FaultPlan as SharedFaultPlan
 from hub.domain.identity import tckn_is_valid
-from hub.operations import tracing
-from hub.runtime.xmlsafe import XsdSchema, load_schema, parse_untrusted, serialize_validated
+from hub.runtime.xmlsafe import serialize_validated
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -89,12 +89,10 @@ DEFAULT_PORT: Final = 8704
 # from the client, so that a wrong assumption there is not silently mirrored here.
 SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "ykts" / "yetki-sorgu-yanit.xsd"
 NS: Final = "urn:gtb:ykts:yetki-sorgu:1"
-# The day the bundled fixtures were written for; `today` moves their dates along with the calendar.
-FIXTURE_DAY: Final = date(2026, 11, 21)
+_ANSWER: Final = Family(NS, "YetkiSorguYanit", SCHEMA_PATH)
+_q = _ANSWER.q
 _ASCII_VKN = re.compile(r"[0-9]{10}")
 _ASCII_TCKN = re.compile(r"[0-9]{11}")
-_TURKIYE_TIME = timezone(timedelta(hours=3))  # no DST since 2016
-_MAX_FIXTURE_BYTES: Final = 50 * 1024 * 1024
 _HOSTILE_BODY: Final = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<!DOCTYPE YetkiSorguYanit [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
@@ -126,6 +124,12 @@ class FaultPlan(SharedFaultPlan):
 
     hostile_next: int = Field(default=0, ge=0, description="Answer this many with a DOCTYPE entity bomb (200).")
 
+    def own_answer(self) -> Response | None:
+        if self.hostile_next > 0:
+            self.hostile_next -= 1
+            return Response(_HOSTILE_BODY, media_type=XML_MEDIA_TYPE)
+        return None
+
 
 @dataclass(frozen=True)
 class _Firm:
@@ -136,25 +140,14 @@ class _Firm:
 @dataclass
 class _State(SimulatorState):
     firms: dict[str, _Firm]  # VKN -> firm
-    api_key: str
-    api_key_header: str
-    schema: XsdSchema
     faults: FaultPlan = field(default_factory=FaultPlan, kw_only=True)  # with this simulator's own faults
 
 
-def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
-
-
-def _load_firms(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str, _Firm]:
-    root = parse_untrusted(path.read_bytes(), max_bytes=_MAX_FIXTURE_BYTES)
+def _load_firms(path: Path, shift: timedelta) -> dict[str, _Firm]:
+    root = read_fixture(path)
     firms: dict[str, _Firm] = {}
     for record in root.iterfind(_q("FirmaKaydi")):
-        for element in record.iter():  # drop the file's indentation: answers go out compact
-            if element.text is not None and not element.text.strip():
-                element.text = None
-            if element.tail is not None and not element.tail.strip():
-                element.tail = None
+        strip_indentation(record)
         firma = record.find(_q("Firma"))
         if firma is None:
             raise ValueError(f"{path}: a <FirmaKaydi> without <Firma>")
@@ -165,10 +158,7 @@ def _load_firms(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str,
             raise ValueError(f"{path}: firm {vkn} appears twice")
         authorities: dict[str, list[Any]] = {}
         for yetki in record.iterfind(_q("Yetki")):
-            for tag in ("BaslangicTarihi", "BitisTarihi"):
-                element = yetki.find(_q(tag))
-                if shift_days and element is not None and element.text:
-                    element.text = (date.fromisoformat(element.text.strip()) + timedelta(days=shift_days)).isoformat()
+            move_dates(yetki, (_q("BaslangicTarihi"), _q("BitisTarihi")), shift)
             tckn = (yetki.findtext(_q("Tckn")) or "").strip()
             if not _tckn_ok(tckn):
                 raise ValueError(f"{path}: firm {vkn}: TCKN {tckn!r} is not 11 digits with valid check digits")
@@ -177,22 +167,15 @@ def _load_firms(path: Path, schema: XsdSchema, shift_days: int = 0) -> dict[str,
         # Check the record by building the very answers it will be served in: a broken fixture
         # fails at start-up, not in the middle of a test.
         for tckn in authorities:
-            serialize_validated(_found(vkn, tckn, firm), schema)
+            serialize_validated(_found(vkn, tckn, firm), _ANSWER.schema)
         firms[vkn] = firm
     if not firms:
         raise ValueError(f"{path}: no <FirmaKaydi> records in namespace {NS}")
     return firms
 
 
-def _envelope() -> Any:
-    root = etree.Element(_q("YetkiSorguYanit"), nsmap={None: NS}, surum="1.0")
-    etree.SubElement(root, _q("IslemNo")).text = str(uuid.uuid4())
-    etree.SubElement(root, _q("IslemZamani")).text = datetime.now(_TURKIYE_TIME).isoformat(timespec="seconds")
-    return root
-
-
 def _asked(vkn: str, tckn: str) -> Any:
-    root = _envelope()
+    root = _ANSWER.envelope()
     etree.SubElement(root, _q("SorgulananVkn")).text = vkn
     etree.SubElement(root, _q("SorgulananTckn")).text = tckn
     return root
@@ -212,13 +195,6 @@ def _result(vkn: str, tckn: str, result: str) -> Any:
     return root
 
 
-def _error(code: str, message: str) -> Any:
-    root = _envelope()
-    hata = etree.SubElement(root, _q("Hata"), kod=code)
-    hata.text = message
-    return root
-
-
 def create_app(
     fixtures_path: Path | None = None,
     *,
@@ -232,73 +208,30 @@ def create_app(
     months stays so, an expired one stays expired, whatever the calendar says (demos, long-lived
     environments). Without it, the dates are served as written (tests judge at FIXTURE_DAY).
     """
-    schema = load_schema(SCHEMA_PATH)
-    shift = (today - FIXTURE_DAY).days if today else 0
-    state = _State(
-        firms=_load_firms(fixtures_path or DEFAULT_FIXTURES, schema, shift),
-        api_key=api_key,
-        api_key_header=api_key_header,
-        schema=schema,
-    )
-    app = FastAPI(title="YKTS yetki sorgu (simulator)", version="1.0")
-    app.state.simulator = state
-
-    def xml(element: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return xml_response(element, state.schema, status, headers)
-
-    def error(status: int, code: str | None = None, message: str | None = None) -> Response:
-        return error_response(_error, state.schema, status, code, message)
+    firms = _load_firms(fixtures_path or DEFAULT_FIXTURES, fixture_shift(today))
+    state = _State(firms=firms, api_key=api_key, api_key_header=api_key_header)
+    app = simulator_app("YKTS yetki sorgu (simulator)", state, FaultPlan, "ykts-simulator")
 
     @app.get("/firma/{vkn}/yetkili/{tckn}")
     async def yetki_sorgu(vkn: str, tckn: str, request: Request) -> Response:
-        entry: dict[str, Any] = {
-            "method": request.method,
-            "path": request.url.path,
-            "vkn": vkn,
-            "tckn": tckn,
-            "status": None,
-        }
-        state.requests_seen += 1
-        state.request_log.append(entry)
-        response = await _lookup(vkn, tckn, request)
-        entry["status"] = response.status_code
-        return response
+        async def lookup() -> Response:
+            if not vkn_is_valid(vkn):
+                message = "Vergi kimlik numarası 10 haneli ve kontrol hanesi doğru olmalıdır."
+                return _ANSWER.refuse(400, "GECERSIZ_VKN", message)
+            if not _tckn_ok(tckn):
+                message = "T.C. kimlik numarası 11 haneli ve kontrol haneleri doğru olmalıdır."
+                return _ANSWER.refuse(400, "GECERSIZ_TCKN", message)
+            firm = state.firms.get(vkn)
+            if firm is None:
+                return _ANSWER.xml(_result(vkn, tckn, "FIRMA_BULUNAMADI"))
+            if tckn not in firm.authorities:
+                return _ANSWER.xml(_result(vkn, tckn, "YETKI_BULUNAMADI"))
+            return _ANSWER.xml(_found(vkn, tckn, firm))
 
-    async def _lookup(vkn: str, tckn: str, request: Request) -> Response:
-        plan = state.faults
-        if plan.delay_all or plan.delay_next > 0:
-            if not plan.delay_all:
-                plan.delay_next -= 1
-            await asyncio.sleep(plan.delay_seconds)
-        if plan.fail_next > 0:
-            plan.fail_next -= 1
-            return error(plan.status)
-        if plan.invalid_next > 0:
-            plan.invalid_next -= 1
-            # Well-formed but breaking the schema: the client must refuse it, not retry it.
-            body = etree.tostring(_result(vkn, tckn, "BELKI"), xml_declaration=True, encoding="UTF-8")
-            return Response(body, media_type=XML_MEDIA_TYPE)
-        if plan.hostile_next > 0:
-            plan.hostile_next -= 1
-            return Response(_HOSTILE_BODY, media_type=XML_MEDIA_TYPE)
+        return await state.take(
+            request, _ANSWER, lookup, invalid=lambda: _result(vkn, tckn, "BELKI"), vkn=vkn, tckn=tckn
+        )
 
-        offered = request.headers.get(state.api_key_header, "")
-        if not secrets.compare_digest(offered.encode(), state.api_key.encode()):
-            return error(401)
-        if not vkn_is_valid(vkn):
-            return error(400, "GECERSIZ_VKN", "Vergi kimlik numarası 10 haneli ve kontrol hanesi doğru olmalıdır.")
-        if not _tckn_ok(tckn):
-            return error(400, "GECERSIZ_TCKN", "T.C. kimlik numarası 11 haneli ve kontrol haneleri doğru olmalıdır.")
-        firm = state.firms.get(vkn)
-        if firm is None:
-            return xml(_result(vkn, tckn, "FIRMA_BULUNAMADI"))
-        if tckn not in firm.authorities:
-            return xml(_result(vkn, tckn, "YETKI_BULUNAMADI"))
-        return xml(_found(vkn, tckn, firm))
-
-    add_controls(app, state, FaultPlan)
-
-    tracing.instrument_app(app, tracing.provider("ykts-simulator"))  # a server span per request, when tracing
     return app
 
 

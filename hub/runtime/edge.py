@@ -264,19 +264,6 @@ class ExternalSystemClient:
         await self._http.aclose()
 
 
-class Unavailable(Exception):
-    """The system could not be reached or kept failing (5xx/429/timeouts) for every attempt; or, with
-    no attempt at all, its circuit breaker held the call back. Each adapter names its SYSTEM."""
-
-    SYSTEM: ClassVar[str] = "external system"
-
-    def __init__(self, reason: str, attempts: int) -> None:
-        said = f"after {attempts} attempt(s)" if attempts else "(not called)"
-        super().__init__(f"{self.SYSTEM} unavailable {said}: {reason}")
-        self.reason = reason
-        self.attempts = attempts
-
-
 class Retryable(Exception):
     """An attempt failed in a way another attempt may not: a timeout, a transport error, 429, 5xx.
     `kind` names which, for the metrics: timeout, transport, http_429, http_5xx."""

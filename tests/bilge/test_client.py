@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,29 +41,15 @@ from hub.domain.bilge import (
 from hub.domain.carnet import GoodsListLine
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.xmlsafe import XmlRejected
+from tests.simulated_systems import faults as _faults
+from tests.simulated_systems import quick_client, reset, simulator_fixtures, stub_client, unreachable_url
+from tests.simulated_systems import requests_seen as _requests_seen
 
 API_KEY = "test-anahtari-bilge"
 CUTOVER = FIXTURE_CUTOVER  # the L2 cut-over the simulator's records are written around (not the legal one)
 
 
-@pytest.fixture(scope="module")
-def bilge() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(api_key=API_KEY)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean_simulator(bilge: BackgroundServer) -> None:
-    httpx.post(f"{bilge.base_url}/_sim/reset").raise_for_status()
-
-
-def _faults(server: BackgroundServer, **plan: Any) -> None:
-    httpx.post(f"{server.base_url}/_sim/faults", json=plan).raise_for_status()
-
-
-def _requests_seen(server: BackgroundServer) -> int:
-    count: int = httpx.get(f"{server.base_url}/_sim/requests").json()["count"]
-    return count
+bilge, _clean_simulator = simulator_fixtures("bilge", lambda: create_app(api_key=API_KEY), before_each=reset)
 
 
 def _sim(server: BackgroundServer, what: str) -> dict[str, Any]:
@@ -73,11 +58,7 @@ def _sim(server: BackgroundServer, what: str) -> dict[str, Any]:
 
 
 def _client(server: BackgroundServer, **overrides: Any) -> BilgeClient:
-    # Short backoff keeps the retry tests fast; the retry logic is the same.
-    options: dict[str, Any] = {"timeout_s": 2.0, "max_attempts": 5, "backoff_initial_s": 0.01, "backoff_max_s": 0.05}
-    options.update(overrides)
-    api_key = options.pop("api_key", API_KEY)
-    return BilgeClient(server.base_url, api_key, **options)
+    return quick_client(BilgeClient, server, API_KEY, **overrides)
 
 
 def _closure(
@@ -438,12 +419,7 @@ async def test_schema_invalid_answer_is_refused_and_not_retried(bilge: Backgroun
 
 
 async def test_unreachable_bilge_gives_unavailable_after_max_attempts() -> None:
-    with socket.socket() as sock:  # a port nobody listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    async with BilgeClient(
-        f"http://127.0.0.1:{port}", API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01
-    ) as client:
+    async with BilgeClient(unreachable_url(), API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01) as client:
         with pytest.raises(BilgeUnavailable) as caught:
             await client.fetch_legacy("21343300IM000412")
     assert caught.value.attempts == 3
@@ -511,12 +487,9 @@ def test_f1_simulator_pushes_hostile_xml_as_given(
 
 
 def test_push_to_an_unreachable_target_says_so(bilge: BackgroundServer) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     response = httpx.post(
         f"{bilge.base_url}/_sim/push-tcgb",
-        json={"target_url": f"http://127.0.0.1:{port}/x", "xml": "<Tcgb/>"},
+        json={"target_url": f"{unreachable_url()}/x", "xml": "<Tcgb/>"},
         timeout=15,
     )
     assert response.status_code == 502 and "ConnectError" in response.json()["error"]
@@ -590,12 +563,7 @@ CLOSURE_HEAD = (
 
 
 def _stub(body: str, status: int = 200, **options: Any) -> BilgeClient:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body.encode(), headers={"Content-Type": "application/xml"})
-
-    return BilgeClient(
-        "http://bilge.invalid", API_KEY, max_attempts=2, transport=httpx.MockTransport(handler), **options
-    )
+    return stub_client(BilgeClient, API_KEY, body, status, **options)
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from lxml import etree
 
@@ -25,43 +22,19 @@ from adapters.tobb.simulator import DEFAULT_FIXTURES, create_app
 from hub.domain.carnet import GoodsListLine
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.xmlsafe import XmlRejected
+from tests.simulated_systems import faults as _faults
+from tests.simulated_systems import quick_client, simulator_fixtures, stub_client, unreachable_url
+from tests.simulated_systems import requests_seen as _requests_seen
 
 API_KEY = "test-anahtari-1"
 TODAY = date(2026, 11, 21)  # the fixtures' reference day
 
 
-@pytest.fixture(scope="module")
-def tobb() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(api_key=API_KEY)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean_simulator(tobb: BackgroundServer) -> None:
-    httpx.delete(f"{tobb.base_url}/_sim/faults").raise_for_status()
-    httpx.delete(f"{tobb.base_url}/_sim/requests").raise_for_status()
-
-
-def _faults(server: BackgroundServer, **plan: Any) -> None:
-    httpx.post(f"{server.base_url}/_sim/faults", json=plan).raise_for_status()
-
-
-def _requests_seen(server: BackgroundServer) -> int:
-    count: int = httpx.get(f"{server.base_url}/_sim/requests").json()["count"]
-    return count
+tobb, _clean_simulator = simulator_fixtures("tobb", lambda: create_app(api_key=API_KEY))
 
 
 def _client(server: BackgroundServer, **overrides: Any) -> TobbClient:
-    # Short backoff keeps the retry tests fast; the retry logic is the same.
-    options: dict[str, Any] = {
-        "timeout_s": 2.0,
-        "max_attempts": 5,
-        "backoff_initial_s": 0.01,
-        "backoff_max_s": 0.05,
-    }
-    options.update(overrides)
-    api_key = options.pop("api_key", API_KEY)
-    return TobbClient(server.base_url, api_key, **options)
+    return quick_client(TobbClient, server, API_KEY, **overrides)
 
 
 async def test_g3_found_carnet_is_mapped_from_tobb(tobb: BackgroundServer) -> None:
@@ -197,12 +170,7 @@ async def test_schema_invalid_answer_is_refused_and_not_retried(tobb: Background
 
 
 async def test_unreachable_tobb_gives_unavailable_after_max_attempts() -> None:
-    with socket.socket() as sock:  # a port nobody listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    async with TobbClient(
-        f"http://127.0.0.1:{port}", API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01
-    ) as client:
+    async with TobbClient(unreachable_url(), API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01) as client:
         with pytest.raises(TobbUnavailable) as caught:
             await client.fetch_carnet("TR/2026/000123")
     assert caught.value.attempts == 3
@@ -254,11 +222,7 @@ ANSWER_HEAD = (
 
 
 def _stub(body: str, status: int = 200, **options: Any) -> TobbClient:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body.encode(), headers={"Content-Type": "application/xml"})
-
-    transport = httpx.MockTransport(handler)
-    return TobbClient("http://tobb.invalid", API_KEY, max_attempts=2, transport=transport, **options)
+    return stub_client(TobbClient, API_KEY, body, status, **options)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,10 @@ from adapters.ykts.simulator import vkn_is_valid as simulator_vkn_is_valid
 from hub.domain.identity import tckn_is_valid
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.xmlsafe import XmlRejected
+from tests.simulated_systems import faults as _faults
+from tests.simulated_systems import quick_client, simulator_fixtures, stub_client, unreachable_url
+from tests.simulated_systems import requests_log as _requests_log
+from tests.simulated_systems import requests_seen as _requests_seen
 from tests.ykts import ANADOLU, AYSE, BOGAZICI, CAN, DENIZ, ELIF, MEHMET, NILUFER, UNKNOWN_FIRM, ZEYNEP
 
 API_KEY = "test-anahtari-ykts"
@@ -36,43 +38,11 @@ TODAY = FIXTURE_DAY  # 2026-11-21, the fixtures' reference day
 NS = {"y": "urn:gtb:ykts:yetki-sorgu:1"}
 
 
-@pytest.fixture(scope="module")
-def ykts() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(api_key=API_KEY)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean_simulator(ykts: BackgroundServer) -> None:
-    httpx.delete(f"{ykts.base_url}/_sim/faults").raise_for_status()
-    httpx.delete(f"{ykts.base_url}/_sim/requests").raise_for_status()
-
-
-def _faults(server: BackgroundServer, **plan: Any) -> None:
-    httpx.post(f"{server.base_url}/_sim/faults", json=plan).raise_for_status()
-
-
-def _requests_seen(server: BackgroundServer) -> int:
-    count: int = httpx.get(f"{server.base_url}/_sim/requests").json()["count"]
-    return count
-
-
-def _requests_log(server: BackgroundServer) -> list[dict[str, Any]]:
-    log: list[dict[str, Any]] = httpx.get(f"{server.base_url}/_sim/requests").json()["requests"]
-    return log
+ykts, _clean_simulator = simulator_fixtures("ykts", lambda: create_app(api_key=API_KEY))
 
 
 def _client(server: BackgroundServer, **overrides: Any) -> YktsClient:
-    # Short backoff keeps the retry tests fast; the retry logic is the same.
-    options: dict[str, Any] = {
-        "timeout_s": 2.0,
-        "max_attempts": 5,
-        "backoff_initial_s": 0.01,
-        "backoff_max_s": 0.05,
-    }
-    options.update(overrides)
-    api_key = options.pop("api_key", API_KEY)
-    return YktsClient(server.base_url, api_key, **options)
+    return quick_client(YktsClient, server, API_KEY, **overrides)
 
 
 # --- what YKTS says, judged on the caller's day ----------------------------------------------------
@@ -303,12 +273,7 @@ async def test_rejection_after_retries_counts_the_attempts(ykts: BackgroundServe
 
 
 async def test_unreachable_ykts_gives_unavailable_after_max_attempts() -> None:
-    with socket.socket() as sock:  # a port nobody listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    async with YktsClient(
-        f"http://127.0.0.1:{port}", API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01
-    ) as client:
+    async with YktsClient(unreachable_url(), API_KEY, timeout_s=1.0, max_attempts=3, backoff_initial_s=0.01) as client:
         with pytest.raises(YktsUnavailable) as caught:
             await client.check_authority(ANADOLU, AYSE, TODAY)
     assert caught.value.attempts == 3
@@ -425,10 +390,7 @@ def _yetki(tckn: str = AYSE, kind: str = "DOGRUDAN_TEMSIL", starts: str = "2024-
 
 
 def _stub(body: str, status: int = 200, **options: Any) -> YktsClient:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body.encode(), headers={"Content-Type": "application/xml"})
-
-    return YktsClient("http://ykts.invalid", API_KEY, max_attempts=2, transport=httpx.MockTransport(handler), **options)
+    return stub_client(YktsClient, API_KEY, body, status, **options)
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,10 @@ that collects what would go to Kafka; one test runs the whole adapter process on
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -27,6 +25,9 @@ from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityChe
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.kafka.security import ADMIN, client_options
 from tests.e2e.helpers import eventually, read_topic
+from tests.simulated_systems import faults as _faults
+from tests.simulated_systems import requests_seen as _requests_seen
+from tests.simulated_systems import simulator_fixtures
 from tests.ykts import ANADOLU, AYSE, BOGAZICI, CAN, ELIF, MEHMET, NILUFER, UNKNOWN_FIRM
 
 API_KEY = "test-anahtari-ykts"
@@ -46,25 +47,7 @@ class CollectingPublisher:
         self.sent.append((topic, message))
 
 
-@pytest.fixture(scope="module")
-def ykts() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(api_key=API_KEY)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean_simulator(ykts: BackgroundServer) -> None:
-    httpx.delete(f"{ykts.base_url}/_sim/faults").raise_for_status()
-    httpx.delete(f"{ykts.base_url}/_sim/requests").raise_for_status()
-
-
-def _faults(server: BackgroundServer, **plan: Any) -> None:
-    httpx.post(f"{server.base_url}/_sim/faults", json=plan).raise_for_status()
-
-
-def _requests_seen(server: BackgroundServer) -> int:
-    count: int = httpx.get(f"{server.base_url}/_sim/requests").json()["count"]
-    return count
+ykts, _clean_simulator = simulator_fixtures("ykts", lambda: create_app(api_key=API_KEY))
 
 
 def _request(vkn: str, tckn: str) -> Envelope[AuthorityCheckRequested]:

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
-from adapters.bilge.reconcile import reconcile_app
 from hub.config import DATA_DIR, Settings
 from hub.console.cli import operators_app
 from hub.entrypoints.cli_config import config, configured, require
 from hub.entrypoints.cli_db import db_app
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.entrypoints.cli_office import office, office_demo_login, officers_app
+from hub.entrypoints.cli_reconcile import reconcile_app
 from hub.entrypoints.cli_senders import senders_app
 from hub.kafka.admin import apply_topics
 from hub.logs import configure as configure_logging

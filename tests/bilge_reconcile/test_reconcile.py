@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
 from adapters.bilge.export import NS, ExportReader
-from adapters.bilge.reconcile import (
+from adapters.bilge.reconciliation import (
     CorrectiveCommand,
     Finding,
     Kind,
@@ -34,7 +34,6 @@ from adapters.bilge.reconcile import (
     correction_message_id,
     emit_corrections,
     reconcile,
-    reconcile_app,
     reconcile_url,
     write_csv,
     write_json,
@@ -54,6 +53,7 @@ from hub.domain.model import (
     Regime,
     Status,
 )
+from hub.entrypoints.cli_reconcile import reconcile_app
 from hub.entrypoints.stack import Stack
 from hub.kafka.security import BILGE_RECONCILIATION
 from hub.messages.envelope import Envelope, envelope

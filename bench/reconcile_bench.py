@@ -267,7 +267,7 @@ def peak_rss_kib() -> int:
 async def _measure(export: Path, database_url: str, trace: bool) -> dict[str, Any]:
     import tracemalloc
 
-    from adapters.bilge.reconcile import print_progress, reconcile
+    from adapters.bilge.reconciliation import print_progress, reconcile
 
     engine = create_engine(database_url)
     if trace:

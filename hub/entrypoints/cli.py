@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
-from adapters.bilge.reconcile import reconcile_app
 from hub.configuration.settings import DATA_DIR, Settings
 from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.entrypoints.cli_config import config, configured, require
@@ -30,6 +29,7 @@ from hub.entrypoints.cli_console import operators_app
 from hub.entrypoints.cli_db import db_app
 from hub.entrypoints.cli_kafka import kafka_app
 from hub.entrypoints.cli_office import office, office_demo_login, officers_app
+from hub.entrypoints.cli_reconcile import reconcile_app
 from hub.entrypoints.cli_senders import senders_app
 from hub.operations.kafka.admin import apply_topics
 from hub.operations.logs import configure as configure_logging

@@ -29,7 +29,7 @@ __all__ = ["ReconciliationReport", "ReconciliationRun", "recent_reconciliations"
 
 @runtime_checkable
 class ReconciliationReport(Protocol):
-    """What a reconciliation's report offers (adapters.bilge.reconcile.Report is one)."""
+    """What a reconciliation's report offers (adapters.bilge.reconciliation.Report is one)."""
 
     def to_dict(self) -> dict[str, Any]: ...
     def summary(self) -> str: ...

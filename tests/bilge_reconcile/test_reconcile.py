@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
 from adapters.bilge.export import NS, ExportReader
-from adapters.bilge.reconcile import (
+from adapters.bilge.reconciliation import (
     CorrectiveCommand,
     Finding,
     Kind,
@@ -34,7 +34,6 @@ from adapters.bilge.reconcile import (
     correction_message_id,
     emit_corrections,
     reconcile,
-    reconcile_app,
     reconcile_url,
     write_csv,
     write_json,
@@ -55,6 +54,7 @@ from hub.domain.model import (
     Regime,
     Status,
 )
+from hub.entrypoints.cli_reconcile import reconcile_app
 from hub.entrypoints.stack import Stack
 from hub.runtime.client import HubClient
 from hub.runtime.kafka.security import BILGE_RECONCILIATION

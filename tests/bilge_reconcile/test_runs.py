@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
-from adapters.bilge.reconcile import reconcile_app
+from hub.entrypoints.cli_reconcile import reconcile_app
 from hub.store.carnets import CarnetRepository
 from hub.store.engine import create_engine, create_schema
 from hub.store.reconciliations import ReconciliationRun, recent_reconciliations, record_reconciliation

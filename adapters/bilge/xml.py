@@ -22,6 +22,9 @@ record. The caller dead-letters or refuses; nothing here retries or guesses.
 
 The answers' parse functions return a small record whose ``error`` holds BİLGE's ``<Hata>`` if the
 answer is one; whether an answer fits the question asked (echoed numbers) is the client's check.
+
+About 600 lines on purpose: the six document families share their namespace handling, number and
+date types and `<Hata>` reading (ortak-tipler.xsd), which split modules would have to make public.
 """
 
 from __future__ import annotations

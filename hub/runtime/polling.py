@@ -1,11 +1,17 @@
 """The loop of a relay (Kafka outbox, GET-APP mail queue): work off a batch, then sleep until woken
-or until the next poll; a failed round is logged and tried again after a growing pause."""
+or until the next poll; a failed round is logged and tried again after a growing pause.
+
+    class OutboxRelay(Relay):
+        async def relay_once(self) -> int: ...   # one round: how many it handled
+    relay = OutboxRelay(...); relay.start_relaying(); relay.wake(); await relay.stop_relaying()
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
@@ -50,3 +56,44 @@ async def keep_relaying(
             continue
         if handled < batch:
             await sleep_until_woken(wake, poll_s)
+
+
+class Relay(ABC):
+    """A relay's life, the same for every relay: one task running `keep_relaying` over `relay_once`,
+    woken at once by `wake()` after a commit, stopped by `stop_relaying()`."""
+
+    def __init__(self, *, what: str, batch: int, poll_s: float, backoff_s: tuple[float, float]) -> None:
+        self._what = what
+        self._batch = batch
+        self._poll_s = poll_s
+        self._backoff_s = backoff_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @abstractmethod
+    async def relay_once(self) -> int:
+        """One round, up to a batch; returns how many it handled."""
+
+    def wake(self) -> None:
+        """Called after a commit, so what it queued leaves at once instead of at the next poll."""
+        self._wake.set()
+
+    def start_relaying(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self._what.replace(" ", "-"))
+
+    async def stop_relaying(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        await keep_relaying(
+            self.relay_once,
+            wake=self._wake,
+            batch=self._batch,
+            poll_s=self._poll_s,
+            backoff_s=self._backoff_s,
+            what=self._what,
+        )

@@ -34,7 +34,7 @@ from hub.contract.topics import TopicCatalog
 from hub.operations import tracing
 from hub.operations.health.metrics import ProcessMetrics
 from hub.runtime.kafka.security import client_options
-from hub.runtime.polling import keep_relaying
+from hub.runtime.polling import Relay
 from hub.store.engine import writing
 from hub.store.tables import outbox
 
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 _RELAY_LOCK = 0x6174_6172  # the advisory lock of relay rounds on PostgreSQL ("atar")
 
 
-class OutboxRelay:
+class OutboxRelay(Relay):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -56,14 +56,12 @@ class OutboxRelay:
         principal: str = "hub-core",  # the relay sends the core's outcomes, as the core
         tracer: Tracer | None = None,
     ) -> None:
+        super().__init__(what="outbox relay", batch=batch, poll_s=poll_s, backoff_s=(0.2, 10.0))
         self._tracer = tracer
         self._engine = engine
         self._metrics = metrics or ProcessMetrics("hub-outbox-relay")
         self._catalog = catalog
-        self._poll_s = poll_s
-        self._batch = batch
         self._now = now
-        self._wake = asyncio.Event()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             enable_idempotence=True,
@@ -72,39 +70,19 @@ class OutboxRelay:
             client_id="hub-outbox-relay",
             **client_options(principal),
         )
-        self._task: asyncio.Task[None] | None = None
         self._sent_upto = 0  # SQLite: every row up to this id is acknowledged by the broker
         self._marked_upto = 0  # ... and marked sent up to this one
         self._marking: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        """Called after a commit, so outcomes leave at once instead of at the next poll."""
-        self._wake.set()
-
     async def start(self) -> None:
         await self._producer.start()
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self.start_relaying()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await self.stop_relaying()
         if self._marking is not None:
             await asyncio.wait([self._marking])  # what was sent is marked: a restart does not send it again
         await self._producer.stop()
-
-    async def _run(self) -> None:
-        await keep_relaying(
-            self.relay_once,
-            wake=self._wake,
-            batch=self._batch,
-            poll_s=self._poll_s,
-            backoff_s=(0.2, 10.0),
-            what="outbox relay",
-        )
 
     async def relay_once(self) -> int:
         """Send one batch of unsent rows in commit order; returns how many were sent."""

@@ -31,7 +31,7 @@ from hub.configuration.base import HubSettings
 from hub.configuration.settings import HostName
 from hub.getapp.accounts import rules
 from hub.getapp.accounts.tables import mail_outbox, users
-from hub.runtime.polling import keep_relaying
+from hub.runtime.polling import Relay
 from hub.web.passwords import Passwords, initial_password
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class SmtpSender:
         )
 
 
-class MailRelay:
+class MailRelay(Relay):
     """Sends queued mails, one transaction per mail; `wake()` after a commit sends at once."""
 
     def __init__(
@@ -125,41 +125,19 @@ class MailRelay:
         retry_s: float = 30.0,
         max_retry_s: float = 3600.0,
     ) -> None:
+        super().__init__(what="mail relay", batch=batch, poll_s=poll_s, backoff_s=(0.5, 30.0))
         self._engine = engine
         self._sender: MailSender = sender or SmtpSender(settings)
         self._passwords = passwords or Passwords()
-        self._poll_s = poll_s
         self._now = now
-        self._batch = batch
         self._retry_s = retry_s
         self._max_retry_s = max_retry_s
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="getapp-mail-relay")
+        self.start_relaying()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        await keep_relaying(
-            self.relay_once,
-            wake=self._wake,
-            batch=self._batch,
-            poll_s=self._poll_s,
-            backoff_s=(0.5, 30.0),
-            what="mail relay",
-        )
+        await self.stop_relaying()
 
     async def relay_once(self) -> int:
         """Try the mails that are due, up to a batch; returns how many were handled (sent or not)."""

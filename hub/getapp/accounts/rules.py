@@ -9,6 +9,9 @@ as arguments, and every function answers a new value (the state is immutable) or
 - A6: a firm gives use rights to at most 5 persons (the applicant counts as one).
 - A7: user codes are cancelled and passwords changed in the programme; repeated failed logins lock
   the user code for a while.
+
+About 470 lines on purpose: every account rule of the circular (A4–A7) and the state they act on, in
+one pure module a reader and the rule table find whole.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ from sqlalchemy import text
 from adapters.bilge.tcgb_life import default_firms, plain_tcgb_lives
 from hub.domain.bilge import TcgbDirection, TcgbStage
 from hub.getapp.tracking import create_tracking_schema
-from hub.getapp.tracking.bulk import sqlite_value
 from hub.getapp.tracking.stages import TURKEY, month_of
 from hub.getapp.tracking.tables import getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
 from hub.getapp.tracking.tcgb_timeline import RANK, BinDelta
+from hub.store.driver import sqlite_value
 from hub.store.engine import create_engine
 
 FIRM: Final = "4810023456"  # not one of FIRMS: it is on the TCGBs the store gives it, no others

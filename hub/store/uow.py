@@ -1,4 +1,4 @@
-"""Unit of work: handling a batch of messages is one transaction.
+"""The core's unit of work: handling a batch of messages is one transaction (hub/store/transaction.py).
 
 It claims the batch's message ids in one statement (skipping what was applied before), holds the
 carnets the batch touches, queues the outgoing messages for the outbox, and writes all of it with
@@ -18,15 +18,15 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.contract.messages.envelope import Envelope
 from hub.contract.topics import TopicCatalog
 from hub.operations import tracing
 from hub.store.carnets import CarnetRepository
-from hub.store.engine import writing
+from hub.store.claims import ProcessedLog
 from hub.store.tables import outbox, pending_lookups, processed_messages
+from hub.store.transaction import Transaction
 
 
 class AlreadyProcessed(Exception):
@@ -37,11 +37,12 @@ Outgoing = tuple[str, Envelope[Any], dict[str, str]]
 
 
 class UnitOfWork:
+    """The shared transaction, with the core's carnets, parked look-ups and outbox."""
+
     def __init__(self, engine: AsyncEngine, catalog: TopicCatalog, consumer: str) -> None:
-        self._engine = engine
+        self._work = Transaction(engine)
         self._catalog = catalog
-        self._consumer = consumer
-        self._conn: AsyncConnection | None = None
+        self._claims = ProcessedLog(processed_messages, consumer)
         self.outgoing: list[Outgoing] = []
         # Parked look-ups: as read from the store, and what this batch did to them (a new row, or
         # None once taken); written at commit as one delete and one insert.
@@ -53,44 +54,26 @@ class UnitOfWork:
 
     @property
     def conn(self) -> AsyncConnection:
-        assert self._conn is not None, "use the unit of work in `async with`"
-        return self._conn
+        return self._work.conn
 
     async def __aenter__(self) -> UnitOfWork:
-        self._writing = writing(self._engine)
-        await self._writing.__aenter__()
-        self._conn = await self._engine.connect()
-        await self._conn.begin()
-        dialect = self._conn.dialect.name
-        self.carnets = CarnetRepository(self._conn, lock_rows=dialect == "postgresql")
+        await self._work.__aenter__()
+        self.carnets = CarnetRepository(self.conn, lock_rows=self._work.dialect == "postgresql")
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        assert self._conn is not None
-        try:
-            if self._conn.in_transaction():
-                await self._conn.rollback()
-            await self._conn.close()
-        finally:
-            self._conn = None
-            await self._writing.__aexit__(exc_type, exc, tb)
+        await self._work.__aexit__(exc_type, exc, tb)
 
     # --- claims: a message id is applied once per consumer ---------------------------------------
 
     async def claim_all(self, messages: Iterable[Envelope[Any]], at: datetime) -> set[UUID]:
         """Record the messages as processed in one insert that skips ids applied before; returns the
         ids this batch may apply. A concurrent claim of the same id (a rebalance) waits, then skips."""
-        ids = list(dict.fromkeys(str(m.message_id) for m in messages))
-        if not ids:
-            return set()
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        claim = dialect.insert(processed_messages).on_conflict_do_nothing().returning(processed_messages.c.message_id)
-        rows = [{"consumer": self._consumer, "message_id": i, "processed_at": at} for i in ids]
-        fresh = {str(r.message_id) for r in await self.conn.execute(claim, rows)}
-        self._claimed |= fresh
-        return {UUID(i) for i in fresh}
+        fresh = await self._work.claim(self._claims, messages, at)
+        self._claimed |= {str(i) for i in fresh}
+        return fresh
 
     # --- what one message does, kept apart until it has succeeded --------------------------------
 
@@ -163,34 +146,25 @@ class UnitOfWork:
     async def commit(self, at: datetime) -> None:
         await self.carnets.flush()
         conn = self.conn
-        if self._released:
-            await conn.execute(
-                delete(processed_messages).where(
-                    processed_messages.c.consumer == self._consumer,
-                    processed_messages.c.message_id.in_(sorted(self._released & self._claimed)),
-                )
-            )
+        await self._claims.release(conn, self._released & self._claimed)
         replaced = sorted(self._lookups.keys() & self._stored_lookups.keys())
         if replaced:
             await conn.execute(delete(pending_lookups).where(pending_lookups.c.request_id.in_(replaced)))
         parked = [row for row in self._lookups.values() if row is not None]
         if parked:
             await conn.execute(insert(pending_lookups), parked)
-        if self.outgoing:
-            await conn.execute(
-                insert(outbox),
-                [
-                    {
-                        "topic": topic,
-                        "message_key": message.carnet_number,
-                        "message_id": str(message.message_id),
-                        "message_type": message.type,
-                        "headers": json.dumps(headers),
-                        "body": message.model_dump_json(),
-                        "created_at": at,
-                        "sent_at": None,
-                    }
-                    for topic, message, headers in self.outgoing
-                ],
+        for topic, message, headers in self.outgoing:
+            self._work.queue(
+                outbox,
+                {
+                    "topic": topic,
+                    "message_key": message.carnet_number,
+                    "message_id": str(message.message_id),
+                    "message_type": message.type,
+                    "headers": json.dumps(headers),
+                    "body": message.model_dump_json(),
+                    "created_at": at,
+                    "sent_at": None,
+                },
             )
-        await conn.commit()
+        await self._work.commit()

@@ -1,15 +1,14 @@
-"""Bulk writes for the TCGB projection, straight to the driver: thousands of rows a poll.
+"""Bulk writes and reads for the TCGB projection, straight to the driver: thousands of rows a poll.
 
 SQLAlchemy's executemany builds and converts every parameter of every row in Python: about a fifth of
 the projection's CPU (PostgreSQL, 40,000 events: 8,200 events per CPU-second before, 10,300 after).
-Here a poll's rows go to the driver as they are:
+Here a poll's rows go to the driver as they are (hub/store/driver.py, which the claim uses too):
 
 - PostgreSQL (asyncpg): one statement per table, `INSERT ... SELECT * FROM unnest($1::type[], ...)`,
   one array per column, `ON CONFLICT` doing the rest;
-- SQLite: the driver's executemany of one `INSERT ... ON CONFLICT` (a C loop, in aiosqlite's thread), or
-  one statement of many VALUES where the inserted keys are wanted back; times written as SQLAlchemy
-  writes a `UtcDateTime` there (UTC, no zone, microseconds), so reads through the tables see them as
-  any other row.
+- SQLite: the driver's executemany of one `INSERT ... ON CONFLICT` (a C loop, in aiosqlite's thread);
+  times written as SQLAlchemy writes a `UtcDateTime` there (UTC, no zone, microseconds), so reads
+  through the tables see them as any other row.
 
 The statements are built from the Table, so a column added to it is written too. Values are the
 projection's own, passed as parameters (never spliced into the SQL).
@@ -24,23 +23,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.driver import SQLITE_PARAMETERS, pg_type, sqlite_value
 from hub.store.tables import UtcDateTime
 
 OnConflict = Literal["replace", "add"]  # set the new values, or add them to the stored ones
-
-
-def sqlite_value(value: Any) -> Any:
-    """A value as SQLAlchemy writes it to SQLite: a datetime as UTC text without zone, in microseconds."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
-
-
-def _pg_type(table: Table, name: str) -> str:
-    return table.c[name].type.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
 
 
 def _set_clause(table: Table, columns: Sequence[str], on_conflict: OnConflict) -> str:
@@ -65,42 +53,13 @@ async def upsert(
     names = ", ".join(f'"{c}"' for c in columns)
     conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {_set_clause(table, columns, on_conflict)}"
     if conn.dialect.name == "postgresql":
-        arrays = ", ".join(f"${i}::{_pg_type(table, c)}[]" for i, c in enumerate(columns, start=1))
+        arrays = ", ".join(f"${i}::{pg_type(table, c)}[]" for i, c in enumerate(columns, start=1))
         sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) {conflict}"
         await conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
     else:
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {conflict}"
         await conn.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in rows])
-
-
-async def insert_new(
-    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> set[Any]:
-    """Insert the rows whose primary key (its first column, `columns[0]`) is not taken yet, in one
-    statement; answers the keys inserted. A concurrent insert of the same key waits, then skips."""
-    if not rows:
-        return set()
-    names = ", ".join(f'"{c}"' for c in columns)
-    tail = f'ON CONFLICT DO NOTHING RETURNING "{columns[0]}"'
-    if conn.dialect.name == "postgresql":
-        arrays = ", ".join(f"${i}::{_pg_type(table, c)}[]" for i, c in enumerate(columns, start=1))
-        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) {tail}"
-        result = await conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
-        return set(result.scalars().all())
-    inserted: set[Any] = set()
-    width = len(columns)
-    step = max(1, _SQLITE_PARAMETERS // width)
-    for i in range(0, len(rows), step):  # one statement of many VALUES: executemany returns no rows
-        chunk = rows[i : i + step]
-        marks = ", ".join("(" + ", ".join(["?"] * width) + ")" for _ in chunk)
-        sql = f"INSERT INTO {table.name} ({names}) VALUES {marks} {tail}"
-        flat = tuple(sqlite_value(v) for row in chunk for v in row)
-        inserted |= set((await conn.exec_driver_sql(sql, flat)).scalars().all())
-    return inserted
-
-
-_SQLITE_PARAMETERS = 30000  # SQLite's bound is 32,766 parameters a statement (since 3.32)
 
 
 @functools.cache
@@ -127,8 +86,8 @@ async def select_in(
         return [make(*row) for row in (await conn.exec_driver_sql(sql, (wanted,))).all()]
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UtcDateTime)]
     rows: list[Any] = []
-    for i in range(0, len(wanted), _SQLITE_PARAMETERS):
-        chunk = wanted[i : i + _SQLITE_PARAMETERS]
+    for i in range(0, len(wanted), SQLITE_PARAMETERS):
+        chunk = wanted[i : i + SQLITE_PARAMETERS]
         sql = f'SELECT {names} FROM {table.name} WHERE "{key}" IN ({", ".join(["?"] * len(chunk))})'
         for row in (await conn.exec_driver_sql(sql, tuple(chunk))).all():
             values_ = list(row)

@@ -1,10 +1,11 @@
 """The GET-APP tracking projection: the hub's events on `ata.declaration.events` into the read model.
 
-One transaction per event. The message id is claimed first (getapp_tracking_processed), so an event
-delivered again changes nothing. What an event says is recorded as a fact (a stage reached, a
-deadline passed, a carnet's record); everything derived from the facts (the current stage, the
-stages' durations, where the goods are, overdue) is recomputed from all of a declaration's facts
-after each event, so the result does not depend on the order the events came in.
+One transaction per event (hub/store/transaction.py). The message id is claimed first
+(getapp_tracking_processed, hub/store/claims.py), so an event delivered again changes nothing. What an
+event says is recorded as a fact (a stage reached, a deadline passed, a carnet's record); everything
+derived from the facts (the current stage, the stages' durations, where the goods are, overdue) is
+recomputed from all of a declaration's facts after each event, so the result does not depend on the
+order the events came in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.contract.messages.envelope import Envelope
@@ -26,7 +26,8 @@ from hub.domain.commands import Actor
 from hub.domain.identity import IdKind
 from hub.domain.model import Regime
 from hub.getapp.tracking.stages import TURKEY, Stage
-from hub.getapp.tracking.tables import getapp_carnets, getapp_declarations, getapp_processed, getapp_stages
+from hub.getapp.tracking.tables import TRACKING_CLAIMS, getapp_carnets, getapp_declarations, getapp_stages
+from hub.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,6 @@ def _later(a: date | None, b: date | None) -> date | None:
     return max(a, b)
 
 
-class _AlreadyApplied(Exception):
-    pass
-
-
 @dataclass(frozen=True)
 class _StageFact:
     stage: Stage
@@ -95,30 +92,17 @@ class TrackingProjection:
         """Apply one event in one transaction; False when ignored (a type not needed) or applied before."""
         if not isinstance(message.payload, HANDLED):
             return False
-        try:
-            async with self._engine.begin() as conn:
-                await self._claim(conn, message)
-                await self._apply(conn, message)
-        except _AlreadyApplied:
-            log.info("%s %s already applied", message.type, message.message_id)
-            return False
+        async with Transaction(self._engine) as work:
+            if not await work.claim(TRACKING_CLAIMS, [message], self._now()):
+                log.info("%s %s already applied", message.type, message.message_id)
+                return False
+            await self._apply(work.conn, message)
+            await work.commit()
         return True
 
     async def handle(self, message: Envelope[Any]) -> None:
         """The handler for hub.runtime.kafka.consuming.subscribe_reliably."""
         await self.apply(message)
-
-    async def _claim(self, conn: AsyncConnection, message: Envelope[Any]) -> None:
-        mid = str(message.message_id)
-        seen = await conn.execute(select(getapp_processed.c.message_id).where(getapp_processed.c.message_id == mid))
-        if seen.first() is not None:
-            raise _AlreadyApplied(mid)
-        try:
-            await conn.execute(
-                insert(getapp_processed).values(message_id=mid, message_type=message.type, processed_at=self._now())
-            )
-        except IntegrityError:  # a concurrent delivery of the same message won the claim
-            raise _AlreadyApplied(mid) from None
 
     async def _apply(self, conn: AsyncConnection, message: Envelope[Any]) -> None:
         p = message.payload

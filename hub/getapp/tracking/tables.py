@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.store.claims import ProcessedLog
 from hub.store.tables import UtcDateTime
 
 tracking_metadata = MetaData()
@@ -83,7 +84,7 @@ getapp_stages = Table(
     Column("message_id", String(36), nullable=False),  # the event that started the stage
 )
 
-# Message ids applied once (the tracking projection's own, apart from the core's processed_messages).
+# Message ids applied once (the tracking projections' own, apart from the core's processed_messages).
 getapp_processed = Table(
     "getapp_tracking_processed",
     tracking_metadata,
@@ -91,6 +92,8 @@ getapp_processed = Table(
     Column("message_type", String(64), nullable=False),
     Column("processed_at", UtcDateTime(), nullable=False),
 )
+# The claim of both projections (ATA events and TCGB events: their message ids never meet).
+TRACKING_CLAIMS = ProcessedLog(getapp_processed)
 
 
 # --- TCGBs lodged in BİLGE (A2): every import and export declaration, for its consignee and consignor ---

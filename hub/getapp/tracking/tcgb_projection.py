@@ -3,7 +3,7 @@
 claim → load → merge → derive → write, for a whole batch (hub/runtime/kafka/batches.py):
 
 1. the batch's message ids are claimed in one insert that skips ids applied before
-   (getapp_tracking_processed), so a redelivered event changes nothing;
+   (getapp_tracking_processed, hub/store/claims.py), so a redelivered event changes nothing;
 2. the TCGBs the fresh events name are read in two queries (rows and stages);
 3. each event is merged into its TCGB's facts (tcgb_timeline: a stage reached twice keeps its earliest
    time), and only the TCGBs touched are derived again;
@@ -21,14 +21,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.contract.messages.batch import BatchResult, MessageScope, no_scope
 from hub.contract.messages.envelope import Envelope
 from hub.domain.bilge import TcgbDirection, TcgbStage, TcgbStageReached
 from hub.getapp.tracking import bulk
-from hub.getapp.tracking.tables import getapp_processed, getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
+from hub.getapp.tracking.tables import TRACKING_CLAIMS, getapp_tcgb_duration_bins, getapp_tcgb_stages, getapp_tcgbs
 from hub.getapp.tracking.tcgb_timeline import (
     RANK,
     BinDelta,
@@ -39,7 +38,7 @@ from hub.getapp.tracking.tcgb_timeline import (
     facts_of,
     stage_fact,
 )
-from hub.store.engine import writing
+from hub.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +64,18 @@ class TcgbProjection:
         """The handler for hub.runtime.kafka.batches.subscribe_in_batches: the whole poll in one transaction."""
         # rule: A2
         result = BatchResult()
-        # SQLite: one writer at a time, queued here, not in SQLite's busy handler (the ATA projection writes too).
-        async with writing(self._engine), self._engine.connect() as conn:
-            transaction = await conn.begin()
+        # SQLite: one writer at a time, queued in the Transaction, not in SQLite's busy handler.
+        async with Transaction(self._engine) as work:
             now = self._now()
-            fresh = await self._claim(conn, messages, now)
+            fresh = await work.claim(TRACKING_CLAIMS, messages, now)
             events: list[Envelope[Any]] = []
             for message in messages:
-                mid = str(message.message_id)
-                if mid not in fresh or not isinstance(message.payload, TcgbStageReached):
+                if message.message_id not in fresh or not isinstance(message.payload, TcgbStageReached):
                     result.skipped.append(message)  # applied before, or twice in this poll
                     continue
-                fresh.discard(mid)
+                fresh.discard(message.message_id)
                 events.append(message)
-            stored = await _load(conn, {m.payload.tcgb_number for m in events})
+            stored = await _load(work.conn, {m.payload.tcgb_number for m in events})
             touched: dict[str, TcgbFacts] = {}
             # No per-message scope (log context, decision span): merging an event is a few microseconds of
             # pure code; the consumer logs each message with its ids, and the commit is traced.
@@ -94,21 +91,14 @@ class TcgbProjection:
                         event.tcgb_number, event.stage.value, message.message_id,
                     )  # fmt: skip
                 result.applied.append(message)
-            await _write(conn, [derive(f) for f in touched.values()], stored, now)
+            await _write(work.conn, [derive(f) for f in touched.values()], stored, now)
             with scope.committing(result.applied):
-                await transaction.commit()
+                await work.commit()
         return result
 
     async def apply(self, messages: Sequence[Envelope[Any]]) -> BatchResult:
         """Tests and tools: a list of events as one poll."""
         return await self.handle_batch(messages)
-
-    @staticmethod
-    async def _claim(conn: AsyncConnection, messages: Sequence[Envelope[Any]], at: datetime) -> set[str]:
-        """One insert that skips the ids applied before; answers the ids this batch may apply."""
-        ids = dict.fromkeys((str(m.message_id), m.type) for m in messages)
-        rows = [(i, t, at) for i, t in ids]
-        return await bulk.insert_new(conn, getapp_processed, ("message_id", "message_type", "processed_at"), rows)
 
 
 class _Stored:
@@ -126,10 +116,6 @@ class _Stored:
             stage = TcgbStage(s.stage)
             facts.stages[stage] = stage_fact(stage, s.started_at, s.office, s.channel, s.message_id)
         return facts
-
-
-def _dialect(conn: AsyncConnection) -> Any:
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 async def _load(conn: AsyncConnection, numbers: set[str]) -> dict[str, _Stored]:

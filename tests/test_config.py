@@ -20,9 +20,9 @@ from hub.contract.topics import PROJECT_ROOT
 from hub.entrypoints import checked_in
 from hub.entrypoints.configuration_doc import render
 from hub.entrypoints.process_settings import effective, processes
+from hub.entrypoints.processes.console import ConsoleSettings
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.web.settings import WebSettings
-from hub.operations.console.process import ConsoleSettings
 from hub.operations.logs import LogSettings
 
 HUB = Path(sys.executable).parent / "hub"

@@ -25,8 +25,8 @@ import json, sys
 from opentelemetry import trace
 from hub.operations import tracing
 from hub.configuration.settings import Settings
-from hub.entrypoints.core import CoreProcess
-from adapters.tobb.app import TobbAdapterProcess
+from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import create_app
 

@@ -25,7 +25,7 @@ from bench.pipeline import commands as cmds
 from bench.pipeline.children import ChildFailed, Children
 from bench.pipeline.load import Answers, Load
 from hub.devtools.postgres import PostgresServer
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.core import CoreProcess
 from hub.runtime.client import COMMANDS_TOPIC, EVENTS_TOPIC
 from hub.runtime.kafka.security import ADMIN, client_options  # the harness is the admin
 from hub.store.schema import upgrade_store

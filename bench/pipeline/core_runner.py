@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.pipeline.children import die_with_parent
 from hub.configuration.settings import Settings
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.core import CoreProcess
 from hub.operations.logs import configure as configure_logging
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from faststream import FastStream
 from faststream.specification import AsyncAPI
 
-from adapters.bilge.app import BilgeAdapterProcess
 from adapters.bilge.client import BilgeSettings
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
-from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.configuration.settings import Settings
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.bilge import BilgeAdapterProcess
+from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
+from hub.entrypoints.processes.ykts import YktsAdapterProcess
 
 _settings = Settings.from_env()
 _core = CoreProcess(_settings)

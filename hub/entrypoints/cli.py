@@ -37,7 +37,7 @@ from hub.operations.logs import configure as configure_logging
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from hub.operations.console.process import ConsoleProcess
+    from hub.entrypoints.processes.console import ConsoleProcess
 
 T = TypeVar("T")
 
@@ -353,7 +353,7 @@ async def _play_stack(settings: Settings, demo: bool, t0: float) -> None:
 def core(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8781)] = 8781) -> None:
     """Run the core consumer alone (as docker-compose does): $HUB_DATABASE_URL, $HUB_KAFKA_BOOTSTRAP; the
     commands' signatures checked against $HUB_SENDERS_FILE."""
-    from hub.entrypoints.core import CoreProcess
+    from hub.entrypoints.processes.core import CoreProcess
 
     require("core")
     configure_logging(None, service="hub-core")
@@ -363,8 +363,8 @@ def core(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8781)] 
 @app.command("tobb-adapter")
 def tobb_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8782)] = 8782) -> None:
     """Run the TOBB adapter alone: $TOBB_BASE_URL, $TOBB_API_KEY and the TOBB_* tuning variables."""
-    from adapters.tobb.app import TobbAdapterProcess
     from adapters.tobb.client import TobbSettings
+    from hub.entrypoints.processes.tobb import TobbAdapterProcess
 
     require("tobb-adapter")
     configure_logging(None, service="adapter-tobb")
@@ -395,10 +395,10 @@ def bilge_adapter(
     the intake's mutual TLS from $BILGE_INTAKE_TLS_CERT, $BILGE_INTAKE_TLS_KEY, $BILGE_INTAKE_CLIENT_CA.
     BİLGE's documents are checked against $HUB_SENDERS_FILE; its DrawDownByTcgb commands are signed
     with $HUB_SIGNING_KEY_FILE."""
-    from adapters.bilge.app import BilgeAdapterProcess
     from adapters.bilge.client import BilgeSettings
     from adapters.bilge.intake import IntakeSettings
     from hub.devtools.pki import ensure_dev_pki
+    from hub.entrypoints.processes.bilge import BilgeAdapterProcess
 
     require("bilge-adapter")
     intake = configured(
@@ -442,8 +442,8 @@ def bilge_simulator(
 @app.command("ykts-adapter")
 def ykts_adapter(bootstrap: Bootstrap = None, ops_port: Annotated[int, _ops_port(8784)] = 8784) -> None:
     """Run the YKTS adapter alone: $YKTS_BASE_URL, $YKTS_API_KEY and the YKTS_* tuning variables."""
-    from adapters.ykts.app import YktsAdapterProcess
     from adapters.ykts.client import YktsSettings
+    from hub.entrypoints.processes.ykts import YktsAdapterProcess
 
     require("ykts-adapter")
     configure_logging(None, service="adapter-ykts")
@@ -464,7 +464,7 @@ def console(
     the dead letters (with replay and discard), the outbox, the BİLGE reconciliations and the AsyncAPI
     document naming its Kafka brokers. Operators, sessions and decisions in $HUB_DATABASE_URL
     (`hub operators add` first)."""
-    from hub.operations.console.process import ConsoleProcess
+    from hub.entrypoints.processes.console import ConsoleProcess
 
     require("console")
     targets: dict[str, str] = {}
@@ -487,8 +487,8 @@ def getapp(
 ) -> None:
     """Run GET-APP alone: the firms' tracking read model fed by the hub's events, accounts checked in
     YKTS, the mail relay ($GETAPP_SMTP_*) and the page with its API ($HUB_GETAPP_*), on $HUB_DATABASE_URL."""
+    from hub.entrypoints.processes.getapp import GetAppProcess
     from hub.getapp.accounts.mail import SmtpSettings
-    from hub.getapp.process import GetAppProcess
 
     require("getapp")
     configure_logging(None, service="getapp")

@@ -93,7 +93,7 @@ def office(
     from hub.configuration.settings import Settings
     from hub.entrypoints.cli import _serve
     from hub.entrypoints.cli_config import configured, require
-    from hub.office.process import OfficeProcess
+    from hub.entrypoints.processes.office import OfficeProcess
     from hub.operations.logs import configure as configure_logging
 
     require("office")

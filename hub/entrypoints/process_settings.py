@@ -42,25 +42,25 @@ class Row:
 @cache
 def processes() -> dict[str, Process]:
     """Every process, by the name `hub config --process` takes (imported late: every model's module)."""
-    from adapters.bilge.app import NAME as BILGE_ADAPTER
     from adapters.bilge.client import BilgeSettings
     from adapters.bilge.intake import BilgeIntakeSettings
     from adapters.bilge.simulator import BilgeSimulatorSettings
-    from adapters.tobb.app import NAME as TOBB_ADAPTER
     from adapters.tobb.client import TobbSettings
     from adapters.tobb.simulator import TobbSimulatorSettings
-    from adapters.ykts.app import NAME as YKTS_ADAPTER
     from adapters.ykts.client import YktsSettings
     from adapters.ykts.simulator import YktsSimulatorSettings
     from hub.configuration.settings import Settings, SigningSettings
     from hub.devtools.kafka.broker_security import BrokerTlsSettings
     from hub.devtools.settings import DevelopmentSettings
     from hub.entrypoints.cli_staff import OperatorToolSettings
+    from hub.entrypoints.processes.bilge import NAME as BILGE_ADAPTER
+    from hub.entrypoints.processes.console import ConsoleSettings
+    from hub.entrypoints.processes.getapp import NAME as GETAPP
+    from hub.entrypoints.processes.tobb import NAME as TOBB_ADAPTER
+    from hub.entrypoints.processes.ykts import NAME as YKTS_ADAPTER
     from hub.getapp.accounts.mail import SmtpSettings
-    from hub.getapp.process import NAME as GETAPP
     from hub.getapp.web.settings import WebSettings
     from hub.office.settings import OfficeSettings
-    from hub.operations.console.process import ConsoleSettings
     from hub.operations.logs import LogSettings
     from hub.runtime.kafka.security import OPERATORS, KafkaClientSettings
     from hub.service.core import CONSUMER

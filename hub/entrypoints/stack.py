@@ -14,24 +14,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from adapters.bilge import simulator as bilge_simulator
-from adapters.bilge.app import BilgeAdapterProcess
 from adapters.bilge.client import BilgeSettings
 from adapters.bilge.intake import BilgeIntakeSettings, IntakeSettings
 from adapters.tobb import simulator as tobb_simulator
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.ykts import simulator as ykts_simulator
-from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.configuration.dev_senders import ensure_dev_senders
 from hub.configuration.settings import Settings
 from hub.devtools.pki import ensure_dev_pki
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.bilge import BilgeAdapterProcess
+from hub.entrypoints.processes.console import ConsoleProcess
+from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.getapp import GetAppProcess
+from hub.entrypoints.processes.office import OfficeProcess
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
+from hub.entrypoints.processes.ykts import YktsAdapterProcess
 from hub.getapp.accounts.mail import SmtpSettings
 from hub.getapp.mailcatcher import MailCatcher
-from hub.getapp.process import GetAppProcess
-from hub.office.process import OfficeProcess
-from hub.operations.console.process import ConsoleProcess
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.tls import ClientTls
 from hub.store.schema import upgrade_store

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.stack import Stack
-from hub.operations.console.process import ConsoleProcess
 from tests.browser import launch_chromium
 
 

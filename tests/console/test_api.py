@@ -15,9 +15,9 @@ import yaml
 
 from hub.contract import asyncapi_servers
 from hub.contract.schemas import ASYNCAPI
+from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.operators import Role
-from hub.operations.console.process import ConsoleProcess
 from hub.runtime.kafka.security import KafkaSecurity
 from hub.store.reconciliations import record_reconciliation
 from tests.console.logins import ensure_operator, logged_in

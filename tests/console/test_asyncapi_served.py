@@ -16,8 +16,8 @@ import yaml
 from hub.configuration.settings import Settings
 from hub.contract.schemas import ASYNCAPI
 from hub.devtools.pki import ensure_dev_pki
+from hub.entrypoints.processes.console import ConsoleProcess
 from hub.operations.console.operators import Role
-from hub.operations.console.process import ConsoleProcess
 from hub.store.schema import upgrade_store
 from tests.console.logins import LoggedIn, ensure_operator, logged_in
 

@@ -16,10 +16,10 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.auth import COOKIE, CSRF_HEADER
 from hub.operations.console.operators import Role
-from hub.operations.console.process import ConsoleProcess
 from hub.operations.console.sessions import MAX_FAILED_LOGINS
 from hub.operations.console.tables import operators, sessions
 from tests.console.logins import PASSWORD, LoggedIn, ensure_operator, logged_in, login

@@ -20,10 +20,10 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Error, Page, expect
 from sqlalchemy import select
 
+from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.auth import COOKIE
 from hub.operations.console.operators import Role
-from hub.operations.console.process import ConsoleProcess
 from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.tables import dead_letter_decisions
 from tests.browser import ICON

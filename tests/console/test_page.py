@@ -28,13 +28,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Error, Locator, Page, expect
 
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.contract.messages.envelope import envelope
+from hub.entrypoints.processes.console import ConsoleProcess
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.operators import Role
-from hub.operations.console.process import ConsoleProcess
 from hub.runtime.client import HubClient
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC

@@ -10,11 +10,11 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
 
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings
 from hub.contract.messages.envelope import Envelope
 from hub.contract.topics import TopicCatalog, catalog
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.kafka.admin import apply_topics
 from hub.runtime.client import HubClient

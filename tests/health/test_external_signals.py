@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from adapters.tobb import simulator as tobb_sim
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbSettings, TobbUnavailable
 from hub.configuration.settings import Settings
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.runtime.http_server import BackgroundServer
 from tests.e2e.helpers import eventually
 from tests.health.scrape import value

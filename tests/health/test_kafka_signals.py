@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsSettings
 from hub.contract.messages.envelope import envelope
 from hub.domain.ykts import AuthorityCheckRequested
+from hub.entrypoints.processes.ykts import YktsAdapterProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.health.metrics import ProcessMetrics
 from hub.runtime.client import HubClient

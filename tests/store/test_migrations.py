@@ -29,12 +29,12 @@ from typer.testing import CliRunner
 from hub.configuration.settings import Settings
 from hub.devtools.kafka.launcher import find_project_root
 from hub.entrypoints.cli import app
-from hub.entrypoints.core import CoreProcess
+from hub.entrypoints.processes.console import ConsoleProcess
+from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.getapp import GetAppProcess
+from hub.entrypoints.processes.office import OfficeProcess
 from hub.getapp.accounts.mail import SmtpSettings
-from hub.getapp.process import GetAppProcess
 from hub.getapp.tracking.tables import getapp_stages
-from hub.office.process import OfficeProcess
-from hub.operations.console.process import ConsoleProcess
 from hub.operations.console.tables import operators
 from hub.store.engine import create_engine, create_schema
 from hub.store.migrations import target_metadata

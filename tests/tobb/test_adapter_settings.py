@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.tobb import simulator as tobb_sim
-from adapters.tobb.app import TobbAdapterProcess
 from adapters.tobb.client import TobbRejected, TobbSettings
 from hub.configuration.settings import Settings
+from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.runtime.http_server import BackgroundServer
 
 

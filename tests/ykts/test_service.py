@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from adapters.ykts.app import YktsAdapterProcess
 from adapters.ykts.client import YktsClient, YktsError, YktsSettings
 from adapters.ykts.service import RESULTS_TOPIC, YktsService
 from adapters.ykts.simulator import create_app
@@ -22,6 +21,7 @@ from hub.configuration.settings import Settings
 from hub.contract.messages.envelope import Envelope, UndecodableMessage, decode, envelope
 from hub.contract.topics import catalog
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
+from hub.entrypoints.processes.ykts import YktsAdapterProcess
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.kafka.security import ADMIN, client_options
 from tests.e2e.helpers import eventually, read_topic

@@ -1,5 +1,5 @@
 """The BİLGE adapter process: the core's requests to BİLGE in, BİLGE's answers out, like every
-adapter (adapters/process.py); and what is BİLGE's own: the intake endpoint BİLGE delivers its
+adapter (hub/runtime/adapter_process.py); and what is BİLGE's own: the intake endpoint BİLGE delivers its
 documents to, and `bilge.inbound`, whose TCGBs become commands and anomalies, and whose status
 batches (the life of every import and export TCGB) become events on `bilge.tcgb.events` (A2)."""
 
@@ -11,11 +11,11 @@ from typing import Any
 from adapters.bilge.client import BilgeClient, BilgeRejected, BilgeSettings, BilgeUnavailable
 from adapters.bilge.intake import IntakeSettings, create_intake
 from adapters.bilge.service import BilgeService, decode_inbound
-from adapters.process import SystemAdapterProcess
 from hub.configuration.settings import Settings, senders_registry
 from hub.contract.messages.ports import BILGE
 from hub.contract.signing import RegistryFile
 from hub.contract.topics import TopicCatalog
+from hub.runtime.adapter_process import SystemAdapterProcess
 from hub.runtime.http_server import BackgroundServer
 from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.publishing import Publisher

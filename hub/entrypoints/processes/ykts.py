@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from adapters.process import SystemAdapterProcess
 from adapters.ykts.client import YktsClient, YktsError, YktsSettings
 from adapters.ykts.service import YktsService
 from hub.contract.messages.ports import YKTS
+from hub.runtime.adapter_process import SystemAdapterProcess
 from hub.runtime.kafka.publishing import Publisher
 
 NAME = "adapter-ykts"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from adapters.process import SystemAdapterProcess
 from adapters.tobb.client import TobbClient, TobbError, TobbSettings
 from adapters.tobb.service import TobbLookupService
 from hub.contract.messages.ports import TOBB
+from hub.runtime.adapter_process import SystemAdapterProcess
 from hub.runtime.kafka.publishing import Publisher
 
 NAME = "adapter-tobb"

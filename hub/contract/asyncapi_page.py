@@ -8,10 +8,9 @@ its description, which processes publish and subscribe to it (the operations), a
 type it carries with its fields, ``$ref`` followed into ``components`` (a schema that contains
 itself is shown once, then named).
 
-Publishers describe their payload (``anyOf`` the envelopes they send); a subscriber of the hub reads
-raw bytes (``format: binary``) and names the types it accepts at the end of its description
-(``Carries: A, B.``, hub/runtime/kafka/consuming.py): those are shown from ``components/schemas`` when the
-document has them.
+Every operation's message names its payload: the envelope of one message type, or ``anyOf`` the
+envelopes of several (publishers and subscribers alike, hub/contract/messages/carried.py); a type that is not an
+envelope (BİLGE's XML documents) is shown as the schema it is.
 
 About 500 lines, one job: the reading of the document by topic and the page written from it share
 private shapes (``_Topic``, ``_Message``) that would otherwise become a public interface.
@@ -32,7 +31,6 @@ from hub.contract.markdown_html import markdown_html, markdown_inline_html
 __all__ = ["render_asyncapi_html"]
 
 MAX_DEPTH: Final = 8  # nested objects shown below a message's field; deeper ones are named only
-_CARRIES: Final = re.compile(r"\s*Carries:\s*([^.]*)\.\s*$")
 _NOTES: Final = (
     ("minLength", "min length"),
     ("maxLength", "max length"),
@@ -91,7 +89,6 @@ class _Message:
     schema_name: str | None
     publishers: set[str] = field(default_factory=set)
     subscribers: set[str] = field(default_factory=set)
-    raw: bool = False  # read as bytes: the schema, if any, is the one of the same name in components
     anchor: str = ""
 
 
@@ -167,9 +164,8 @@ class _Document:
                 topic.bindings = dict(_mapping(channel.get("bindings")))
             by_key[str(key)] = topic
             description = str(channel.get("description") or "").strip()
-            bare = _CARRIES.sub("", description).strip()
-            if bare and bare not in topic.descriptions:
-                topic.descriptions.append(bare)
+            if description and description not in topic.descriptions:
+                topic.descriptions.append(description)
         operations = _mapping(self.document.get("operations"))
         seen_channels: set[str] = set()
         for op_key, operation in operations.items():
@@ -186,11 +182,11 @@ class _Document:
             (topic.publishers if sends else topic.subscribers).append(process)
             refs = operation.get("messages") or list(_mapping(channels[channel_key].get("messages")).values())
             for message in refs if isinstance(refs, list) else []:
-                self._add_messages(topic, channels[channel_key], message, process, sends)
+                self._add_messages(topic, message, process, sends)
         for channel_key, topic in by_key.items():  # channels no operation names: their messages still count
             if channel_key not in seen_channels:
                 for message in _mapping(channels[channel_key].get("messages")).values():
-                    self._add_messages(topic, channels[channel_key], message, None, True)
+                    self._add_messages(topic, message, None, True)
         ordered = sorted(topics.values(), key=lambda t: t.address)
         for topic in ordered:
             topic.publishers = sorted(set(topic.publishers))
@@ -200,31 +196,19 @@ class _Document:
                 message.anchor = self.anchor(f"{topic.address}--{message.name}")
         return ordered
 
-    def _add_messages(self, topic: _Topic, channel: Schema, ref: Any, process: str | None, sends: bool) -> None:
+    def _add_messages(self, topic: _Topic, ref: Any, process: str | None, sends: bool) -> None:
         _, message = self.resolve(ref)
         _, payload = self.resolve(message.get("payload", {}))
-        found = list(self._payload_types(message, payload))
-        if not found:  # raw bytes: the types the subscriber says it accepts
-            carried = _CARRIES.search(str(channel.get("description") or ""))
-            names = [n.strip() for n in carried.group(1).split(",") if n.strip()] if carried else []
-            for name in names:
-                schema = self.schemas.get(name)
-                found.append((name, schema if isinstance(schema, Mapping) else None, name if schema else None))
-            raw = True
-        else:
-            raw = False
-        for name, schema, schema_name in found:
+        for name, schema, schema_name in self._payload_types(message, payload):
             entry = topic.messages.get(name)
             if entry is None:
-                entry = topic.messages[name] = _Message(name, schema, schema_name, raw=raw)
-            elif (entry.schema is None and schema is not None) or (entry.raw and not raw):
-                entry.schema, entry.schema_name, entry.raw = schema, schema_name, raw
+                entry = topic.messages[name] = _Message(name, schema, schema_name)
+            elif entry.schema is None and schema is not None:
+                entry.schema, entry.schema_name = schema, schema_name
             if process is not None:
                 (entry.publishers if sends else entry.subscribers).add(process)
 
     def _payload_types(self, message: Schema, payload: Schema) -> Iterator[tuple[str, Schema | None, str | None]]:
-        if payload.get("format") == "binary" and payload.get("type") == "string":
-            return
         alternatives = payload.get("anyOf") or payload.get("oneOf")
         if isinstance(alternatives, list):
             for alternative in alternatives:
@@ -325,15 +309,14 @@ def _message_article(message: _Message, doc: _Document) -> list[str]:
         who.append(f"accepted by {', '.join(_e(p) for p in sorted(message.subscribers))}")
     if who:
         out.append(f"<p class=dim>{'; '.join(who)}</p>")
-    schema = message.schema
-    if schema is None:
-        out.append(
-            "<p class=dim>No JSON schema for it in this document: the consumer reads the record's bytes "
-            "and validates them itself.</p>"
-        )
+    schema = message.schema or {}
+    if schema.get("description"):
+        out.append(_description(schema["description"]))
+    if schema.get("type") not in (None, "object"):  # not an envelope (BİLGE's XML): the value is the document
+        media = f" ({schema['contentMediaType']})" if schema.get("contentMediaType") else ""
+        kind = _e(f"{_type(schema, doc)}{media}")
+        out.append(f"<p class=dim>Not an envelope: the record's value is the document itself, a {kind}.</p>")
     else:
-        if schema.get("description"):
-            out.append(_description(schema["description"]))
         label = "Fields of the envelope's <code>payload</code>" if doc.envelope is not None else "Fields"
         out.append(f"<p class=dim>{label}:</p>")
         out.extend(_field_table(schema, doc, message.schema_name))

@@ -24,18 +24,18 @@ from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, Tracer
 
 from hub.contract.messages.batch import BatchResult, MessageScope, Unsettled
+from hub.contract.messages.carried import carried_type
 from hub.contract.messages.envelope import Envelope, UndecodableMessage, decode
 from hub.contract.signing import RegistryFile
 from hub.contract.topics import TopicCatalog
 from hub.operations import tracing
 from hub.operations.health.metrics import ProcessMetrics
 from hub.operations.logs import message_context
-from hub.runtime.kafka.consuming import DeadLetters, decoded
+from hub.runtime.kafka.consuming import DeadLetters, decoded, documented, raw_body
 from hub.runtime.kafka.receipt import Receipt
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,6 @@ class BatchLimits:
     timeout_ms: int = 10  # or what arrived within this time
     max_attempts: int = 5  # handling attempts of one message before it is dead-lettered
     retry_backoff_s: float = 0.2  # first pause before a failed message is tried again (doubles)
-
-
-async def _raw_bodies(message: StreamMessage[Any]) -> Any:
-    """Decoding is ours (per record), so that bad input is dead-lettered rather than refused whole."""
-    return message.body
 
 
 def subscribe_in_batches(
@@ -101,10 +96,11 @@ def subscribe_in_batches(
         # batch (measured: p50 27 ms against 15 ms at 300 records/s with 10 ms of handling).
         fetch_min_bytes=FETCH_MIN_BYTES,
         fetch_max_wait_ms=limits.timeout_ms,
-        decoder=_raw_bodies,
+        decoder=raw_body,  # decoding is ours, per record: bad input is dead-lettered, not refused whole
         title=f"{group_id}:{topic}",
-        description=f"{spec.description} Carries: {', '.join(sorted(expected))}.",
+        description=spec.description,
     )
+    @documented(carried_type(spec))
     async def on_batch(bodies: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         traced = _Traced(tracer, records, group_id) if tracer is not None else None

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
@@ -24,7 +25,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from opentelemetry.trace import Tracer
+from pydantic import SkipValidation
 
+from hub.contract.messages.carried import carried_type
 from hub.contract.messages.envelope import UndecodableMessage, decode, failure, shortened
 from hub.contract.signing import RegistryFile
 from hub.contract.topics import TopicCatalog
@@ -56,9 +59,27 @@ KEPT_KEY_BYTES = 1024
 MAX_DEAD_LETTER_REASON = 1000
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    """Hand the handler the bytes as they came: decoding is ours, so bad input can be dead-lettered."""
+async def raw_body(message: StreamMessage[Any]) -> Any:
+    """Hand the handler the bytes as they came (a batch's: their list): decoding is ours, so that bad
+    input is dead-lettered rather than refused."""
     return message.body
+
+
+OnRecords = TypeVar("OnRecords", bound=Callable[..., Awaitable[None]])
+
+
+def documented(carried: Any) -> Callable[[OnRecords], OnRecords]:
+    """Annotate a subscriber's first parameter, for FastStream, as one record of what its topic
+    carries (hub/contract/messages/carried.py): FastStream's AsyncAPI document then names the payload. Unvalidated
+    (SkipValidation): the bytes still reach the subscriber as they came, to be decoded once, by us. A
+    batch subscriber is annotated with one record's type too: on the wire each record is one message."""
+
+    def annotate(on_records: OnRecords) -> OnRecords:
+        first = next(iter(inspect.signature(on_records).parameters))
+        on_records.__annotations__[first] = SkipValidation[carried]  # type: ignore[misc]  # a type known at run time
+        return on_records
+
+    return annotate
 
 
 class _ReadAgain(Exception):
@@ -214,10 +235,11 @@ def subscribe_reliably(
         fetch_max_bytes=max(spec.record_limit, 50 * 1024 * 1024),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
-        decoder=_raw_body,
+        decoder=raw_body,
         title=f"{group_id}:{topic}",
-        description=f"{spec.description} Carries: {', '.join(sorted(expected))}.",
+        description=spec.description,
     )
+    @documented(carried_type(spec))
     async def on_message(body: bytes, msg: KafkaMessage) -> None:
         if tracer is None:
             await _settle(body, msg)

@@ -13,10 +13,9 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import Tracer
-from pydantic import BaseModel
 
+from hub.contract.messages.carried import carried_type
 from hub.contract.messages.envelope import Envelope
-from hub.contract.messages.types import all_types
 from hub.contract.signing import SIGNATURE_HEADER, SigningKey, sign
 from hub.contract.topics import TopicCatalog, TopicSpec
 from hub.operations import tracing
@@ -91,12 +90,7 @@ class Publisher:
 
 def document_publications(broker: KafkaBroker, catalog: TopicCatalog, producer: str) -> None:
     """Declare, for the AsyncAPI document, what this process publishes according to topics.yaml."""
-    types = all_types()
     for spec in catalog:
-        if producer not in spec.producers or not spec.messages or spec.format != "json":
-            continue
-        models: list[type[BaseModel]] = [Envelope[types[name][0]] for name in spec.messages]  # type: ignore[misc]
-        schema: Any = models[0]
-        for model in models[1:]:
-            schema = schema | model
-        broker.publisher(spec.name, title=f"{producer}:{spec.name}", description=spec.description, schema=schema)
+        if producer in spec.producers and spec.messages:
+            schema = carried_type(spec)
+            broker.publisher(spec.name, title=f"{producer}:{spec.name}", description=spec.description, schema=schema)

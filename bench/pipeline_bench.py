@@ -42,11 +42,11 @@ from types import FrameType
 
 from bench.pipeline import cases, report
 from bench.pipeline.children import sweep_children
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS
 from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.devtools.kafka.launcher import KafkaBroker, KafkaStartError, pid_alive, stop_detached
 from hub.devtools.postgres import PostgresServer, sweep_stale_homes
 from hub.operations.kafka.admin import apply_topics
-from hub.runtime.client import COMMANDS_TOPIC
 
 _HOME = re.compile(r"^bench-(\d+)$")
 
@@ -134,7 +134,9 @@ async def run_all(
     for line in (await apply_topics(bootstrap, topics)).lines():
         if line.startswith("DRIFT"):  # the notes only say that replication is capped at one broker
             print(f"  topics: {line}")
-    bench = cases.Bench(bootstrap, run_dir, sizes(args), pg, partitions=topics.topic(COMMANDS_TOPIC).partitions)
+    bench = cases.Bench(
+        bootstrap, run_dir, sizes(args), pg, partitions=topics.topic(ATA_DECLARATION_COMMANDS).partitions
+    )
     runs: list[cases.Figures] = []
     for i in range(1, args.repeat + 1):
         began = time.monotonic()

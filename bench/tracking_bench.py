@@ -58,6 +58,7 @@ from bench.pipeline_bench import broker, sweep
 from bench.tcgb_store import FIRM, FIRMS, Store, build_rows, load_postgresql, load_sqlite
 from hub.contract.messages.batch import BatchResult, MessageScope
 from hub.contract.messages.envelope import Envelope
+from hub.contract.topic_names import BILGE_TCGB_EVENTS
 from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.devtools.kafka.launcher import KafkaStartError
 from hub.devtools.postgres import PostgresServer
@@ -67,7 +68,7 @@ from hub.getapp.tracking.tables import (
     getapp_processed,
     getapp_tcgbs,
 )
-from hub.getapp.tracking.tcgb_projection import TCGB_TOPIC, TcgbProjection
+from hub.getapp.tracking.tcgb_projection import TcgbProjection
 from hub.getapp.tracking.tcgb_queries import encode_cursor
 from hub.operations.kafka.admin import apply_topics
 from hub.operations.logs import configure as configure_logging
@@ -111,7 +112,7 @@ async def produce(bootstrap: str, events: Sequence[Envelope[Any]]) -> float:
     began = time.monotonic()
     try:
         for i in range(0, len(events), 5000):
-            sent = [await producer.send(TCGB_TOPIC, e.encode(), key=e.key) for e in events[i : i + 5000]]
+            sent = [await producer.send(BILGE_TCGB_EVENTS, e.encode(), key=e.key) for e in events[i : i + 5000]]
             await asyncio.gather(*sent)
     finally:
         await producer.stop()
@@ -140,9 +141,13 @@ async def raw_consume(bootstrap: str, count: int) -> float:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options(ADMIN))
     await consumer.start()
     try:
-        partitions = [TopicPartition(TCGB_TOPIC, p) for p in consumer.partitions_for_topic(TCGB_TOPIC) or ()]
+        partitions = [
+            TopicPartition(BILGE_TCGB_EVENTS, p) for p in consumer.partitions_for_topic(BILGE_TCGB_EVENTS) or ()
+        ]
         if not partitions:
-            partitions = [TopicPartition(TCGB_TOPIC, p) for p in range(catalog().topic(TCGB_TOPIC).partitions)]
+            partitions = [
+                TopicPartition(BILGE_TCGB_EVENTS, p) for p in range(catalog().topic(BILGE_TCGB_EVENTS).partitions)
+            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         began, seen = time.monotonic(), 0
@@ -197,7 +202,7 @@ async def drain(bootstrap: str, url: str, count: int, group: str) -> Drained:
     await create_tracking_schema(engine)
     timed = _Timed(TcgbProjection(engine), count)
     kafka = kafka_broker(bootstrap, group, principal=ADMIN)
-    subscribe_in_batches(kafka, catalog(), TCGB_TOPIC, group, timed.handle_batch, limits=TCGB_LIMITS)
+    subscribe_in_batches(kafka, catalog(), BILGE_TCGB_EVENTS, group, timed.handle_batch, limits=TCGB_LIMITS)
     began, cpu = time.monotonic(), _cpu()
     await kafka.start()
     try:

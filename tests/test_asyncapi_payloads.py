@@ -18,10 +18,11 @@ from faststream.kafka.testing import _build_record
 from hub.contract.messages.batch import BatchResult, MessageScope
 from hub.contract.messages.envelope import Envelope, envelope
 from hub.contract.schemas import ASYNCAPI
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import catalog
 from hub.domain import events as ev
 from hub.runtime.kafka.batches import subscribe_in_batches
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC, raw_body, subscribe_reliably
+from hub.runtime.kafka.consuming import raw_body, subscribe_reliably
 
 TOPIC = "tobb.carnet.results"
 
@@ -96,7 +97,7 @@ def _lookup_answer(n: int) -> Envelope[Any]:
 def _dead_letters(broker: KafkaBroker) -> list[bytes]:
     letters: list[bytes] = []
 
-    @broker.subscriber(DEAD_LETTER_TOPIC, group_id="operators", decoder=raw_body)
+    @broker.subscriber(HUB_DEADLETTER, group_id="operators", decoder=raw_body)
     async def keep(body: bytes) -> None:
         letters.append(body)
 

@@ -18,10 +18,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bilge.service import COMMANDS_TOPIC, BilgeService, drawdown_id
+from adapters.bilge.service import BilgeService, drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
 from adapters.bilge.xml import parse_tcgb
 from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS
 from hub.contract.topics import PROJECT_ROOT, catalog
 from hub.domain import bilge
 from hub.domain.events import TcgbItemDrawn, TcgbReference
@@ -91,7 +92,7 @@ async def _tcgb_through_the_adapter(rows: list[tuple[int, str, str, int, int]]) 
     xml = sample_tcgb_xml(TCGB, "4000", BORDER, rows, registered_on=AT.date())
     await adapter.handle_inbound(parse_tcgb(xml))
     [(topic, command)] = published.messages
-    assert topic == COMMANDS_TOPIC and command.type == "DrawDownByTcgb"
+    assert topic == ATA_DECLARATION_COMMANDS and command.type == "DrawDownByTcgb"
     return command.model_copy(update={"received_at": AT, "sent_by": "adapter-bilge"})
 
 

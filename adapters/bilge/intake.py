@@ -52,6 +52,7 @@ from starlette.requests import ClientDisconnect
 from adapters.bilge.xml import MAX_TCGB_BYTES
 from hub.configuration.base import ConfigurationError, HubSettings
 from hub.contract.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile, SignatureRefused
+from hub.contract.topic_names import BILGE_INBOUND
 from hub.contract.topics import TopicCatalog
 from hub.operations.health.metrics import ProcessMetrics
 from hub.runtime.kafka.security import BILGE_INTAKE, client_options
@@ -59,7 +60,6 @@ from hub.runtime.tls import ServerTls, client_cert_name, tls_of
 
 log = logging.getLogger(__name__)
 
-INBOUND_TOPIC = "bilge.inbound"
 MAX_DOCUMENT_BYTES = MAX_TCGB_BYTES
 # Room on the record for everything but the document: the key (at most MAX_NUMBER_CHARS), the
 # sender header (a certificate subject, cut to MAX_SENDER_BYTES) and the record batch's overhead.
@@ -165,14 +165,14 @@ def create_intake(
     send_timeout_s: float = 10.0,
     retry_after_s: int = 30,
 ) -> FastAPI:
-    spec = catalog.topic(INBOUND_TOPIC)
+    spec = catalog.topic(BILGE_INBOUND)
     may_send = {name for name, sender in catalog.senders.items() if set(spec.messages) & sender.signs}
     if spec.record_limit < MAX_DOCUMENT_BYTES + RECORD_OVERHEAD_BYTES:
         raise ValueError(
-            f"topics.yaml gives {INBOUND_TOPIC} max_message_bytes {spec.record_limit}: less than a document of "
+            f"topics.yaml gives {BILGE_INBOUND} max_message_bytes {spec.record_limit}: less than a document of "
             f"{MAX_DOCUMENT_BYTES} bytes with {RECORD_OVERHEAD_BYTES} of key, headers and overhead"
         )
-    delivered = (metrics or ProcessMetrics("bilge-intake")).produced.labels(topic=INBOUND_TOPIC, type="BilgeDocument")
+    delivered = (metrics or ProcessMetrics("bilge-intake")).produced.labels(topic=BILGE_INBOUND, type="BilgeDocument")
     producer = _Producer(bootstrap, spec.record_limit, send_timeout_s)
     unavailable = {"Retry-After": str(retry_after_s)}
 
@@ -234,15 +234,15 @@ def create_intake(
         try:
             async with asyncio.timeout(send_timeout_s):
                 kafka = await producer.get()
-                sent = await kafka.send_and_wait(INBOUND_TOPIC, body, key=number.encode() or None, headers=headers)
+                sent = await kafka.send_and_wait(BILGE_INBOUND, body, key=number.encode() or None, headers=headers)
         except Exception as exc:  # whatever kept it from the broker: BİLGE must send again
             log.warning("BİLGE document %s (%d bytes) from %s not delivered to %s: %r",
-                        number or "without X-Belge-No", len(body), sender, INBOUND_TOPIC, exc)  # fmt: skip
+                        number or "without X-Belge-No", len(body), sender, BILGE_INBOUND, exc)  # fmt: skip
             return _answer(503, "the document could not be queued; send it again later", **unavailable)
         delivered.inc()
         # Parsed only by the consumer; the document number (and the bytes' place) trace it until then.
         log.info("BİLGE document %s (%d bytes) from %s delivered to %s/%s@%s", number or "without X-Belge-No",
-                 len(body), sender, INBOUND_TOPIC, sent.partition, sent.offset)  # fmt: skip
+                 len(body), sender, BILGE_INBOUND, sent.partition, sent.offset)  # fmt: skip
         return Response(status_code=202)
 
     return app

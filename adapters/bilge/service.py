@@ -15,14 +15,12 @@ from adapters.bilge.tcgb_stages import STATUS_ROOT, TcgbStatusBatch, stage_envel
 from adapters.bilge.xml import MAX_TCGB_BYTES, TCGB_SCHEMA_PATH, ParsedTcgb, drawdowns_by_carnet, tcgb_from
 from hub.contract.messages.envelope import Envelope, UndecodableMessage, envelope, reply
 from hub.contract.messages.ports import BILGE
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS, ATA_DECLARATION_EVENTS, BILGE_TCGB_EVENTS
 from hub.domain import bilge
 from hub.runtime.kafka.consuming import RetryLater
 from hub.runtime.xmlsafe import XmlRejected, load_schema, parse_untrusted
 
-COMMANDS_TOPIC = "ata.declaration.commands"
-EVENTS_TOPIC = "ata.declaration.events"
 RESULTS_TOPIC = BILGE.results_topic
-TCGB_EVENTS_TOPIC = "bilge.tcgb.events"
 
 
 class Bilge(Protocol):
@@ -89,7 +87,7 @@ class BilgeService:
         reading it again after a failure) makes no new event. The whole batch is acknowledged by the
         broker before the record of it is committed."""
         # rule: A2 (every import and export TCGB's life, as BİLGE records it, becomes events for GET-APP)
-        await self._publisher.publish_many(TCGB_EVENTS_TOPIC, [stage_envelope(stage) for stage in batch.stages])
+        await self._publisher.publish_many(BILGE_TCGB_EVENTS, [stage_envelope(stage) for stage in batch.stages])
 
     async def _draw_down(self, tcgb: ParsedTcgb) -> None:
         """A TCGB: an anomaly to report (L2), or drawing-downs for the core, one command per carnet (F1)."""
@@ -105,7 +103,7 @@ class BilgeService:
                 f"of {self._cutover}: ATA declarations are lodged in e-ATA/TR",
             )
             key = header.carnet_number or header.number
-            await self._publisher.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=key, occurred_at=now))
+            await self._publisher.publish(ATA_DECLARATION_EVENTS, envelope(anomaly, carnet_number=key, occurred_at=now))
             return
         for carnet_number, command in drawdowns_by_carnet(tcgb).items():  # rule: F1
             message = envelope(
@@ -116,7 +114,7 @@ class BilgeService:
                 occurred_at=now,
                 message_id=drawdown_id(header.number, carnet_number),
             )
-            await self._publisher.publish(COMMANDS_TOPIC, message)
+            await self._publisher.publish(ATA_DECLARATION_COMMANDS, message)
 
     async def handle_request(self, message: Envelope[Any]) -> None:
         request = message.payload

@@ -24,9 +24,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.pipeline import commands as cmds
 from bench.pipeline.children import ChildFailed, Children
 from bench.pipeline.load import Answers, Load
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS, ATA_DECLARATION_EVENTS
 from hub.devtools.postgres import PostgresServer
 from hub.entrypoints.processes.core import CoreProcess
-from hub.runtime.client import COMMANDS_TOPIC, EVENTS_TOPIC
 from hub.runtime.kafka.security import ADMIN, client_options  # the harness is the admin
 from hub.store.schema import upgrade_store
 
@@ -198,9 +198,9 @@ class Hub:
         tag = bench.tag(self.name)
         env = {"HUB_KAFKA_BOOTSTRAP": bench.bootstrap, "HUB_DATABASE_URL": _database(bench, tag, self.postgres)}
         await upgrade_store(env["HUB_DATABASE_URL"])  # as `hub db upgrade` before a deployment: cores only check
-        await skip_to_end(bench.bootstrap, CoreProcess.NAME, COMMANDS_TOPIC, bench.partitions)
+        await skip_to_end(bench.bootstrap, CoreProcess.NAME, ATA_DECLARATION_COMMANDS, bench.partitions)
         self._children = children = Children(bench.run_dir)
-        self._load = load = await Load(bench.bootstrap, COMMANDS_TOPIC, EVENTS_TOPIC).__aenter__()
+        self._load = load = await Load(bench.bootstrap, ATA_DECLARATION_COMMANDS, ATA_DECLARATION_EVENTS).__aenter__()
         began = time.monotonic()
         await children.start(f"core-{tag}-1", "bench.pipeline.core_runner", [], env).ready()
         await warm(load, f"{tag}w", bench.partitions, children)

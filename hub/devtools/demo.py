@@ -19,6 +19,7 @@ from adapters.bilge.tcgb_life import TURKIYE_TIME, default_firms, status_documen
 from hub.configuration.dev_senders import ensure_dev_senders
 from hub.contract.messages.envelope import Envelope
 from hub.contract.signing import HTTP_SIGNATURE_HEADER, sign
+from hub.contract.topic_names import BILGE_TCGB_EVENTS
 from hub.domain.bilge import SummaryOpening, TcgbDirection, TcgbStage
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import (
@@ -133,7 +134,7 @@ async def _tcgb_lives(out: TextIO, run_id: str, bilge_intake: str, bilge_tls: Cl
     firm = sum(BOGAZICI_VKN in (s.consignee_vkn, s.consignor_vkn) for s in registered)
     print("The life of import and export TCGBs from BİLGE, for GET-APP (A2):", file=out)
     print(f"  {f'BİLGE sends {len(stages)} stages of {len(registered)} TCGBs in {documents} documents':<58} "
-          f"bilge.tcgb.events", file=out)  # fmt: skip
+          f"{BILGE_TCGB_EVENTS}", file=out)  # fmt: skip
     offices = len({s.customs_office for s in registered})
     shares = ", ".join(f"{channel.value} {n}" for channel, n in channels.most_common())
     print(f"    {imports} imports, {len(registered) - imports} exports at {offices} offices; channels {shares}; "

@@ -17,7 +17,6 @@ import httpx
 import typer
 
 from adapters.bilge.reconciliation import (
-    COMMANDS_TOPIC,
     Report,
     emit_corrections,
     print_progress,
@@ -26,6 +25,7 @@ from adapters.bilge.reconciliation import (
     write_csv,
     write_json,
 )
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS
 from hub.contract.topics import catalog
 from hub.domain.bilge import DrawDownByTcgb
 from hub.runtime.kafka.security import BILGE_RECONCILIATION
@@ -150,13 +150,13 @@ async def _emit_cli(report: Report, bootstrap: str, wait: float) -> int:
     from hub.runtime.client import HubClient
 
     try:
-        catalog().check_carries(COMMANDS_TOPIC, DrawDownByTcgb.__name__)
+        catalog().check_carries(ATA_DECLARATION_COMMANDS, DrawDownByTcgb.__name__)
     except UndeclaredTopic as exc:
         print(f"reconcile: corrective commands not sent: {exc}", file=sys.stderr)
         return EXIT_NOT_SENT
     async with HubClient(bootstrap, principal=BILGE_RECONCILIATION) as client:
         sent = await emit_corrections(report.corrections, client)
-        print(f"sent {len(sent)} DrawDownByTcgb command(s) to {COMMANDS_TOPIC}")
+        print(f"sent {len(sent)} DrawDownByTcgb command(s) to {ATA_DECLARATION_COMMANDS}")
         if wait <= 0:
             return 0
         outcomes = await asyncio.gather(*(client.outcome(m, wait) for m in sent), return_exceptions=True)

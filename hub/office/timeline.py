@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.contract.topic_names import ATA_DECLARATION_EVENTS
 from hub.store.tables import outbox
-
-EVENTS_TOPIC: Final = "ata.declaration.events"
 
 
 class TimelineEntry(BaseModel):
@@ -65,7 +64,7 @@ def _concerns(payload: dict[str, Any], number: str) -> bool:
 async def _events(conn: AsyncConnection, carnet_number: str) -> list[dict[str, Any]]:
     rows = await conn.execute(
         select(outbox.c.body)
-        .where(outbox.c.message_key == carnet_number, outbox.c.topic == EVENTS_TOPIC)
+        .where(outbox.c.message_key == carnet_number, outbox.c.topic == ATA_DECLARATION_EVENTS)
         .order_by(outbox.c.id)
     )
     envelopes = []

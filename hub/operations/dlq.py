@@ -22,9 +22,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.contract.messages.envelope import parse_json
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog, catalog
 from hub.operations.kafka.reading import TopicMissing, read_topic
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import OPERATORS, client_options
 from hub.store.tables import dead_letter_decisions
 
@@ -171,7 +171,7 @@ def _dead_letter(record: Any, decision: Decision | None) -> DeadLetter:
 
 async def _read_records(bootstrap: str, wait_s: float) -> list[Any]:
     try:
-        return await read_topic(bootstrap, DEAD_LETTER_TOPIC, wait_s, principal=OPERATORS)
+        return await read_topic(bootstrap, HUB_DEADLETTER, wait_s, principal=OPERATORS)
     except TopicMissing as exc:
         raise DeadLetterError(str(exc)) from None
 
@@ -205,14 +205,14 @@ async def find(bootstrap: str, engine: AsyncEngine, ids: Sequence[str]) -> list[
     by_place = {(d.partition, d.offset): d for d in await dead_letters(bootstrap, engine, include_decided=True)}
     missing = [f"{p}:{o}" for p, o in wanted if (p, o) not in by_place]
     if missing:
-        raise DeadLetterError(f"no dead letter {', '.join(missing)} in {DEAD_LETTER_TOPIC} (expired or mistyped?)")
+        raise DeadLetterError(f"no dead letter {', '.join(missing)} in {HUB_DEADLETTER} (expired or mistyped?)")
     return [by_place[place] for place in wanted]
 
 
 def _check_replayable(letter: DeadLetter, topics: TopicCatalog, again: bool) -> None:
     if letter.decision is not None and not again:
         raise DeadLetterError(f"dead letter {letter.id} is already {letter.status} (use --again to replay it anyway)")
-    if not letter.original_topic or letter.original_topic == DEAD_LETTER_TOPIC:
+    if not letter.original_topic or letter.original_topic == HUB_DEADLETTER:
         raise DeadLetterError(f"dead letter {letter.id} names no topic to replay to")
     if letter.truncated:
         raise DeadLetterError(

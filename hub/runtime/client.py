@@ -19,14 +19,12 @@ from pydantic import BaseModel
 from hub.configuration.settings import signing_key
 from hub.contract.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, UndecodableMessage, decode, envelope
 from hub.contract.signing import SigningKey
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS, ATA_DECLARATION_EVENTS
 from hub.contract.topics import TopicCatalog, catalog
 from hub.runtime.kafka.publishing import record_headers
 from hub.runtime.kafka.security import FRONTEND, client_options
 
 log = logging.getLogger(__name__)
-
-COMMANDS_TOPIC = "ata.declaration.commands"
-EVENTS_TOPIC = "ata.declaration.events"
 
 
 class NoOutcome(TimeoutError):
@@ -67,13 +65,13 @@ class HubClient:
 
     async def start(self) -> None:
         """Start reading outcomes from the current end, so nothing sent after this is missed."""
-        self._catalog.topic(EVENTS_TOPIC)
+        self._catalog.topic(ATA_DECLARATION_EVENTS)
         await self._producer.start()
         await self._consumer.start()
-        partitions = await self._producer.partitions_for(EVENTS_TOPIC)  # waits for the topic's metadata
+        partitions = await self._producer.partitions_for(ATA_DECLARATION_EVENTS)  # waits for the topic's metadata
         if not partitions:
-            raise RuntimeError(f"topic {EVENTS_TOPIC} does not exist: run `hub topics apply`")
-        assigned = [TopicPartition(EVENTS_TOPIC, p) for p in sorted(partitions)]
+            raise RuntimeError(f"topic {ATA_DECLARATION_EVENTS} does not exist: run `hub topics apply`")
+        assigned = [TopicPartition(ATA_DECLARATION_EVENTS, p) for p in sorted(partitions)]
         self._consumer.assign(assigned)
         await self._consumer.seek_to_end(*assigned)
         for tp in assigned:
@@ -91,7 +89,7 @@ class HubClient:
         await self._producer.stop()
 
     async def _read(self) -> None:
-        expected = set(self._catalog.topic(EVENTS_TOPIC).messages)
+        expected = set(self._catalog.topic(ATA_DECLARATION_EVENTS).messages)
         while True:
             batches = await self._consumer.getmany(timeout_ms=500)
             if not batches:
@@ -133,14 +131,14 @@ class HubClient:
         return message
 
     async def send_envelope(self, message: Envelope[Any]) -> None:
-        spec = self._catalog.check_carries(COMMANDS_TOPIC, message.type)
+        spec = self._catalog.check_carries(ATA_DECLARATION_COMMANDS, message.type)
         body = message.encode()
         named = record_headers(spec, message, body, self._key)
         # A sender that traces (its own OpenTelemetry set up) has its trace continued by the hub; the
         # signature is over the body alone, so the added `traceparent` does not touch it.
         propagate.inject(named)
         headers = [(k, v.encode()) for k, v in named.items()]
-        await self._producer.send_and_wait(COMMANDS_TOPIC, body, key=message.key, headers=headers)
+        await self._producer.send_and_wait(ATA_DECLARATION_COMMANDS, body, key=message.key, headers=headers)
 
     async def outcome(self, command: Envelope[Any] | UUID, wait_s: float = 30.0) -> list[Envelope[Any]]:
         """The events a command caused, or its refusal: all of them (their header says how many)."""

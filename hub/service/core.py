@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.contract.messages.batch import BatchResult, MessageScope, Unsettled, no_scope
 from hub.contract.messages.envelope import OUTCOME_SIZE_HEADER, Envelope, decode, envelope, reply
 from hub.contract.messages.ports import ASKING, BILGE
+from hub.contract.topic_names import ATA_DECLARATION_EVENTS
 from hub.contract.topics import TopicCatalog
 from hub.domain import bilge, rules, ykts
 from hub.domain import events as ev
@@ -30,7 +31,6 @@ from hub.store.uow import AlreadyProcessed, UnitOfWork
 log = logging.getLogger(__name__)
 
 CONSUMER = "hub-core"
-EVENTS_TOPIC = "ata.declaration.events"
 TURKEY = rules.TURKEY
 
 
@@ -166,7 +166,7 @@ class CoreService:
                 bilge_number=legacy.bilge_number, regime=legacy.regime, registered_on=legacy.registered_on,
                 reason=outcome.reason,
             )  # fmt: skip
-            uow.publish(EVENTS_TOPIC, envelope(anomaly, carnet_number=message.carnet_number, occurred_at=now))
+            uow.publish(ATA_DECLARATION_EVENTS, envelope(anomaly, carnet_number=message.carnet_number, occurred_at=now))
         await self._record(uow, outcome, message, now)
 
     async def _context(self, uow: UnitOfWork, carnet: Carnet | None, cmd: Any, told: rules.Answers) -> rules.Context:
@@ -221,7 +221,7 @@ class CoreService:
             return
         uow.carnets.put(applied.carnet)
         for event in applied.events:
-            uow.publish(EVENTS_TOPIC, reply(event, to=message, occurred_at=now))
+            uow.publish(ATA_DECLARATION_EVENTS, reply(event, to=message, occurred_at=now))
 
     # --- V2 ------------------------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ class CoreService:
                     continue
                 uow.carnets.put(applied.carnet)
                 for event in applied.events:
-                    uow.publish(EVENTS_TOPIC, envelope(event, carnet_number=carnet_number, occurred_at=now))
+                    uow.publish(ATA_DECLARATION_EVENTS, envelope(event, carnet_number=carnet_number, occurred_at=now))
                 published += len(applied.events)
             await uow.commit(now)
         if published:
@@ -281,7 +281,7 @@ class CoreService:
         # The outcome's size travels with each event, so a client knows when it has all of it.
         size = {OUTCOME_SIZE_HEADER: str(len(events))}
         for event in events:
-            uow.publish(EVENTS_TOPIC, reply(event, to=command, occurred_at=now), size)
+            uow.publish(ATA_DECLARATION_EVENTS, reply(event, to=command, occurred_at=now), size)
 
 
 def _tcgb_refused(payload: Any, refused: rules.Refused) -> ev.TcgbReference | None:

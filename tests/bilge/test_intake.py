@@ -16,13 +16,14 @@ import httpx
 import pytest
 from cryptography import x509
 
-from adapters.bilge.intake import INBOUND_TOPIC, MAX_DOCUMENT_BYTES, RECORD_OVERHEAD_BYTES, SENDER_HEADER, create_intake
+from adapters.bilge.intake import MAX_DOCUMENT_BYTES, RECORD_OVERHEAD_BYTES, SENDER_HEADER, create_intake
 from hub.configuration.dev_senders import DevSenders, ensure_dev_senders
 from hub.contract.signing import HTTP_SIGNATURE_HEADER, SIGNATURE_HEADER, RegistryFile
+from hub.contract.topic_names import BILGE_INBOUND, HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog, catalog
 from hub.devtools.pki import SIMULATOR_SUBJECT, DevPki, ensure_dev_pki
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_MARGIN_BYTES, DEAD_LETTER_TOPIC
+from hub.runtime.kafka.consuming import DEAD_LETTER_MARGIN_BYTES
 from hub.runtime.kafka.security import ADMIN
 from hub.runtime.tls import ClientTls
 from tests.e2e.helpers import read_topic, signature_of, unique
@@ -76,19 +77,19 @@ def _padded(size: int) -> bytes:
 
 
 async def _on_topic(bootstrap: str, key: str) -> list[Any]:
-    return [r for r in await read_topic(bootstrap, INBOUND_TOPIC, wait_s=30, principal=ADMIN) if r.key == key.encode()]
+    return [r for r in await read_topic(bootstrap, BILGE_INBOUND, wait_s=30, principal=ADMIN) if r.key == key.encode()]
 
 
 def test_topics_yaml_takes_a_document_at_the_limit_and_its_dead_letter_whole() -> None:
-    inbound = catalog().topic(INBOUND_TOPIC)
+    inbound = catalog().topic(BILGE_INBOUND)
     assert inbound.configs["max.message.bytes"] == str(MAX_DOCUMENT_BYTES + RECORD_OVERHEAD_BYTES)
-    dead = catalog().topic(DEAD_LETTER_TOPIC).record_limit
+    dead = catalog().topic(HUB_DEADLETTER).record_limit
     assert dead - DEAD_LETTER_MARGIN_BYTES >= inbound.record_limit + 8 * 1024  # room for the dlq.* headers
 
 
 def test_an_intake_whose_topic_takes_less_than_the_limit_does_not_start(bootstrap: str) -> None:
-    spec = dataclasses.replace(catalog().topic(INBOUND_TOPIC), max_message_bytes=None)  # Kafka's default
-    smaller = TopicCatalog([*(t for t in catalog() if t.name != INBOUND_TOPIC), spec])
+    spec = dataclasses.replace(catalog().topic(BILGE_INBOUND), max_message_bytes=None)  # Kafka's default
+    smaller = TopicCatalog([*(t for t in catalog() if t.name != BILGE_INBOUND), spec])
     with pytest.raises(ValueError, match="max_message_bytes 1048588"):
         create_intake(bootstrap, smaller, senders=RegistryFile(ensure_dev_senders().registry_path))
 

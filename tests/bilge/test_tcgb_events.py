@@ -14,16 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.bilge.intake import INBOUND_TOPIC
-from adapters.bilge.service import TCGB_EVENTS_TOPIC
 from adapters.bilge.tcgb_life import status_documents, tcgb_stage_events
 from adapters.bilge.tcgb_stages import parse_tcgb_statuses, stage_event_id, tcgb_flow_id
 from hub.contract.messages.envelope import decode
+from hub.contract.topic_names import BILGE_INBOUND, BILGE_TCGB_EVENTS, HUB_DEADLETTER
 from hub.domain.bilge import TcgbStage
 from hub.entrypoints.stack import Stack
 from hub.operations.kafka.reading import read_topic
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN
 from tests.e2e.helpers import eventually
 
@@ -59,7 +57,7 @@ def _push(bilge: BackgroundServer, stack: Stack, document: bytes, number: str) -
 
 async def _events_of(stack: Stack, numbers: set[str], at_least: int) -> list[Any]:
     async def found() -> list[Any]:
-        records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
+        records = await read_topic(stack.settings.kafka_bootstrap, BILGE_TCGB_EVENTS, wait_s=30, principal=GETAPP)
         ours = [r for r in records if r.key.decode() in numbers]
         return ours if len(ours) >= at_least else []
 
@@ -103,7 +101,7 @@ async def test_a2_simulator_pushes_a_live_day_of_tcgbs(stack: Stack, bilge_simul
     assert answer["documents"] >= 2 and set(answer["statuses"]) == {202}
 
     async def ours() -> list[Any]:
-        records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
+        records = await read_topic(stack.settings.kafka_bootstrap, BILGE_TCGB_EVENTS, wait_s=30, principal=GETAPP)
         mine = [decode(r.value) for r in records if first <= (_sequence(r.key) or -1) < first + 30]
         return mine if len(mine) >= answer["stages"] else []
 
@@ -131,7 +129,7 @@ async def test_a2_simulator_feeds_tcgb_stages_live_as_they_are_reached(
     assert state["failures"] == 0 and state["last_status"] == 202 and stopped == {"running": False}
 
     async def ours() -> list[Any]:
-        records = await read_topic(stack.settings.kafka_bootstrap, TCGB_EVENTS_TOPIC, wait_s=30, principal=GETAPP)
+        records = await read_topic(stack.settings.kafka_bootstrap, BILGE_TCGB_EVENTS, wait_s=30, principal=GETAPP)
         mine = [decode(r.value) for r in records if start <= (_sequence(r.key) or -1) < start + 10_000]
         return mine if len(mine) >= state["stages"] else []
 
@@ -151,10 +149,10 @@ async def test_a2_an_inconsistent_status_batch_is_dead_lettered_with_its_reason(
     assert _push(bilge_simulator, stack, bad, number)["status"] == 202
 
     async def letter() -> Any:
-        records = await read_topic(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, wait_s=30, principal=ADMIN)
+        records = await read_topic(stack.settings.kafka_bootstrap, HUB_DEADLETTER, wait_s=30, principal=ADMIN)
         return next((r for r in records if r.key == number.encode()), None)
 
     found = await eventually(letter, wait_s=60)
     headers = {k: v.decode() for k, v in found.headers}
-    assert headers["dlq.original_topic"] == INBOUND_TOPIC and found.value == bad
+    assert headers["dlq.original_topic"] == BILGE_INBOUND and found.value == bad
     assert headers["dlq.reason"].startswith("BİLGE document rejected: inconsistent: record 1 ")

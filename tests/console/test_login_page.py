@@ -20,11 +20,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Error, Page, expect
 from sqlalchemy import select
 
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.auth import COOKIE
 from hub.operations.console.operators import Role
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.tables import dead_letter_decisions
 from tests.browser import ICON
 from tests.console.logins import PASSWORD, ensure_operator
@@ -87,7 +87,7 @@ async def _waiting_dead_letter(stack: Stack, why: str) -> tuple[str, tuple[int, 
         "dlq.attempts": "3",
         "dlq.failed_at": datetime.now(UTC).isoformat(),
     }
-    dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, b"{not json", b"LOGIN", headers)
+    dead = await produce_raw(stack.settings.kafka_bootstrap, HUB_DEADLETTER, b"{not json", b"LOGIN", headers)
     return f"{dead.partition}:{dead.offset}", (dead.partition, dead.offset)
 
 

@@ -31,13 +31,13 @@ from playwright.async_api import Browser, ConsoleMessage, Error, Locator, Page, 
 from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.contract.messages.envelope import envelope
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.entrypoints.stack import Stack
 from hub.operations.console.operators import Role
 from hub.runtime.client import HubClient
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.store.reconciliations import recent_reconciliations, record_reconciliation
 from tests.console.logins import PASSWORD, ensure_operator
 from tests.e2e.helpers import foreign_5800, produce_raw, signed_headers
@@ -267,7 +267,7 @@ async def test_operator_replays_a_dead_letter_and_its_command_is_processed(
     lodge = foreign_5800()
     command = envelope(lodge, carnet_number=lodge.carnet_number, occurred_at=datetime.now(UTC))
     headers = {**signed_headers(command), **_dead_letter_headers("OperationalError: database is locked")}
-    dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
+    dead = await produce_raw(stack.settings.kafka_bootstrap, HUB_DEADLETTER, command.encode(), command.key, headers)
     letter_id = f"{dead.partition}:{dead.offset}"
     row = operator.dead_letter(letter_id)
 
@@ -331,7 +331,7 @@ async def test_a_dead_letter_is_shown_as_text_never_run_as_markup(operator: Cons
     reason = "<img src=x onerror=\"document.title='pwned'\"> failed"
     value = b"<script>document.title='pwned'</script>"
     headers = _dead_letter_headers(reason, offset="535353")
-    dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, value, b"<b>key</b>", headers)
+    dead = await produce_raw(stack.settings.kafka_bootstrap, HUB_DEADLETTER, value, b"<b>key</b>", headers)
     row = operator.dead_letter(f"{dead.partition}:{dead.offset}")
 
     await expect(row.get_by_test_id("dead-letter-reason")).to_have_text(reason, timeout=TIMEOUT_MS)

@@ -12,9 +12,9 @@ import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import catalog
 from hub.runtime.kafka.consuming import (
-    DEAD_LETTER_TOPIC,
     KEPT_HEADERS_BYTES,
     KEPT_KEY_BYTES,
     PRODUCER_MAX_REQUEST_BYTES,
@@ -51,7 +51,7 @@ async def _dead_letter(record: Record, broker: Broker | None = None) -> dict[str
     broker = broker or Broker()
     await DeadLetters(broker, catalog(), "hub-core").send(record, "a reason", attempts=1)  # type: ignore[arg-type]
     (sent,) = broker.sent
-    assert sent["topic"] == DEAD_LETTER_TOPIC
+    assert sent["topic"] == HUB_DEADLETTER
     return sent
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.configuration.settings import Settings
 from hub.contract.messages.envelope import envelope
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.entrypoints.stack import Stack
 from hub.operations.dlq import REPLAYED_FROM_HEADER, DeadLetter, DeadLetterError, dead_letters, discard, replay
 from hub.runtime.client import HubClient
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN
 from tests.e2e.helpers import eventually, foreign_5800, produce_raw, read_topic, signed_headers
 
@@ -77,7 +77,7 @@ async def test_replay_after_a_fix_is_processed_with_the_same_correlation_id(stac
         "dlq.attempts": "3",
         "dlq.failed_at": datetime.now(UTC).isoformat(),
     }
-    dead = await produce_raw(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, command.encode(), command.key, headers)
+    dead = await produce_raw(stack.settings.kafka_bootstrap, HUB_DEADLETTER, command.encode(), command.key, headers)
     letter_id = f"{dead.partition}:{dead.offset}"
     letter = await _letter(stack, lambda d: d.id == letter_id)
     assert (letter.message_type, letter.correlation_id) == ("LodgeDeclaration", str(command.correlation_id))

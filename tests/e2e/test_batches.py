@@ -13,13 +13,13 @@ from aiokafka import AIOKafkaProducer
 
 from hub.contract.messages.batch import BatchResult, MessageScope, Unsettled
 from hub.contract.messages.envelope import Envelope, decode, envelope
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog, catalog
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.operations.kafka.admin import apply_topics
 from hub.runtime.client import HubClient
 from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.runtime.kafka.brokers import kafka_broker
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN, client_options
 from tests.domain.builders import INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, one_partition_topic, read_topic, signed_headers
@@ -91,7 +91,7 @@ async def test_a_failing_message_is_retried_alone_to_its_bound_then_dead_lettere
     """Keys A and B in one poll; A's second message always fails. B is applied at once, A's first
     too; A's third waits behind the failing one, which is tried 3 times and dead-lettered."""
     topic = one_partition_topic("test.batch-failure")
-    topics = TopicCatalog([topic, catalog().topic(DEAD_LETTER_TOPIC)])
+    topics = TopicCatalog([topic, catalog().topic(HUB_DEADLETTER)])
     await apply_topics(bootstrap, topics)
     applied: list[str] = []
     tries: dict[str, int] = {}
@@ -134,7 +134,7 @@ async def test_a_failing_message_is_retried_alone_to_its_bound_then_dead_lettere
         assert polls[0] == len(plan)  # one poll brought them all: a batch, not one at a time
 
         async def dead_letter() -> Any:
-            for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
+            for record in await read_topic(bootstrap, HUB_DEADLETTER, principal=ADMIN):
                 headers = {k: v.decode() for k, v in record.headers}
                 if (headers["dlq.original_topic"], headers["dlq.original_offset"]) == (
                     topic.name,

@@ -13,12 +13,12 @@ from adapters.bilge.service import drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
 from hub.contract.messages.envelope import decode
 from hub.contract.signing import HTTP_SIGNATURE_HEADER
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.domain.bilge import SummaryOpening
 from hub.domain.commands import AcceptDeclaration, Actor, CompleteInspection, LineQuantity, LodgeDeclaration
 from hub.entrypoints.stack import Stack
 from hub.runtime.client import HubClient
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN
 from tests.conftest import on_session_day
 from tests.domain.builders import BORDER, HOLDER, INSPECTOR, LIAISON
@@ -177,7 +177,7 @@ async def test_hostile_or_invalid_bilge_documents_are_dead_lettered_and_nothing_
     _push(stack, document, key)
 
     async def dead_lettered() -> Any:
-        for record in await read_topic(stack.settings.kafka_bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
+        for record in await read_topic(stack.settings.kafka_bootstrap, HUB_DEADLETTER, principal=ADMIN):
             headers = {k: v.decode() for k, v in record.headers}
             if record.key == key.encode() and headers["dlq.original_topic"] == "bilge.inbound":
                 return headers

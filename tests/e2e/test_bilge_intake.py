@@ -10,14 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.bilge.intake import INBOUND_TOPIC
 from adapters.bilge.service import drawdown_id
 from adapters.bilge.simulator import sample_tcgb_xml
+from hub.contract.topic_names import BILGE_INBOUND, HUB_DEADLETTER
 from hub.domain.commands import AcceptDeclaration, CompleteInspection
 from hub.entrypoints.stack import Stack
 from hub.runtime.client import HubClient
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN
 from tests.domain.builders import BORDER, INSPECTOR, LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, read_topic, unique
@@ -69,7 +68,7 @@ async def test_f2_a_tcgb_of_4_9_mb_lands_whole_and_draws_down(
     number = _tcgb_number()
     document = _grown(sample_tcgb_xml(number, "4000", BORDER, [(1, n, carnet, 1, 5)]), SIZE)
     assert _pushed_by_bilge(bilge_simulator, stack, document, number) == {"status": 202, "body": ""}
-    record = await _record(stack, INBOUND_TOPIC, number)
+    record = await _record(stack, BILGE_INBOUND, number)
     assert len(record.value) == SIZE and hashlib.sha256(record.value).digest() == hashlib.sha256(document).digest()
     events = await client.outcome(drawdown_id(number, carnet), wait_s=60)
     assert [(e.type, getattr(e.payload, "rule", None)) for e in events] == [("GoodsDischarged", "F2")]
@@ -82,9 +81,9 @@ async def test_an_invalid_document_of_4_9_mb_is_dead_lettered_whole_with_its_rea
     valid = sample_tcgb_xml(number, "4000", BORDER, [(1, "220100ATA1", "DE/2026/X-1", 1, 1)])
     document = _grown(valid.replace(b"<Rejim>4000</Rejim>", b"<Rejim>BOGUS</Rejim>"), SIZE)
     assert _pushed_by_bilge(bilge_simulator, stack, document, number)["status"] == 202
-    letter = await _record(stack, DEAD_LETTER_TOPIC, number)
+    letter = await _record(stack, HUB_DEADLETTER, number)
     headers = {k: v.decode() for k, v in letter.headers}
-    assert headers["dlq.original_topic"] == INBOUND_TOPIC and headers["dlq.reason"].startswith(
+    assert headers["dlq.original_topic"] == BILGE_INBOUND and headers["dlq.reason"].startswith(
         "BİLGE document rejected"
     )
     assert "dlq.truncated" not in headers and letter.value == document  # whole: it can be replayed

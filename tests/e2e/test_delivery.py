@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from adapters.tobb.client import TobbSettings
 from hub.contract.messages.envelope import Envelope
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog, catalog
 from hub.entrypoints.processes.core import CoreProcess
 from hub.entrypoints.processes.tobb import TobbAdapterProcess
@@ -19,7 +20,7 @@ from hub.entrypoints.stack import Stack
 from hub.operations.kafka.admin import apply_topics
 from hub.runtime.client import HubClient
 from hub.runtime.kafka.brokers import kafka_broker
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC, subscribe_reliably
+from hub.runtime.kafka.consuming import subscribe_reliably
 from hub.runtime.kafka.security import ADMIN, client_options
 from hub.store.tables import declarations
 from tests.e2e.helpers import (
@@ -39,7 +40,7 @@ COMMANDS = "ata.declaration.commands"
 
 async def _dead_letter_of(bootstrap: str, topic: str, partition: int, offset: int) -> Any:
     async def find() -> Any:
-        for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
+        for record in await read_topic(bootstrap, HUB_DEADLETTER, principal=ADMIN):
             headers = {k: v.decode() for k, v in record.headers}
             where = (headers["dlq.original_topic"], headers["dlq.original_partition"], headers["dlq.original_offset"])
             if where == (topic, str(partition), str(offset)):
@@ -159,7 +160,7 @@ async def test_handler_failing_every_time_is_retried_a_bounded_number_of_times_t
 ) -> None:
     """The retry bound and the move-on, on a topic of their own with a handler that always fails."""
     topic = one_partition_topic("test.retry-bound")
-    topics = TopicCatalog([topic, catalog().topic(DEAD_LETTER_TOPIC)])
+    topics = TopicCatalog([topic, catalog().topic(HUB_DEADLETTER)])
     await apply_topics(bootstrap, topics)
     calls: dict[str, int] = {}
 

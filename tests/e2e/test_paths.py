@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hub.contract.messages.envelope import Envelope, decode
+from hub.contract.topic_names import ATA_DECLARATION_EVENTS
 from hub.domain.commands import (
     CompleteInspection,
     DecideRequest,
@@ -23,7 +24,7 @@ from hub.domain.commands import (
     RequestExtension,
 )
 from hub.entrypoints.stack import Stack
-from hub.runtime.client import EVENTS_TOPIC, HubClient
+from hub.runtime.client import HubClient
 from hub.runtime.kafka.security import ADMIN
 from tests.conftest import SESSION_DAY, on_session_day
 from tests.domain.builders import HOLDER
@@ -404,7 +405,7 @@ async def test_g6_c1_correction_and_extension_decided_by_the_director(client: Hu
 
 async def _deadline_events(bootstrap: str, carnet_number: str, declaration: str) -> list[Envelope[Any]]:
     """The V2 events of one declaration on the events topic, in order."""
-    records = await read_topic(bootstrap, EVENTS_TOPIC, principal=ADMIN)
+    records = await read_topic(bootstrap, ATA_DECLARATION_EVENTS, principal=ADMIN)
     found = []
     for record in records:
         if record.key != carnet_number.encode():

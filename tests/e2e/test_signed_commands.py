@@ -17,11 +17,11 @@ from aiokafka import AIOKafkaProducer
 from hub.configuration.settings import signing_key
 from hub.contract.messages.envelope import Envelope, decode, envelope
 from hub.contract.signing import SIGNATURE_HEADER, sign
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import catalog
 from hub.domain.commands import AcceptDeclaration
 from hub.operations.kafka.reading import read_topic
 from hub.runtime.client import HubClient
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN, BILGE_RECONCILIATION, FRONTEND, client_options
 from tests.domain.builders import LIAISON
 from tests.e2e.helpers import eventually, foreign_5800, signed_headers
@@ -47,7 +47,7 @@ async def _produce(bootstrap: str, value: bytes, message: Envelope[Any], signatu
 
 async def _dead_letter_of(bootstrap: str, sent: Any) -> dict[str, str]:
     async def find() -> dict[str, str] | None:
-        for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
+        for record in await read_topic(bootstrap, HUB_DEADLETTER, principal=ADMIN):
             headers = {k: v.decode() for k, v in record.headers}
             if (headers["dlq.original_topic"], headers["dlq.original_offset"]) == (COMMANDS, str(sent.offset)) and (
                 headers["dlq.original_partition"] == str(sent.partition)

@@ -7,10 +7,10 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.topic_names import ATA_DECLARATION_EVENTS
 from hub.contract.topics import catalog
 from hub.getapp.tracking import TrackingProjection, TrackingQueries
 from hub.getapp.tracking.consumer import subscribe_tracking
-from hub.getapp.tracking.projection import TOPIC
 from hub.getapp.tracking.tables import getapp_processed
 from tests.getapp_tracking.builders import A_NUMBERS, FIRM_A, two_firms
 
@@ -23,8 +23,10 @@ async def test_events_from_the_topic_are_applied_once_and_garbage_is_dead_letter
     events = two_firms()
     async with TestKafkaBroker(broker) as test_broker:
         for event in [*events, events[3]]:  # the last one delivered again
-            await test_broker.publish(event.encode(), topic=TOPIC, key=event.key, headers=event.headers())
-        await test_broker.publish(b"not an envelope", topic=TOPIC, key=b"TR/2026/000123")
+            await test_broker.publish(
+                event.encode(), topic=ATA_DECLARATION_EVENTS, key=event.key, headers=event.headers()
+            )
+        await test_broker.publish(b"not an envelope", topic=ATA_DECLARATION_EVENTS, key=b"TR/2026/000123")
 
     assert {d.declaration_number for d in await queries.declarations_of_firm(FIRM_A)} == A_NUMBERS
     async with engine.connect() as conn:

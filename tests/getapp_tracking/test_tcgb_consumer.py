@@ -12,13 +12,13 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.contract.topic_names import BILGE_TCGB_EVENTS, HUB_DEADLETTER
 from hub.contract.topics import catalog
 from hub.getapp.tracking.consumer import subscribe_tcgbs
 from hub.getapp.tracking.tables import getapp_tcgb_stages
-from hub.getapp.tracking.tcgb_projection import TCGB_TOPIC, TcgbProjection
+from hub.getapp.tracking.tcgb_projection import TcgbProjection
 from hub.getapp.tracking.tcgb_queries import TcgbQueries
 from hub.runtime.kafka.brokers import kafka_broker
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.security import ADMIN, client_options
 from tests.e2e.helpers import eventually, read_topic
 from tests.getapp_tracking.builders import T0
@@ -42,8 +42,8 @@ async def test_a2_tcgb_events_on_the_broker_reach_both_firms_once_and_garbage_is
     await producer.start()
     try:
         for event in [*events, events[5], events[6]]:  # two delivered again
-            await producer.send(TCGB_TOPIC, event.encode(), key=event.key)
-        await producer.send(TCGB_TOPIC, garbage, key=numbers[0].encode())
+            await producer.send(BILGE_TCGB_EVENTS, event.encode(), key=event.key)
+        await producer.send(BILGE_TCGB_EVENTS, garbage, key=numbers[0].encode())
         await producer.flush()
     finally:
         await producer.stop()
@@ -71,7 +71,7 @@ async def test_a2_tcgb_events_on_the_broker_reach_both_firms_once_and_garbage_is
             assert (await conn.execute(stages)).scalar_one() == 4 * len(numbers)
 
         async def dead_letter() -> Any:
-            for record in await read_topic(bootstrap, DEAD_LETTER_TOPIC, principal=ADMIN):
+            for record in await read_topic(bootstrap, HUB_DEADLETTER, principal=ADMIN):
                 headers = {k: v.decode() for k, v in record.headers}
                 # The stack's GET-APP dead-letters it too, in its own group.
                 if record.value == garbage and headers["dlq.consumer"] == group:
@@ -79,6 +79,6 @@ async def test_a2_tcgb_events_on_the_broker_reach_both_firms_once_and_garbage_is
             return None
 
         headers = await eventually(dead_letter, wait_s=30)
-        assert headers["dlq.original_topic"] == TCGB_TOPIC
+        assert headers["dlq.original_topic"] == BILGE_TCGB_EVENTS
     finally:
         await broker.stop()

@@ -39,7 +39,6 @@ Kinds of findings
 
 from adapters.bilge.reconciliation.comparison import Comparison, Outcome, compare
 from adapters.bilge.reconciliation.corrections import (
-    COMMANDS_TOPIC,
     CorrectiveCommand,
     EnvelopeSender,
     MissingDrawDown,
@@ -51,7 +50,6 @@ from adapters.bilge.reconciliation.report import Finding, Kind, Report, write_cs
 from adapters.bilge.reconciliation.run import Progress, print_progress, reconcile, reconcile_chunks, reconcile_url
 
 __all__ = [
-    "COMMANDS_TOPIC",
     "Comparison",
     "CorrectiveCommand",
     "EnvelopeSender",

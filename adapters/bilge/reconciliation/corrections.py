@@ -34,12 +34,13 @@ from uuid import UUID
 
 from adapters.bilge.service import drawdown_id
 from hub.contract.messages.envelope import Envelope, envelope
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS
 from hub.contract.topics import TopicCatalog, catalog
 from hub.domain.bilge import DrawDownByTcgb, TcgbRow
 from hub.domain.model import Status
 
 __all__ = [
-    "COMMANDS_TOPIC",
+    "ATA_DECLARATION_COMMANDS",
     "CORRECTION_NOTE",
     "CorrectiveCommand",
     "EnvelopeSender",
@@ -50,7 +51,6 @@ __all__ = [
     "line_correction",
 ]
 
-COMMANDS_TOPIC: Final = "ata.declaration.commands"
 CORRECTION_NOTE: Final = "hub reconcile bilge: drawn down in BİLGE, missing in the hub"
 _INSPECTED: Final = Status.INSPECTION_COMPLETED.value
 
@@ -201,7 +201,7 @@ async def emit_corrections(
     Checks first that topics.yaml lets the topic carry DrawDownByTcgb, so that nothing is sent when
     anything would be refused.
     """
-    (topics or catalog()).check_carries(COMMANDS_TOPIC, DrawDownByTcgb.__name__)
+    (topics or catalog()).check_carries(ATA_DECLARATION_COMMANDS, DrawDownByTcgb.__name__)
     at = occurred_at or datetime.now(UTC)
     messages = [c.envelope(at) for c in corrections]
     for message in messages:

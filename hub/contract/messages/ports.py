@@ -13,6 +13,14 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from hub.contract.topic_names import (
+    BILGE_REQUESTS,
+    BILGE_RESULTS,
+    TOBB_CARNET_REQUESTS,
+    TOBB_CARNET_RESULTS,
+    YKTS_REQUESTS,
+    YKTS_RESULTS,
+)
 from hub.domain import bilge, ykts
 from hub.domain import events as ev
 from hub.domain.rules import LookUpAuthority, LookUpCarnet, LookUpLegacy, LookUpSummary
@@ -39,15 +47,15 @@ class Asking:
 
 
 TOBB = Port(
-    "TOBB", "tobb.carnet.requests", "tobb.carnet.results",
+    "TOBB", TOBB_CARNET_REQUESTS, TOBB_CARNET_RESULTS,
     (ev.CarnetLookupSucceeded, ev.CarnetNotFound, ev.CarnetLookupFailed),
 )  # fmt: skip
 BILGE = Port(
-    "BİLGE", "bilge.requests", "bilge.results",
+    "BİLGE", BILGE_REQUESTS, BILGE_RESULTS,
     (bilge.SummaryFound, bilge.SummaryNotFound, bilge.LegacyFound, bilge.LegacyNotFound, bilge.BilgeLookupFailed,
      bilge.SummaryClosureConfirmed),
 )  # fmt: skip
-YKTS = Port("YKTS", "ykts.requests", "ykts.results", (ykts.AuthorityChecked, ykts.AuthorityCheckFailed))
+YKTS = Port("YKTS", YKTS_REQUESTS, YKTS_RESULTS, (ykts.AuthorityChecked, ykts.AuthorityCheckFailed))
 PORTS = (TOBB, BILGE, YKTS)
 
 

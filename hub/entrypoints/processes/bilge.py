@@ -14,10 +14,10 @@ from adapters.bilge.service import BilgeService, decode_inbound
 from hub.configuration.settings import Settings, senders_registry
 from hub.contract.messages.ports import BILGE
 from hub.contract.signing import RegistryFile
+from hub.contract.topic_names import BILGE_INBOUND, HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog
 from hub.runtime.adapter_process import SystemAdapterProcess
 from hub.runtime.http_server import BackgroundServer
-from hub.runtime.kafka.consuming import DEAD_LETTER_TOPIC
 from hub.runtime.kafka.publishing import Publisher
 from hub.runtime.xmlsafe import XmlRejected
 
@@ -45,11 +45,11 @@ class BilgeAdapterProcess(SystemAdapterProcess[BilgeClient, BilgeSettings]):
         self.intake: BackgroundServer | None = None
         # BİLGE signs its documents: the intake and this consumer check the signature (topics.yaml).
         self._senders = RegistryFile(senders_registry())
-        self.subscribe("bilge.inbound", self._on_inbound, decoder=decode_inbound, senders=self._senders)
+        self.subscribe(BILGE_INBOUND, self._on_inbound, decoder=decode_inbound, senders=self._senders)
 
     def max_request_bytes(self, topics: TopicCatalog) -> int:
         # A TCGB of bilge.inbound (up to 5 MiB) that fails is dead-lettered whole, so it can be replayed.
-        return topics.topic(DEAD_LETTER_TOPIC).record_limit
+        return topics.topic(HUB_DEADLETTER).record_limit
 
     def connect(self, system: BilgeSettings) -> BilgeClient:
         return BilgeClient.from_settings(system, metrics=self.metrics, tracer_provider=self.tracer_provider)

@@ -16,6 +16,7 @@ from hub.contract.messages.batch import BatchResult, MessageScope
 from hub.contract.messages.envelope import Envelope
 from hub.contract.messages.ports import PORTS
 from hub.contract.signing import RegistryFile
+from hub.contract.topic_names import ATA_DECLARATION_COMMANDS
 from hub.contract.topics import TopicCatalog
 from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.runtime.process import KafkaProcess
@@ -25,8 +26,6 @@ from hub.store.engine import create_engine
 from hub.store.schema import require_current
 
 log = logging.getLogger(__name__)
-
-COMMANDS_TOPIC = "ata.declaration.commands"
 
 
 class CoreProcess(KafkaProcess):
@@ -46,7 +45,7 @@ class CoreProcess(KafkaProcess):
             max_attempts=settings.consumer_max_attempts,
         )  # fmt: skip
         senders = RegistryFile(senders_registry())  # commands are signed (topics.yaml)
-        for topic in (COMMANDS_TOPIC, *(port.results_topic for port in PORTS)):
+        for topic in (ATA_DECLARATION_COMMANDS, *(port.results_topic for port in PORTS)):
             subscribe_in_batches(
                 self.broker, self.catalog, topic, self.NAME, self._on_batch,
                 limits=limits, metrics=self.metrics, senders=senders, tracer=self.tracer,

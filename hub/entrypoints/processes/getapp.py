@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.configuration.settings import Settings
+from hub.contract.topic_names import YKTS_RESULTS
 from hub.contract.topics import TopicCatalog
 from hub.getapp.accounts.mail import MailRelay, SmtpSettings
 from hub.getapp.accounts.service import AccountService, ykts_request_publisher
@@ -58,7 +59,7 @@ class GetAppProcess(KafkaProcess):
         subscribe_tracking(self.broker, self.catalog, self.projection, metrics=self.metrics, tracer=self.tracer)
         self.tcgbs = TcgbProjection(self.engine)  # A2: every import and export TCGB, a poll at a time
         subscribe_tcgbs(self.broker, self.catalog, self.tcgbs, metrics=self.metrics, tracer=self.tracer)
-        self.subscribe("ykts.results", self._on_ykts_answer)
+        self.subscribe(YKTS_RESULTS, self._on_ykts_answer)
         self.document_publications()
         self.web_settings = web or WebSettings.from_env()
         if not self.web_settings.secure_cookie:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.contract.messages.envelope import Envelope, envelope
+from hub.contract.topic_names import YKTS_REQUESTS
 from hub.domain.ykts import AuthorityChecked, AuthorityCheckFailed, AuthorityCheckRequested
 from hub.getapp.accounts import rules, store
 from hub.getapp.accounts.rules import Refusal, RefusalKind, Status
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-YKTS_REQUESTS = "ykts.requests"
 SESSION_TTL = timedelta(hours=8)
 
 PublishRequest = Callable[[Envelope[Any]], Awaitable[None]]

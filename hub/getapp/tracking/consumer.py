@@ -8,9 +8,10 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import Tracer
 
+from hub.contract.topic_names import ATA_DECLARATION_EVENTS, BILGE_TCGB_EVENTS
 from hub.contract.topics import TopicCatalog
-from hub.getapp.tracking.projection import CONSUMER_GROUP, TOPIC, TrackingProjection
-from hub.getapp.tracking.tcgb_projection import TCGB_CONSUMER_GROUP, TCGB_TOPIC, TcgbProjection
+from hub.getapp.tracking.projection import CONSUMER_GROUP, TrackingProjection
+from hub.getapp.tracking.tcgb_projection import TCGB_CONSUMER_GROUP, TcgbProjection
 from hub.operations.health.metrics import ProcessMetrics
 from hub.runtime.kafka.batches import BatchLimits, subscribe_in_batches
 from hub.runtime.kafka.consuming import subscribe_reliably
@@ -25,7 +26,9 @@ def subscribe_tracking(
     tracer: Tracer | None = None,
 ) -> None:
     """Feed the GET-APP read model from `ata.declaration.events` (undecodable events are dead-lettered)."""
-    subscribe_reliably(broker, catalog, TOPIC, group_id, projection.handle, metrics=metrics, tracer=tracer)
+    subscribe_reliably(
+        broker, catalog, ATA_DECLARATION_EVENTS, group_id, projection.handle, metrics=metrics, tracer=tracer
+    )
 
 
 # A poll of up to 2,000 TCGB events, or what came within 100 ms: GET-APP is informational (A8), so a
@@ -45,5 +48,12 @@ def subscribe_tcgbs(
 ) -> None:
     """Feed the TCGB read model from `bilge.tcgb.events` (A2); undecodable events are dead-lettered."""
     subscribe_in_batches(
-        broker, catalog, TCGB_TOPIC, group_id, projection.handle_batch, limits=limits, metrics=metrics, tracer=tracer
+        broker,
+        catalog,
+        BILGE_TCGB_EVENTS,
+        group_id,
+        projection.handle_batch,
+        limits=limits,
+        metrics=metrics,
+        tracer=tracer,
     )

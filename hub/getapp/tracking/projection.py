@@ -31,7 +31,6 @@ from hub.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
-TOPIC = "ata.declaration.events"
 CONSUMER_GROUP = "getapp-tracking"
 
 # The event types the read model needs; every other type on the topic is ignored (and not recorded).

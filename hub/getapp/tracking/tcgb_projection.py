@@ -42,7 +42,6 @@ from hub.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
-TCGB_TOPIC = "bilge.tcgb.events"
 TCGB_CONSUMER_GROUP = "getapp-tcgb"
 
 _t, _st, _bins = getapp_tcgbs.c, getapp_tcgb_stages.c, getapp_tcgb_duration_bins.c

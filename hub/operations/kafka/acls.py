@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import TOPICS_FILE, TopicCatalog
 
-DEAD_LETTER_TOPIC = "hub.deadletter"
 CLUSTER = "kafka-cluster"  # the one name of the CLUSTER resource
 
 
@@ -120,11 +120,11 @@ def _writes(user: str, topic: str) -> set[Acl]:
 
 def _dead_lettered_topics(catalog: TopicCatalog, owner: dict[str, Principal]) -> set[str]:
     """Topics read by a principal that writes dead letters: where a dead letter can come from."""
-    if DEAD_LETTER_TOPIC not in catalog.names:
+    if HUB_DEADLETTER not in catalog.names:
         return set()
-    writers = {owner[name].name for name in catalog.topic(DEAD_LETTER_TOPIC).producers if name in owner}
+    writers = {owner[name].name for name in catalog.topic(HUB_DEADLETTER).producers if name in owner}
     return {
         spec.name
         for spec in catalog
-        if spec.name != DEAD_LETTER_TOPIC and any(owner[n].name in writers for n in spec.consumers if n in owner)
+        if spec.name != HUB_DEADLETTER and any(owner[n].name in writers for n in spec.consumers if n in owner)
     }

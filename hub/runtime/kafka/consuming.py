@@ -30,6 +30,7 @@ from pydantic import SkipValidation
 from hub.contract.messages.carried import carried_type
 from hub.contract.messages.envelope import UndecodableMessage, decode, failure, shortened
 from hub.contract.signing import RegistryFile
+from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import TopicCatalog
 from hub.operations import tracing
 from hub.operations.health.metrics import UNDECODED, ProcessMetrics
@@ -39,7 +40,6 @@ from hub.store.uow import AlreadyProcessed
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_TOPIC = "hub.deadletter"
 
 Handler = Callable[[Any], Awaitable[None]]
 Decoder = Callable[[bytes | None], Any]
@@ -106,13 +106,13 @@ class DeadLetters:
     def __init__(
         self, broker: KafkaBroker, catalog: TopicCatalog, source: str, metrics: ProcessMetrics | None = None
     ) -> None:
-        catalog.topic(DEAD_LETTER_TOPIC)
+        catalog.topic(HUB_DEADLETTER)
         self._broker = broker
         self._source = source
         self._metrics = metrics or ProcessMetrics(source)
         # FastStream keeps the producer's settings there; the default is aiokafka's.
         producer_max = getattr(broker, "_connection_kwargs", {}).get("max_request_size", PRODUCER_MAX_REQUEST_BYTES)
-        topic_max = catalog.topic(DEAD_LETTER_TOPIC).record_limit
+        topic_max = catalog.topic(HUB_DEADLETTER).record_limit
         self.max_bytes = min(producer_max, topic_max) - DEAD_LETTER_MARGIN_BYTES
 
     async def send(self, record: Any, reason: str, attempts: int, kind: str = UNDECODED) -> None:
@@ -145,7 +145,7 @@ class DeadLetters:
         key, value, headers, cuts = fitted(key, value, headers, about, max_bytes)
         if cuts:
             about = {**about, "dlq.truncated": "true", "dlq.cut": "; ".join(cuts)}
-        await self._broker.publish(value, topic=DEAD_LETTER_TOPIC, key=key, headers={**headers, **about})
+        await self._broker.publish(value, topic=HUB_DEADLETTER, key=key, headers={**headers, **about})
 
 
 def _record_size(key: bytes | None, value: bytes, headers: dict[str, str]) -> int:

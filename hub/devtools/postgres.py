@@ -24,7 +24,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from hub.devtools.kafka.launcher import pid_alive
+from hub.devtools.ports import free_port
 from hub.devtools.settings import DevelopmentSettings
 
 __all__ = ["PostgresServer", "PostgresStartError", "find_bin_dir", "sweep_stale_homes"]
@@ -93,7 +93,7 @@ class PostgresServer:
         """`settings`: extra server settings (`-c name=value`); `keep`: leave ``home`` after `stop`."""
         self.home = Path(home).resolve()
         self._port_given = port is not None
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.bin_dir = bin_dir
         self.settings = dict(settings or {})
         self.keep = keep
@@ -137,7 +137,7 @@ class PostgresServer:
                 # A free port picked by us may be taken before the server binds it: pick another.
                 if self._port_given or "could not bind" not in str(err) or attempt == 3:
                     raise
-                self.port = _free_port()
+                self.port = free_port()
         raise AssertionError("unreachable")
 
     def _run(self, bin_dir: Path, timeout: float) -> None:
@@ -284,12 +284,6 @@ def _env_of(user: str) -> dict[str, str]:
     entry = pwd.getpwnam(user)
     keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TZ"}}
     return {**keep, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

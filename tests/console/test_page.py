@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from adapters.tobb.client import TobbSettings
 from adapters.tobb.simulator import DEFAULT_API_KEY, create_app
 from hub.contract.messages.envelope import envelope
 from hub.contract.topic_names import HUB_DEADLETTER
+from hub.devtools.ports import free_port
 from hub.entrypoints.processes.console import ConsoleProcess
 from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.entrypoints.stack import Stack
@@ -54,17 +54,11 @@ OPERATOR = "ayse.demir"  # who the page records decisions under: the logged-in o
 # --- the test's own TOBB, which it stops and starts ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Simulator:
     """A TOBB simulator on a fixed port, stopped and started again on that same port."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self._server: BackgroundServer | None = None
 
     @property

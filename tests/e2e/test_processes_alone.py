@@ -8,7 +8,6 @@ README's "By hand" does, before the processes start.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.contract.topics import catalog
+from hub.devtools.ports import free_port
 from hub.getapp.tracking.tables import getapp_declarations
 from hub.operations.kafka.admin import apply_topics
 from hub.runtime.client import HubClient
@@ -44,12 +44,6 @@ def processes() -> Iterator[list[HubOs]]:
         process.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_getapp_run_alone_follows_what_the_core_run_alone_decides(
     broker: str, stores: StoreKind, processes: list[HubOs], tmp_path: Path
 ) -> None:
@@ -57,7 +51,7 @@ async def test_getapp_run_alone_follows_what_the_core_run_alone_decides(
     env = {"HUB_KAFKA_BOOTSTRAP": broker, "HUB_DATABASE_URL": database, "HUB_RELAY_POLL_S": "0.2"}
     upgraded = hub_command("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    page_port = _free_port()
+    page_port = free_port()
     core = HubOs("core", ["core", "--ops-port", "0"], env, tmp_path)
     getapp = HubOs("getapp", ["getapp", "--port", str(page_port), "--ops-port", "0"], env, tmp_path)
     processes.extend([core, getapp])
@@ -97,7 +91,7 @@ async def test_getapp_run_alone_follows_what_the_core_run_alone_decides(
     added = hub_command("officers", "add", "k.officer", "--name", "Kapıkule Memuru", "--office",
                         lodge.customs_office, "--role", "liaison", env={**env, **password})  # fmt: skip
     assert added.returncode == 0, added.stderr
-    office_port = _free_port()
+    office_port = free_port()
     office = HubOs("office", ["office", "--port", str(office_port), "--ops-port", "0"], env, tmp_path)
     processes.append(office)
     await office.ready()

@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import logging
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +17,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.devtools.ports import free_port
 from hub.getapp.accounts import tables
 from hub.getapp.accounts.mail import MailRelay, SmtpSender, SmtpSettings
 from hub.getapp.accounts.rules import Refusal, RefusalKind
@@ -57,13 +57,6 @@ class Mailbox:
         assert isinstance(message, EmailMessage)
         self.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

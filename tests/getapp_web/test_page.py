@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import email
 import re
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.contract.messages.envelope import Envelope, envelope, reply
+from hub.devtools.ports import free_port
 from hub.domain import events as ev
 from hub.domain.carnet import CarnetData, GoodsListLine
 from hub.domain.commands import Actor, DeclarantIn
@@ -114,16 +114,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

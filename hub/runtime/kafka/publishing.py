@@ -56,12 +56,9 @@ class Publisher:
         spec = self._catalog.check_carries(topic, message.type)
         body = message.encode()
         headers = record_headers(spec, message, body, self._key)
-        if self._tracer is None:
+        # The signature is over the value alone: the trace context added to the headers keeps it.
+        with tracing.sending(self._tracer, topic, message, headers) if self._tracer else nullcontext():
             await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
-        else:
-            # The signature is over the value alone: the trace context added to the headers keeps it.
-            with tracing.sending(self._tracer, topic, message, headers):
-                await self._broker.publish(body, topic=topic, key=message.key, headers=headers)
         self._metrics.produced.labels(topic=topic, type=message.type).inc()
 
     async def publish_many(self, topic: str, messages: Sequence[Envelope[Any]]) -> None:

@@ -42,7 +42,7 @@ from typing import Any, Final, NamedTuple
 from lxml import etree
 
 from hub.contract.topics import PROJECT_ROOT
-from hub.runtime.xmlsafe import XmlRejected, XsdSchema, load_schema
+from hub.runtime.xmlsafe import ExternalResourceRefused, RefuseAll, XmlRejected, XsdSchema, load_schema
 
 __all__ = [
     "NS",
@@ -110,17 +110,6 @@ class ExportDrawDown(NamedTuple):
 Record = ExportDeclaration | ExportDrawDown
 
 
-class _ExternalResourceRefused(Exception):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.url = url
-
-
-class _RefuseAll(etree.Resolver):  # type: ignore[misc]  # lxml ships no stubs
-    def resolve(self, url: str, pubid: str | None, context: Any) -> Any:
-        raise _ExternalResourceRefused(url)
-
-
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
@@ -156,7 +145,7 @@ class ExportReader:
             collect_ids=False,
             recover=False,
         )
-        self._parser.resolvers.add(_RefuseAll())
+        self._parser.resolvers.add(RefuseAll())
         self._in_prolog = True  # look for a DOCTYPE in the raw bytes until the first record is read
         self._tail = b""
         self._closed = False
@@ -184,7 +173,7 @@ class ExportReader:
             self._tail = window[-_MARKER_OVERLAP:]
         try:
             self._parser.feed(chunk)
-        except _ExternalResourceRefused as exc:
+        except ExternalResourceRefused as exc:
             raise XmlRejected(f"hostile: reference to an external resource refused ({exc.url})") from None
         except etree.XMLSyntaxError as exc:
             raise XmlRejected(f"malformed: {_syntax(exc)}") from None
@@ -197,7 +186,7 @@ class ExportReader:
         self._closed = True
         try:
             root = self._parser.close()
-        except _ExternalResourceRefused as exc:
+        except ExternalResourceRefused as exc:
             raise XmlRejected(f"hostile: reference to an external resource refused ({exc.url})") from None
         except etree.XMLSyntaxError as exc:
             raise XmlRejected(f"malformed: {_syntax(exc)}") from None

@@ -62,17 +62,19 @@ class XmlRejected(Exception):
         self.reason = reason
 
 
-class _ExternalResourceRefused(Exception):
+class ExternalResourceRefused(Exception):
+    """A document asked for an external resource (DTD, entity, XInclude): refused before it is read."""
+
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.url = url
 
 
-class _RefuseAll(etree.Resolver):  # type: ignore[misc]  # lxml ships no stubs
+class RefuseAll(etree.Resolver):  # type: ignore[misc]  # lxml ships no stubs
     """Refuses every external resource (DTDs, external entities, XIncludes) before it is read."""
 
     def resolve(self, url: str, pubid: str | None, context: Any) -> Any:
-        raise _ExternalResourceRefused(url)
+        raise ExternalResourceRefused(url)
 
 
 class _LocalFilesUnder(etree.Resolver):  # type: ignore[misc]
@@ -87,7 +89,7 @@ class _LocalFilesUnder(etree.Resolver):  # type: ignore[misc]
         path = Path(unquote(parsed.path)) if parsed.scheme in ("file", "") and parsed.path else None
         if path is not None and path.is_absolute() and path.resolve().is_relative_to(self._root):
             return None  # let libxml2 read it
-        raise _ExternalResourceRefused(url)
+        raise ExternalResourceRefused(url)
 
 
 def _hardened_parser(resolver: Any) -> Any:
@@ -122,8 +124,8 @@ def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     if any(marker in data for marker in _DOCTYPE_MARKERS):
         raise XmlRejected("hostile: a DOCTYPE is not allowed (DTDs and entity declarations are refused)")
     try:
-        root = etree.fromstring(data, parser=_hardened_parser(_RefuseAll()))
-    except _ExternalResourceRefused as exc:
+        root = etree.fromstring(data, parser=_hardened_parser(RefuseAll()))
+    except ExternalResourceRefused as exc:
         raise XmlRejected(f"hostile: reference to an external resource refused ({exc.url})") from None
     except etree.XMLSyntaxError as exc:
         raise XmlRejected(f"malformed: {_syntax_message(exc)}") from None
@@ -189,7 +191,7 @@ def _load_schema(path: Path) -> XsdSchema:
         # base_url lets relative xs:include/xs:import resolve next to the schema file.
         doc = etree.fromstring(data, parser=parser, base_url=path.as_uri()).getroottree()
         compiled = etree.XMLSchema(doc)
-    except _ExternalResourceRefused as exc:
+    except ExternalResourceRefused as exc:
         raise XmlRejected(f"schema {path}: external resource refused ({exc.url})") from None
     except etree.XMLSyntaxError as exc:
         raise XmlRejected(f"schema {path}: malformed: {_syntax_message(exc)}") from None

@@ -21,6 +21,7 @@ from hub.contract.schemas import ASYNCAPI
 from hub.contract.topic_names import HUB_DEADLETTER
 from hub.contract.topics import catalog
 from hub.domain import events as ev
+from hub.operations.kafka.acls import load_principals
 from hub.runtime.kafka.batches import subscribe_in_batches
 from hub.runtime.kafka.consuming import raw_body, subscribe_reliably
 
@@ -67,22 +68,27 @@ def _types_named(document: Mapping[str, Any], operation: Mapping[str, Any]) -> s
 def test_the_asyncapi_document_names_a_payload_schema_for_every_message_type_a_process_sends_or_accepts(
     document: dict[str, Any],
 ) -> None:
+    # A channel is named "<consumer group or process>:<topic>"; topics.yaml's principals say whose it is
+    # and by which names its producers and consumers lists call it.
+    principal_of = {group: p for p in load_principals() for group in (p.name, *p.groups)}
     channels = document["channels"]
-    processes = {key.split(":", 1)[0] for key in channels}
-    assert {"hub-core", "adapter-tobb", "adapter-bilge", "adapter-ykts"} <= processes
+    processes = {principal_of[key.split(":", 1)[0]].name for key in channels}
+    assert {"hub-core", "adapter-tobb", "adapter-bilge", "adapter-ykts", "getapp"} <= processes
     done: set[tuple[str, str, str]] = set()
     for operation in document["operations"].values():
         key, channel = _resolved(document, operation["channel"])
         spec = catalog().topic(channel["address"])
         assert _types_named(document, operation) == set(spec.messages), (key, operation["action"])
-        process = key.split(":", 1)[0]
+        process = principal_of[key.split(":", 1)[0]].name
         done.add((process, operation["action"], spec.name))
+    names = {p.name: set(p.names) for p in load_principals()}
     expected = {
         (process, action, spec.name)
         for spec in catalog()
         if spec.messages
         for action, processes_of in (("send", spec.producers), ("receive", spec.consumers))
-        for process in processes & set(processes_of)
+        for process in processes
+        if names[process] & set(processes_of)
     }
     assert expected <= done, sorted(expected - done)
     assert "Carries:" not in ASYNCAPI.read_text(encoding="utf-8")  # the types are schemas, not prose

@@ -18,20 +18,26 @@ from adapters.ykts.client import YktsSettings
 from hub.configuration.settings import Settings
 from hub.entrypoints.processes.bilge import BilgeAdapterProcess
 from hub.entrypoints.processes.core import CoreProcess
+from hub.entrypoints.processes.getapp import GetAppProcess
 from hub.entrypoints.processes.tobb import TobbAdapterProcess
 from hub.entrypoints.processes.ykts import YktsAdapterProcess
+from hub.getapp.accounts.mail import SmtpSettings
+from hub.getapp.web.settings import WebSettings
 
 _settings = Settings.from_env()
 _core = CoreProcess(_settings)
 _tobb = TobbAdapterProcess(_settings, TobbSettings(base_url="http://tobb.invalid", api_key="-"))
 _bilge = BilgeAdapterProcess(_settings, BilgeSettings(base_url="http://bilge.invalid", api_key="-"))
 _ykts = YktsAdapterProcess(_settings, YktsSettings(base_url="http://ykts.invalid", api_key="-"))
+# Its store and page are made, never started: only its subscriptions and publications are read here.
+_getapp = GetAppProcess(_settings, SmtpSettings(host="smtp.invalid"), web=WebSettings())
 
 specification = AsyncAPI(
     _core.broker,
     _tobb.broker,
     _bilge.broker,
     _ykts.broker,
+    _getapp.broker,
     title="e-ATA/TR integration hub",
     version="0.1.0",
     description=(

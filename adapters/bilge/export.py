@@ -42,7 +42,7 @@ from typing import Any, Final, NamedTuple
 from lxml import etree
 
 from hub.contract.topics import PROJECT_ROOT
-from hub.runtime.xmlsafe import ExternalResourceRefused, RefuseAll, XmlRejected, XsdSchema, load_schema
+from hub.runtime.xmlsafe import HARDENED_PARSER, ExternalResourceRefused, RefuseAll, XmlRejected, XsdSchema, load_schema
 
 __all__ = [
     "NS",
@@ -131,20 +131,7 @@ class ExportReader:
         self._schema = schema or load_schema(SCHEMA_PATH)
         self._lines_of = frozenset(lines_of) if lines_of is not None else None
         self._batch: Any = None
-        self._parser = etree.XMLPullParser(
-            events=("end",),
-            tag=tuple(_RECORDS),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            attribute_defaults=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-            recover=False,
-        )
+        self._parser = etree.XMLPullParser(events=("end",), tag=tuple(_RECORDS), **HARDENED_PARSER)
         self._parser.resolvers.add(RefuseAll())
         self._in_prolog = True  # look for a DOCTYPE in the raw bytes until the first record is read
         self._tail = b""

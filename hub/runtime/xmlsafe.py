@@ -92,22 +92,27 @@ class _LocalFilesUnder(etree.Resolver):  # type: ignore[misc]
         raise ExternalResourceRefused(url)
 
 
+# What every parser of the hub is told, the pull parser of BİLGE's exports too: no entities expanded,
+# no DTD loaded, nothing fetched, libxml2's size limits kept, nothing guessed from a broken document.
+HARDENED_PARSER: Final[dict[str, bool]] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "attribute_defaults": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    "collect_ids": False,
+    "decompress": False,
+    "recover": False,
+}
+
+
 def _hardened_parser(resolver: Any) -> Any:
     # A fresh parser per document: lxml parsers are not meant to be shared between threads, and
     # building one costs microseconds.
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-        decompress=False,
-        recover=False,
-    )
+    parser = etree.XMLParser(**HARDENED_PARSER)
     parser.resolvers.add(resolver)
     return parser
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -229,3 +229,29 @@ def configure(
     # One INFO line per HTTP request made (the console's scrapes of every process each few seconds
     # were 91% of the demo's log): the adapters log their calls to external systems themselves.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+# What the libraries say that tells an operator nothing, filtered where each library logs: the three
+# filters of the hub, in one place.
+_NO_AUTO_CREATE = "Auto create topics is disabled. Make sure the topics exist."
+
+
+class _TopicsFromTopicsYaml(logging.Filter):
+    """FastStream warns at each subscription that it creates no topic: by design here (topics come
+    from topics.yaml, `hub topics apply` reports any missing), so the warning, ten times at every start
+    of `hub run`, said nothing an operator could act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _NO_AUTO_CREATE
+
+
+class _AlembicContext(logging.Filter):
+    """Alembic says at INFO which dialect it drives each time it looks at a store: at every process's
+    start, that is. Its migration steps ("Running upgrade ...") still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+FASTSTREAM_NOISE: Final = _TopicsFromTopicsYaml()  # on each broker's logger (hub/runtime/kafka/brokers.py)
+ALEMBIC_NOISE: Final = _AlembicContext()  # on alembic.runtime.migration (hub/store/schema.py)

@@ -32,6 +32,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.operations.logs import ALEMBIC_NOISE
 from hub.store.migrations import SCRIPT_LOCATION
 from hub.store.migrations.releases import Release, UnknownStore, recognise
 
@@ -42,15 +43,7 @@ VERSION_TABLE = "alembic_version"  # Alembic's own: the revision, one row (none 
 _SCHEMA_LOCK = 0x6174_6168  # "atah"
 
 
-class _QuietContext(logging.Filter):
-    """Alembic says at INFO which dialect it drives each time it looks at a store: at every process's
-    start, that is. Its migration steps ("Running upgrade ...") still show."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(("Context impl", "Will assume"))
-
-
-logging.getLogger("alembic.runtime.migration").addFilter(_QuietContext())
+logging.getLogger("alembic.runtime.migration").addFilter(ALEMBIC_NOISE)
 
 
 class SchemaNotCurrent(RuntimeError):

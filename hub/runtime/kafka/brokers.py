@@ -8,22 +8,10 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from hub.operations.health.metrics import ProcessMetrics
+from hub.operations.logs import FASTSTREAM_NOISE
 from hub.runtime.kafka.security import faststream_security
 
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # aiokafka's own default
-_NO_AUTO_CREATE = "Auto create topics is disabled. Make sure the topics exist."
-
-
-class _TopicsFromTopicsYaml(logging.Filter):
-    """FastStream warns at each subscription that it creates no topic: by design here (topics come
-    from topics.yaml, `hub topics apply` reports any missing), so the warning, ten times at every start
-    of `hub run`, said nothing an operator could act on."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != _NO_AUTO_CREATE
-
-
-_QUIET = _TopicsFromTopicsYaml()
 
 
 def kafka_broker(
@@ -41,7 +29,7 @@ def kafka_broker(
     whole (the BİLGE adapter, whose TCGBs go up to 5 MiB)."""
     middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=client_id),) if metrics else ()
     logger = logging.getLogger(f"hub.runtime.kafka.{client_id}")
-    logger.addFilter(_QUIET)  # once per logger: a filter already there is not added again
+    logger.addFilter(FASTSTREAM_NOISE)  # once per logger: a filter already there is not added again
     return KafkaBroker(
         # A cluster's "host:port,host:port,...": aiokafka splits such a string, FastStream would hand it
         # over as one host.
